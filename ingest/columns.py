@@ -1,0 +1,90 @@
+"""Chinese column aliases for FAQ sheets and daily case logs, and value clean-up for sheet cells."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "question": ("问题", "咨询内容", "问", "咨询问题", "疑难问题", "问题描述", "情况描述", "群众诉求", "question"),
+    "answer": ("答案", "答复", "答复意见", "解决方案", "处理结果", "处理意见", "解答", "回答", "答", "answer"),
+    "item": ("事项", "业务事项", "事项名称", "办理事项", "item"),
+    "department": ("部门", "审批部门", "主管部门", "责任部门", "department"),
+    "date": ("日期", "时间", "登记日期", "办理日期", "发布日期", "date"),
+    "submitter": ("提交人", "登记人", "记录人", "经办人", "submitter"),
+    "tags": ("标签", "关键词", "tags"),
+    "source": ("来源", "source"),
+    "id": ("编号", "id", "entry_id"),
+}
+REQUIRED = ("question", "answer")
+
+_LOOKUP = {alias.lower(): field for field, names in ALIASES.items() for alias in names}
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TAG_SPLIT = re.compile(r"[;；,，、|\s]+")
+
+
+def canonical(header: object) -> str | None:
+    """The field a header cell names (``question``, ``answer`` …), or None if it is not recognised."""
+    if header is None:
+        return None
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header))).lower()
+    return _LOOKUP.get(key)
+
+
+def map_header(cells: list[object]) -> dict[str, int]:
+    """field -> column index for the recognised header cells (the first occurrence wins)."""
+    out: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        field = canonical(cell)
+        if field and field not in out:
+            out[field] = i
+    return out
+
+
+def missing_message(found: list[object]) -> str:
+    """The error for a sheet without question/answer columns: names the columns found and expected."""
+    names = "、".join(str(c).strip() for c in found if c is not None and str(c).strip()) or "（空）"
+    return (
+        f"没有找到问题列和答案列。表头为：{names}。"
+        f"问题列应命名为 {'/'.join(ALIASES['question'][:6])} 之一，"
+        f"答案列应命名为 {'/'.join(ALIASES['answer'][:7])} 之一；请修改表头后重新导入。"
+    )
+
+
+def parse_date(value: object) -> str | None:
+    """A cell value as an ISO date; '' for an empty cell; None if it cannot be read as a date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    m = _DATE.search(text) or _DATE_COMPACT.match(text)
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_tags(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(t for t in _TAG_SPLIT.split(str(value)) if t)
+
+
+def cell_text(value: object) -> str:
+    """A cell as clean text (numbers without a trailing .0, dates as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()

@@ -1,0 +1,181 @@
+"""ingest_paths: files and folders in, an :class:`IngestReport` out.
+
+Each file is one unit: it is skipped when its content hash is unchanged, otherwise parsed, turned
+into entries/documents/chunks and handed to :meth:`kb.KnowledgeBase.replace_file`, which stores it
+in one transaction. A file that cannot be read is reported with its reason and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from kb import Document, Entry, IngestError, KnowledgeBase
+from kb.text import content_hash, normalize
+
+from .columns import cell_text, parse_date, parse_tags
+from .loaders import LOADERS, Loaded, RawDocument, Row, load
+from .split import document_chunks, entry_chunks
+
+STATUSES = ("added", "updated", "unchanged", "failed")
+_TITLE_END = re.compile(r"[\s。！？；]")
+_DATE_TEXT = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?")
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file. ``warnings`` lists skipped rows and other problems that did not stop it."""
+
+    path: str
+    status: str
+    items: int = 0
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Expand folders recursively to the supported files in them (sorted); files given by name are kept."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in LOADERS and not p.name.startswith((".", "~$"))
+            )
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def guess_title(text: str, fallback: str) -> str:
+    """A document's title: its first line or headline if short enough, else ``fallback``."""
+    first = text.lstrip().split("\n", 1)[0]
+    head = _TITLE_END.split(first, 1)[0]
+    return head if 4 <= len(head) <= 60 else fallback
+
+
+def guess_date(text: str) -> str:
+    """The first date written near the top or the bottom of a document (its 成文/发布日期), ISO or ''."""
+    for window in (text[:200], text[-120:]):
+        m = _DATE_TEXT.search(window)
+        if m and 1 <= int(m[2]) <= 12 and 1 <= int(m[3]) <= 31:
+            return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
+    return ""
+
+
+def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
+    """A sheet row as an Entry, or None with the reason it was skipped."""
+    f = row.fields
+    question, answer = normalize(cell_text(f.get("question"))), normalize(cell_text(f.get("answer")))
+    if not question:
+        return None, f"第 {row.number} 行：问题为空，已跳过"
+    if not answer:
+        return None, f"第 {row.number} 行：答案为空，已跳过"
+    day = parse_date(f.get("date"))
+    item = cell_text(f.get("item"))
+    entry = Entry(
+        id=cell_text(f.get("id")) or "e" + content_hash(item, question)[:12],
+        question=question, answer=answer, item=item, department=cell_text(f.get("department")),
+        tags=parse_tags(f.get("tags")), source=cell_text(f.get("source")) or source, date=day or "",
+        submitter=cell_text(f.get("submitter")),
+    )
+    return entry, "" if day is not None else f"第 {row.number} 行：日期“{f.get('date')}”无法识别，已留空"
+
+
+def to_document(raw: RawDocument, path: Path) -> Document:
+    title = normalize(raw.title) or guess_title(raw.text, path.stem)
+    return Document(
+        id=raw.id or path.stem, title=title, text=raw.text, source=raw.source or path.name,
+        date=parse_date(raw.date) or guess_date(raw.text), item=raw.item, department=raw.department,
+    )
+
+
+def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int):
+    """Entries, documents, chunks and warnings for one loaded file; later duplicates replace earlier ones."""
+    warnings: list[str] = []
+    entries: dict[str, Entry] = {}
+    for row in loaded.rows:
+        entry, warning = to_entry(row, path.name)
+        if warning:
+            warnings.append(warning)
+        if entry is not None:
+            if entry.id in entries:
+                warnings.append(f"第 {row.number} 行：与前面的行问题重复，保留本行")
+            entries[entry.id] = entry
+    documents = {d.id: d for d in (to_document(raw, path) for raw in loaded.documents if raw.text)}
+    if not entries and not documents:
+        raise IngestError(str(path), "没有一行有效数据：" + "；".join(warnings[:5]))
+    chunks = [c for e in entries.values() for c in entry_chunks(e)]
+    chunks += [c for d in documents.values() for c in document_chunks(d, chunk_size, overlap)]
+    return list(entries.values()), list(documents.values()), chunks, warnings
+
+
+def _parse(path: Path, chunk_size: int, overlap: int):
+    try:
+        return build(path, load(path), chunk_size, overlap)
+    except IngestError:
+        raise
+    except Exception as exc:  # a corrupt file makes its parser raise anything; report it for this file only
+        raise IngestError(
+            str(path), f"无法读取文件（{type(exc).__name__}: {exc}）。文件可能已损坏，请用原软件打开检查并另存后重试。"
+        ) from exc
+
+
+def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 1,
+                bar: tqdm | None = None) -> FileResult:
+    """Ingest one file; never raises for a bad file (the result says why it failed)."""
+    key = str(path.resolve())
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
+        kb.log_file(key, "failed", reason)
+        return FileResult(str(path), "failed", reason=reason)
+    file_hash = content_hash(hashlib.sha256(data).hexdigest(), f"{chunk_size}/{overlap}")
+    if kb.is_unchanged(key, file_hash):
+        return FileResult(str(path), "unchanged")
+    try:
+        entries, documents, chunks, warnings = _parse(path, chunk_size, overlap)
+    except IngestError as exc:
+        kb.log_file(key, "failed", exc.reason)
+        return FileResult(str(path), "failed", reason=exc.reason)
+    change = kb.replace_file(key, file_hash, entries, documents, chunks,
+                             on_embedded=bar.update if bar is not None else None)
+    return FileResult(str(path), change.status, change.items, warnings=warnings)
+
+
+def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 1,
+                 progress: bool = False) -> IngestReport:
+    """Ingest files and folders (recursively). The keyword index is refreshed once at the end.
+
+    Args:
+        kb: the knowledge base to write into.
+        paths: files and/or folders.
+        chunk_size: target document chunk length in characters.
+        overlap: sentences shared by neighbouring chunks.
+        progress: show a progress bar (chunks embedded) on stderr.
+    """
+    report = IngestReport()
+    files = discover([Path(p) for p in paths])
+    with tqdm(unit="块", desc="嵌入", disable=not progress, leave=False) as bar:
+        for path in files:
+            bar.set_postfix_str(path.name[-30:])
+            report.results.append(ingest_file(kb, path, chunk_size, overlap, bar))
+    kb.refresh_keywords()
+    return report

@@ -1,0 +1,89 @@
+"""Chunking. Entries are never split; documents are cut along sentence and heading boundaries.
+
+A document chunk packs whole sentences up to a target length (a sentence longer than the limit is
+cut at commas, then by length, as a last resort). A heading (一、 （一） 第一章 1. …) always starts a
+new chunk and becomes part of the chunk's context, together with the document title.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.text import content_hash, split_sentences
+from kb.types import Chunk, Document, Entry
+
+_HEADING = re.compile(r"^(第[一二三四五六七八九十百零]+[章节条部分]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+(\.\d+)*[、.．]\s*\S)")
+_CLAUSE = re.compile(r"(?<=[，,：:])")
+
+
+def chunk_id(parent_id: str, index_text: str, occurrence: int) -> str:
+    return content_hash(parent_id, index_text, str(occurrence))[:24]
+
+
+def entry_chunks(entry: Entry) -> list[Chunk]:
+    """An entry is indexed whole (question + answer) and its question on its own."""
+    pieces = [f"{entry.question}\n{entry.answer}", entry.question]
+    return _make_chunks(entry.id, "entry", [(p, entry.item) for p in pieces])
+
+
+def is_heading(line: str) -> bool:
+    return len(line) <= 40 and not line.endswith(("。", "；", ";")) and bool(_HEADING.match(line))
+
+
+def _cut_long(sentence: str, size: int) -> list[str]:
+    if len(sentence) <= size:
+        return [sentence]
+    pieces, current = [], ""
+    for clause in _CLAUSE.split(sentence):
+        while len(clause) > size:
+            pieces.append(current + clause[: size - len(current)])
+            clause, current = clause[size - len(current) :], ""
+        if len(current) + len(clause) > size:
+            pieces.append(current)
+            current = ""
+        current += clause
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p]
+
+
+def document_chunks(doc: Document, size: int = 300, overlap: int = 1) -> list[Chunk]:
+    """Split a document into chunks of about ``size`` characters, overlapping by ``overlap`` sentences.
+
+    Every chunk's context is the document title plus the heading it falls under.
+    """
+    pieces: list[tuple[str, str]] = []
+    heading = ""
+    sentences: list[str] = []
+
+    def flush() -> None:
+        if sentences:
+            pieces.append(("".join(sentences), " ".join(p for p in (doc.title, heading) if p)))
+
+    lines = [s for s in split_sentences(doc.text) if s != doc.title]
+    for sentence in lines:
+        if is_heading(sentence):
+            flush()
+            sentences, heading = [], sentence
+            continue
+        for part in _cut_long(sentence, size):
+            if sentences and sum(map(len, sentences)) + len(part) > size:
+                flush()
+                sentences = sentences[-overlap:] if overlap else []
+                if sum(map(len, sentences)) + len(part) > size:
+                    sentences = []
+            sentences.append(part)
+    flush()
+    if not pieces and doc.title:
+        pieces.append((doc.title, ""))
+    return _make_chunks(doc.id, "document", pieces)
+
+
+def _make_chunks(parent_id: str, kind: str, pieces: list[tuple[str, str]]) -> list[Chunk]:
+    chunks, seen = [], {}
+    for position, (text, context) in enumerate(pieces):
+        index_text = f"{context}\n{text}" if context else text
+        occurrence = seen.get(index_text, 0)
+        seen[index_text] = occurrence + 1
+        chunks.append(Chunk(chunk_id(parent_id, index_text, occurrence), parent_id, kind, position, text, context))
+    return chunks

@@ -1,0 +1,239 @@
+"""The KnowledgeBase facade: one data directory = records (SQLite) + vectors (Chroma) + keywords (BM25).
+
+Writes go to the record store first; the vector index is updated inside the same SQLite
+transaction (so a failure rolls the records back), and the keyword index is rebuilt from the
+records whenever it is stale. Search results are always resolved through the records, so a
+vector left behind by an interrupted write is never shown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .embed import Embedder
+from .errors import EmbedderMismatch
+from .fusion import Ranked, fuse
+from .keyword import KeywordIndex
+from .records import Records
+from .store import VectorStore, date_number
+from .text import keyword_tokens
+from .types import Chunk, Document, Entry, Filters, Hit
+
+MODES = ("hybrid", "dense", "keyword")
+SCHEMA_VERSION = 1
+EMBED_BATCH = 32
+
+
+@dataclass
+class FileChange:
+    """What :meth:`KnowledgeBase.replace_file` did: ``status`` is added, updated or unchanged."""
+
+    status: str
+    items: int
+    embedded: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+class KnowledgeBase:
+    """Open (or create) the knowledge base in ``data_dir``.
+
+    Args:
+        data_dir: directory for the record store, the keyword index, the manifest and, in
+            embedded mode, the Chroma files.
+        embedder: the embedding model; it must be the one the index was built with, unless
+            ``rebuild`` is true (then the vector index is dropped and :meth:`reindex` must follow).
+        chroma_url: ``http://host:port`` of a Chroma server, or empty for embedded Chroma.
+        collection: the Chroma collection name.
+    """
+
+    def __init__(self, data_dir: Path | str, embedder: Embedder, chroma_url: str = "",
+                 collection: str = "knowledge", rebuild: bool = False):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.embedder = embedder
+        self.chroma_url = chroma_url
+        self.manifest_path = self.data_dir / "manifest.json"
+        if not rebuild:
+            built_with = self._manifest().get("embedder")
+            if built_with and built_with != embedder.model_id:
+                raise EmbedderMismatch(built_with, embedder.model_id)
+        self.records = Records(self.data_dir / "records.sqlite3")
+        self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.dim)
+        if rebuild:
+            self.vectors.reset()
+        self.keywords = KeywordIndex(self.data_dir / "keyword")
+        self._write_manifest(collection)
+
+    def _manifest(self) -> dict:
+        if self.manifest_path.exists():
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        return {}
+
+    def _write_manifest(self, collection: str) -> None:
+        manifest = {
+            "schema": SCHEMA_VERSION,
+            "embedder": self.embedder.model_id,
+            "dim": self.embedder.dim,
+            "chroma": self.chroma_url or "embedded",
+            "collection": collection,
+        }
+        if manifest != self._manifest():
+            self.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    def close(self) -> None:
+        self.records.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def is_unchanged(self, path: str, file_hash: str) -> bool:
+        """True when ``path`` was ingested before with exactly this content hash."""
+        return self.records.file_hash(path) == file_hash
+
+    def replace_file(self, path: str, file_hash: str, entries: list[Entry], documents: list[Document],
+                     chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None) -> FileChange:
+        """Make the knowledge base hold exactly these records for ``path``, in one transaction.
+
+        Entries and documents the file held before but no longer does are removed; chunks whose
+        content did not change keep their vectors, only new chunks are embedded (before anything
+        is written, so an embedding failure changes nothing). ``on_embedded(n)`` reports progress.
+        """
+        previous = self.records.parents_of_file(path)
+        status = "updated" if self.records.file_hash(path) is not None else "added"
+        parents = {e.id for e in entries} | {d.id for d in documents}
+        wanted = {c.id for c in chunks}
+        known = self.records.existing_chunk_ids(wanted)
+        fresh = [c for c in chunks if c.id not in known]
+        vectors = self._embed(fresh, on_embedded)
+        stale = (self.records.chunk_ids_of(parents | previous)) - wanted
+        removed = sorted(previous - parents)
+        tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
+        meta = {**{e.id: e for e in entries}, **{d.id: d for d in documents}}
+        with self.records.transaction() as conn:
+            self.records.delete_parents(conn, removed)
+            for e in entries:
+                self.records.put_entry(conn, e, path)
+            for d in documents:
+                self.records.put_document(conn, d, path)
+            self.records.delete_chunks(conn, stale)
+            self.records.put_chunks(conn, fresh, tokens)
+            self.records.set_file(conn, path, file_hash, len(parents))
+            self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
+            if fresh:
+                self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in fresh])
+            if stale:
+                self.vectors.delete(sorted(stale))
+        return FileChange(status, len(parents), len(fresh), removed)
+
+    def _embed(self, chunks: list[Chunk], on_embedded: Callable[[int], None] | None):
+        out = []
+        for start in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[start : start + EMBED_BATCH]
+            out.extend(self.embedder.embed_passages([c.index_text for c in batch]))
+            if on_embedded:
+                on_embedded(len(batch))
+        return out
+
+    def log_file(self, path: str, status: str, detail: str = "") -> None:
+        """Record an ingest event that stored nothing (an unchanged or a failed file)."""
+        self.records.log_outside(path, status, detail)
+
+    def refresh_keywords(self) -> None:
+        """Rebuild the keyword index if the records changed since it was built."""
+        generation = self.records.generation()
+        if self.keywords.generation != generation:
+            rows = [(c.id, c.parent_id, tokens) for c, tokens in self.records.iter_chunks()]
+            self.keywords.build(rows, generation)
+
+    def reindex(self, on_embedded: Callable[[int], None] | None = None) -> int:
+        """Re-embed every chunk into the vector store and rebuild the keyword index; returns the chunk count.
+
+        Open the knowledge base with ``rebuild=True`` first when switching embedders.
+        """
+        meta = {**{e.id: e for e in self.records.iter_entries()}, **{d.id: d for d in self.records.iter_documents()}}
+        chunks = [c for c, _ in self.records.iter_chunks()]
+        self.vectors.reset()
+        for start in range(0, len(chunks), 512):
+            batch = chunks[start : start + 512]
+            vectors = self._embed(batch, on_embedded)
+            self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in batch])
+        self.keywords.generation = -1
+        self.refresh_keywords()
+        return len(chunks)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
+               depth: int = 50) -> list[Hit]:
+        """Search the knowledge base.
+
+        Args:
+            query: the question, as typed (not pre-segmented).
+            k: how many distinct entries/documents to return (not chunks).
+            filters: metadata filters (事项, 部门, kind, date range).
+            mode: ``hybrid`` (default), ``dense`` or ``keyword``.
+            depth: how many chunks each retriever contributes before aggregation.
+
+        Returns:
+            Up to ``k`` hits, best first, one per entry or document.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        filters = filters or Filters()
+        self.refresh_keywords()
+        dense: list[tuple[str, float]] = []
+        keyword: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.embed_queries([query])[0]
+            dense = self.vectors.query(vector, depth, filters)
+        if mode in ("hybrid", "keyword"):
+            allowed = None if filters.is_empty() else self.records.matching_parents(filters)
+            keyword = self.keywords.search(query, depth, allowed)
+        chunks = self.records.chunks({cid for cid, _ in dense} | {cid for cid, _ in keyword})
+        ranked = fuse(dense, keyword, {cid: c.parent_id for cid, c in chunks.items()})
+        return [self._hit(r, chunks[r.chunk_id]) for r in ranked[:k]]
+
+    def _hit(self, r: Ranked, chunk: Chunk) -> Hit:
+        if chunk.kind == "entry":
+            e = self.records.entry(r.parent_id)
+            return Hit(e.id, "entry", chunk.id, r.score, r.similarity, chunk.text, e.question, e.source, e.date,
+                       e.item, e.department, chunk.position, e.answer, {"tags": list(e.tags), "submitter": e.submitter})
+        d = self.records.document(r.parent_id)
+        return Hit(d.id, "document", chunk.id, r.score, r.similarity, chunk.text, d.title, d.source, d.date,
+                   d.item, d.department, chunk.position)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.records.entry(entry_id)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.records.document(doc_id)
+
+    def iter_records(self) -> Iterator[Entry | Document]:
+        """Every entry, then every document (for export)."""
+        yield from self.records.iter_entries()
+        yield from self.records.iter_documents()
+
+    def stats(self) -> dict:
+        """Counts, index state and the last ingest events."""
+        counts = self.records.counts()
+        return {
+            **counts,
+            "vectors": self.vectors.count(),
+            "embedder": self.embedder.model_id,
+            "chroma": self.chroma_url or str(self.data_dir / "chroma"),
+            "data_dir": str(self.data_dir),
+            "index_complete": self.vectors.count() == counts["chunks"],
+            "recent": self.records.recent_log(),
+        }
+
+
+def _chunk_meta(chunk: Chunk, parent: Entry | Document) -> dict:
+    return {
+        "kind": chunk.kind,
+        "parent_id": chunk.parent_id,
+        "item": parent.item,
+        "department": parent.department,
+        "date": date_number(parent.date),
+    }

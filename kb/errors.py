@@ -1,0 +1,40 @@
+"""Errors that are shown to the user. Every message is in Chinese and says what to do next."""
+
+
+class KBError(Exception):
+    """Base class of errors whose message will be displayed to the user."""
+
+
+class EmbedderMismatch(KBError):
+    """The index was built with another embedding model than the one requested."""
+
+    def __init__(self, built_with: str, requested: str):
+        super().__init__(
+            f"索引是用嵌入模型 {built_with} 建立的，当前选择的是 {requested}。"
+            f"请运行 `kb reindex --embedder {requested}` 用新模型重建索引，或改回 --embedder {built_with}。"
+        )
+
+
+class UnknownEmbedder(KBError):
+    """No embedder is registered under the requested name."""
+
+
+class EmbedderUnavailable(KBError):
+    """The embedder's optional dependency or model files are missing."""
+
+
+class StoreUnavailable(KBError):
+    """The vector store (embedded or server) cannot be reached."""
+
+
+class IngestError(KBError):
+    """A file cannot be ingested; the message names the file and the fix."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}：{reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NotFound(KBError):
+    """An entry or document id does not exist."""

@@ -1,0 +1,85 @@
+"""Retrieval evaluation: hit@k, MRR and search latency over a JSONL file of questions.
+
+Each line is ``{"question": ..., "docid" | "entry_id" | "answer": ...}``. A result counts when it
+is the named document/entry, or (with ``answer``) when its text contains the answer. Ranks count
+distinct documents/entries, since search returns one hit per parent. Lines marked
+``"answerable": false`` have no gold result and are skipped here (they calibrate answer confidence).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .base import KnowledgeBase
+from .errors import KBError
+from .types import Hit
+
+CUTOFFS = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    question: str
+    docid: str = ""
+    entry_id: str = ""
+    answer: str = ""
+    answerable: bool = True
+
+    def matches(self, hit: Hit) -> bool:
+        if self.docid:
+            return hit.kind == "document" and hit.parent_id == self.docid
+        if self.entry_id:
+            return hit.kind == "entry" and hit.parent_id == self.entry_id
+        return self.answer in hit.text or self.answer in hit.answer
+
+
+def load_cases(path: Path) -> list[EvalCase]:
+    """Read an evaluation file; a malformed line is a :class:`KBError` naming the line."""
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise KBError(f"{path} 第 {number} 行不是合法的 JSON：{exc.msg}。") from exc
+        question = obj.get("question") if isinstance(obj, dict) else None
+        gold = [obj.get(key) for key in ("docid", "entry_id", "answer")] if question else []
+        answerable = bool(obj.get("answerable", True)) if question else True
+        if not question or (answerable and not any(gold)):
+            raise KBError(f"{path} 第 {number} 行应包含 question 以及 docid、entry_id、answer 之一。")
+        cases.append(EvalCase(question, *(str(g or "") for g in gold), answerable=answerable))
+    if not cases:
+        raise KBError(f"{path} 中没有评测问题。")
+    return cases
+
+
+def evaluate(kb: KnowledgeBase, cases: list[EvalCase], mode: str = "hybrid", warmup: int = 3) -> dict:
+    """Run every answerable case through ``kb.search`` in ``mode``; return the figures as a dict.
+
+    Latencies are per search in milliseconds, measured after ``warmup`` untimed searches.
+    """
+    cases = [c for c in cases if c.answerable]
+    k = max(CUTOFFS)
+    for case in cases[:warmup]:
+        kb.search(case.question, k=k, mode=mode)
+    ranks, latencies = [], []
+    for case in cases:
+        start = time.perf_counter()
+        hits = kb.search(case.question, k=k, mode=mode)
+        latencies.append((time.perf_counter() - start) * 1000)
+        ranks.append(next((i for i, h in enumerate(hits, start=1) if case.matches(h)), 0))
+    r = np.array(ranks)
+    return {
+        "mode": mode,
+        "questions": len(cases),
+        **{f"hit@{c}": round(float(np.mean((r > 0) & (r <= c))), 4) for c in CUTOFFS},
+        "mrr": round(float(np.mean(np.where(r > 0, 1.0 / np.maximum(r, 1), 0.0))), 4),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+        "p95_ms": round(float(np.percentile(latencies, 95)), 2),
+    }
