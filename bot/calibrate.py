@@ -20,7 +20,7 @@ def calibrate(kb: KnowledgeBase, cases: list[EvalCase]) -> dict:
     good, bad = [], []
     for case in cases:
         hits = kb.search(case.question, k=1)
-        score = confidence(case.question, hits[0]) if hits else 0.0
+        score = confidence(kb, case.question, hits[0]) if hits else 0.0
         if case.answerable:
             good.append((score, bool(hits) and case.matches(hits[0])))
         else:

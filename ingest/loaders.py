@@ -27,6 +27,12 @@ class Row:
 
     number: int
     fields: dict[str, object]
+    sheet: str = ""
+
+    @property
+    def where(self) -> str:
+        """``工作表“3月”第 5 行`` or ``第 5 行``."""
+        return (f"工作表“{self.sheet}”" if self.sheet else "") + f"第 {self.number} 行"
 
 
 @dataclass
@@ -65,18 +71,22 @@ def decode(data: bytes, path: Path) -> str:
     return str(best)
 
 
-def _rows_from_table(table: list[list[object]], path: Path, first_row: int = 1) -> list[Row]:
-    """Find the header among the first rows, then map every following row through it."""
+def _rows_from_table(table: list[list[object]], path: Path, sheet: str = "") -> list[Row]:
+    """Find the header among the first rows, then map every following row through it.
+
+    Row numbers are the sheet's own (1-based, blank rows counted); ``sheet`` prefixes the message.
+    """
     for offset, header in enumerate(table[:5]):
         columns = map_header(header)
         if all(f in columns for f in REQUIRED):
             rows = []
-            for number, cells in enumerate(table[offset + 1 :], start=first_row + offset + 1):
+            for number, cells in enumerate(table[offset + 1 :], start=offset + 2):
                 values = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
                 if any(v not in (None, "") for v in values.values()):
-                    rows.append(Row(number, values))
+                    rows.append(Row(number, values, sheet))
             return rows
-    raise IngestError(str(path), missing_message(table[0] if table else []))
+    first = next((row for row in table if any(c not in (None, "") for c in row)), [])
+    raise IngestError(str(path), (f"工作表“{sheet}”" if sheet else "") + missing_message(first))
 
 
 def load_xlsx(path: Path) -> Loaded:
@@ -84,19 +94,22 @@ def load_xlsx(path: Path) -> Loaded:
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        tables = [[list(r) for r in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets]
+        sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
     finally:
         workbook.close()
-    tables = [t for t in tables if any(any(c not in (None, "") for c in row) for row in t)]
-    if not tables:
+    sheets = {name: t for name, t in sheets.items() if any(any(c not in (None, "") for c in row) for row in t)}
+    if not sheets:
         raise IngestError(str(path), "表格是空的，没有任何数据行。")
-    errors = []
-    for table in tables:
+    named = len(sheets) > 1
+    loaded, errors = Loaded(), []
+    for name, table in sheets.items():
         try:
-            return Loaded(rows=_rows_from_table(table, path))
+            loaded.rows.extend(_rows_from_table(table, path, name if named else ""))
         except IngestError as exc:
             errors.append(exc)
-    raise errors[0]
+    if errors and not loaded.rows:
+        raise errors[0]
+    return loaded
 
 
 def load_csv(path: Path) -> Loaded:
@@ -105,8 +118,8 @@ def load_csv(path: Path) -> Loaded:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    table = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
-    if not table:
+    table = list(csv.reader(io.StringIO(text), dialect))
+    if not any(c.strip() for row in table for c in row):
         raise IngestError(str(path), "表格是空的，没有任何数据行。")
     return Loaded(rows=_rows_from_table(table, path))
 
@@ -162,6 +175,10 @@ def load_text(path: Path) -> Loaded:
     return Loaded(documents=[RawDocument(join_broken_lines(decode(path.read_bytes(), path)))])
 
 
+_HTML_BLOCKS = ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "td", "th", "section", "article",
+                "table", "ul", "ol", "blockquote", "pre"]
+
+
 def load_html(path: Path) -> Loaded:
     from bs4 import BeautifulSoup
 
@@ -170,7 +187,13 @@ def load_html(path: Path) -> Loaded:
         tag.decompose()
     heading = soup.find("h1")
     title = (heading.get_text(strip=True) if heading else "") or (soup.title.get_text(strip=True) if soup.title else "")
-    return Loaded(documents=[RawDocument(soup.get_text("\n"), title=title)])
+    for tag in soup.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    body = soup.body or soup
+    return Loaded(documents=[RawDocument(body.get_text(""), title=title)])
 
 
 def _json_record(obj: object, number: int, path: Path, out: Loaded) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,9 +85,9 @@ def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
     f = row.fields
     question, answer = normalize(cell_text(f.get("question"))), normalize(cell_text(f.get("answer")))
     if not question:
-        return None, f"第 {row.number} 行：问题为空，已跳过"
+        return None, f"{row.where}：问题为空，已跳过"
     if not answer:
-        return None, f"第 {row.number} 行：答案为空，已跳过"
+        return None, f"{row.where}：答案为空，已跳过"
     day = parse_date(f.get("date"))
     item = cell_text(f.get("item"))
     entry = Entry(
@@ -95,19 +96,31 @@ def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
         tags=parse_tags(f.get("tags")), source=cell_text(f.get("source")) or source, date=day or "",
         submitter=cell_text(f.get("submitter")),
     )
-    return entry, "" if day is not None else f"第 {row.number} 行：日期“{f.get('date')}”无法识别，已留空"
+    return entry, "" if day is not None else f"{row.where}：日期“{f.get('date')}”无法识别，已留空"
 
 
-def to_document(raw: RawDocument, path: Path) -> Document:
+def to_document(raw: RawDocument, path: Path, default_id: str) -> Document:
     title = normalize(raw.title) or guess_title(raw.text, path.stem)
     return Document(
-        id=raw.id or path.stem, title=title, text=raw.text, source=raw.source or path.name,
+        id=raw.id or default_id, title=title, text=raw.text, source=raw.source or path.name,
         date=parse_date(raw.date) or guess_date(raw.text), item=raw.item, department=raw.department,
     )
 
 
-def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int):
-    """Entries, documents, chunks and warnings for one loaded file; later duplicates replace earlier ones."""
+def default_ids(path: Path, count: int, held_elsewhere: Callable[[str], bool]) -> list[str]:
+    """Ids for a file's documents that have none: the file name without extension (numbered when the
+    file holds several), made unique with a hash of the path when another file already uses it."""
+    ids = [path.stem] if count == 1 else [f"{path.stem}-{n}" for n in range(1, count + 1)]
+    suffix = content_hash(str(path.resolve()))[:6]
+    return [f"{i}-{suffix}" if held_elsewhere(i) else i for i in ids]
+
+
+def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
+          held_elsewhere: Callable[[str], bool] = lambda _: False):
+    """Entries, documents, chunks and warnings for one loaded file; later duplicates replace earlier ones.
+
+    ``held_elsewhere(id)`` tells whether another file already holds a document with that id.
+    """
     warnings: list[str] = []
     entries: dict[str, Entry] = {}
     for row in loaded.rows:
@@ -116,9 +129,16 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int):
             warnings.append(warning)
         if entry is not None:
             if entry.id in entries:
-                warnings.append(f"第 {row.number} 行：与前面的行问题重复，保留本行")
+                warnings.append(f"{row.where}：与前面的行问题重复，保留本行")
             entries[entry.id] = entry
-    documents = {d.id: d for d in (to_document(raw, path) for raw in loaded.documents if raw.text)}
+    raws = [raw for raw in loaded.documents if raw.text]
+    fallback = iter(default_ids(path, sum(1 for raw in raws if not raw.id), held_elsewhere))
+    documents: dict[str, Document] = {}
+    for raw in raws:
+        doc = to_document(raw, path, "" if raw.id else next(fallback))
+        if doc.id in documents:
+            warnings.append(f"文档编号 {doc.id} 重复，保留后一篇")
+        documents[doc.id] = doc
     if not entries and not documents:
         raise IngestError(str(path), "没有一行有效数据：" + "；".join(warnings[:5]))
     chunks = [c for e in entries.values() for c in entry_chunks(e)]
@@ -126,9 +146,12 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int):
     return list(entries.values()), list(documents.values()), chunks, warnings
 
 
-def _parse(path: Path, chunk_size: int, overlap: int):
+def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: int):
+    def held_elsewhere(doc_id: str) -> bool:
+        return any(f != key for f in kb.files_holding(doc_id))
+
     try:
-        return build(path, load(path), chunk_size, overlap)
+        return build(path, load(path), chunk_size, overlap, held_elsewhere)
     except IngestError:
         raise
     except Exception as exc:  # a corrupt file makes its parser raise anything; report it for this file only
@@ -137,7 +160,7 @@ def _parse(path: Path, chunk_size: int, overlap: int):
         ) from exc
 
 
-def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 1,
+def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0,
                 bar: tqdm | None = None) -> FileResult:
     """Ingest one file; never raises for a bad file (the result says why it failed)."""
     key = str(path.resolve())
@@ -151,7 +174,7 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
     if kb.is_unchanged(key, file_hash):
         return FileResult(str(path), "unchanged")
     try:
-        entries, documents, chunks, warnings = _parse(path, chunk_size, overlap)
+        entries, documents, chunks, warnings = _parse(kb, path, key, chunk_size, overlap)
     except IngestError as exc:
         kb.log_file(key, "failed", exc.reason)
         return FileResult(str(path), "failed", reason=exc.reason)
@@ -160,7 +183,7 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
     return FileResult(str(path), change.status, change.items, warnings=warnings)
 
 
-def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 1,
+def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,
                  progress: bool = False) -> IngestReport:
     """Ingest files and folders (recursively). The keyword index is refreshed once at the end.
 

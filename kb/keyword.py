@@ -9,6 +9,7 @@ and rebuilt when that no longer matches.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,15 @@ class _Field:
         vocab = self.model.vocab_dict
         ids = [vocab[t] for t in tokens if t in vocab]
         return self.model.get_scores_from_ids(ids) if ids else None
+
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of ``token``; a token found nowhere gets the highest value."""
+        n = len(self.ids)
+        indptr = self.model.scores["indptr"] if self.model is not None else None
+        t = self.model.vocab_dict.get(token) if self.model is not None else None
+        df = int(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def top(ids: list[str], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -100,6 +110,10 @@ class KeywordIndex:
         shutil.rmtree(self.directory, ignore_errors=True)
         tmp.rename(self.directory)
         self.generation = generation
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """Each distinct keyword token of ``text`` with its IDF over whole entries/documents."""
+        return {t: self.parents.idf(t) for t in dict.fromkeys(keyword_tokens(text))}
 
     def search(self, query: str, n: int, allowed_parents: set[str] | None = None
                ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:

@@ -21,19 +21,20 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, item TEXT NOT NULL,
     department TEXT NOT NULL, tags TEXT NOT NULL, source TEXT NOT NULL, date TEXT NOT NULL,
-    submitter TEXT NOT NULL, file TEXT, updated_at TEXT NOT NULL);
+    submitter TEXT NOT NULL, tokens TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL,
-    date TEXT NOT NULL, item TEXT NOT NULL, department TEXT NOT NULL, file TEXT,
+    date TEXT NOT NULL, item TEXT NOT NULL, department TEXT NOT NULL, tokens TEXT NOT NULL,
     updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, kind TEXT NOT NULL, position INTEGER NOT NULL,
     text TEXT NOT NULL, context TEXT NOT NULL, tokens TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_parent ON chunks(parent_id);
-CREATE INDEX IF NOT EXISTS entries_file ON entries(file);
-CREATE INDEX IF NOT EXISTS documents_file ON documents(file);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, items INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS file_parents (
+    path TEXT NOT NULL, parent_id TEXT NOT NULL, PRIMARY KEY (path, parent_id));
+CREATE INDEX IF NOT EXISTS file_parents_parent ON file_parents(parent_id);
 CREATE TABLE IF NOT EXISTS ingest_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, path TEXT NOT NULL,
     status TEXT NOT NULL, detail TEXT NOT NULL);
@@ -87,10 +88,13 @@ class Records:
         return row[0] if row else None
 
     def parents_of_file(self, path: str) -> set[str]:
-        rows = self.conn.execute(
-            "SELECT id FROM entries WHERE file=? UNION SELECT id FROM documents WHERE file=?", (path, path)
-        )
+        rows = self.conn.execute("SELECT parent_id FROM file_parents WHERE path=?", (path,))
         return {r[0] for r in rows}
+
+    def other_files_of(self, parent_id: str, path: str) -> list[str]:
+        """The files other than ``path`` that also contain ``parent_id``."""
+        rows = self.conn.execute("SELECT path FROM file_parents WHERE parent_id=? AND path!=?", (parent_id, path))
+        return [r[0] for r in rows]
 
     def log(self, conn: sqlite3.Connection, path: str, status: str, detail: str = "") -> None:
         conn.execute(
@@ -104,18 +108,18 @@ class Records:
     # -- writes (inside a transaction) -------------------------------------------------------
 
     @staticmethod
-    def put_entry(conn: sqlite3.Connection, e: Entry, file: str | None) -> None:
+    def put_entry(conn: sqlite3.Connection, e: Entry, tokens: str) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO entries VALUES(?,?,?,?,?,?,?,?,?,?,?)",
             (e.id, e.question, e.answer, e.item, e.department, json.dumps(list(e.tags), ensure_ascii=False),
-             e.source, e.date, e.submitter, file, now()),
+             e.source, e.date, e.submitter, tokens, now()),
         )
 
     @staticmethod
-    def put_document(conn: sqlite3.Connection, d: Document, file: str | None) -> None:
+    def put_document(conn: sqlite3.Connection, d: Document, tokens: str) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO documents VALUES(?,?,?,?,?,?,?,?,?)",
-            (d.id, d.title, d.text, d.source, d.date, d.item, d.department, file, now()),
+            (d.id, d.title, d.text, d.source, d.date, d.item, d.department, tokens, now()),
         )
 
     @staticmethod
@@ -124,6 +128,13 @@ class Records:
             "INSERT OR REPLACE INTO chunks VALUES(?,?,?,?,?,?,?)",
             [(c.id, c.parent_id, c.kind, c.position, c.text, c.context, tokens[c.id]) for c in chunks],
         )
+
+    @staticmethod
+    def set_tokens(conn: sqlite3.Connection, chunk_tokens: dict[str, str], parent_tokens: dict[str, str]) -> None:
+        """Replace the stored keyword tokens (after a change of tokenizer)."""
+        conn.executemany("UPDATE chunks SET tokens=? WHERE id=?", [(t, c) for c, t in chunk_tokens.items()])
+        for table in ("entries", "documents"):
+            conn.executemany(f"UPDATE {table} SET tokens=? WHERE id=?", [(t, p) for p, t in parent_tokens.items()])
 
     @staticmethod
     def delete_parents(conn: sqlite3.Connection, parent_ids: Iterable[str]) -> None:
@@ -137,8 +148,11 @@ class Records:
         conn.executemany("DELETE FROM chunks WHERE id=?", [(c,) for c in chunk_ids])
 
     @staticmethod
-    def set_file(conn: sqlite3.Connection, path: str, file_hash: str, items: int) -> None:
-        conn.execute("INSERT OR REPLACE INTO files VALUES(?,?,?,?)", (path, file_hash, items, now()))
+    def set_file(conn: sqlite3.Connection, path: str, file_hash: str, parent_ids: set[str]) -> None:
+        """Record the file's hash and exactly which entries/documents it holds."""
+        conn.execute("INSERT OR REPLACE INTO files VALUES(?,?,?,?)", (path, file_hash, len(parent_ids), now()))
+        conn.execute("DELETE FROM file_parents WHERE path=?", (path,))
+        conn.executemany("INSERT INTO file_parents VALUES(?,?)", [(path, p) for p in sorted(parent_ids)])
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -162,6 +176,12 @@ class Records:
             if row:
                 out[cid] = _chunk(row)
         return out
+
+    def iter_parent_tokens(self) -> Iterator[tuple[str, str]]:
+        """``(parent id, space-joined keyword tokens)`` of every entry and document, in a stable order."""
+        yield from self.conn.execute(
+            "SELECT id, tokens FROM entries UNION ALL SELECT id, tokens FROM documents ORDER BY 1"
+        )
 
     def iter_chunks(self) -> Iterator[tuple[Chunk, str]]:
         """Every chunk with its space-joined keyword tokens, in a stable order."""

@@ -69,12 +69,16 @@ def date_number(iso_date: str) -> int:
 class VectorStore:
     """One Chroma collection of chunk vectors (cosine space) with per-chunk metadata."""
 
-    def __init__(self, data_dir: Path, url: str, collection: str, embedder_id: str, dim: int):
+    def __init__(self, data_dir: Path, url: str, collection: str, embedder_id: str, embedder_name: str,
+                 dim: int, replace: bool = False):
         self.client = _client(data_dir, url)
         self.name = collection
         self.embedder_id = embedder_id
+        self.embedder_name = embedder_name
         self.dim = dim
         try:
+            if replace:
+                self._drop()
             self.collection = self._open()
         except (EmbedderMismatch, StoreUnavailable):
             raise
@@ -85,20 +89,23 @@ class VectorStore:
         collection = self.client.get_or_create_collection(
             self.name,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": self.embedder_id, "dim": self.dim},
+            metadata={"embedder": self.embedder_id, "embedder_name": self.embedder_name, "dim": self.dim},
             embedding_function=None,
         )
-        built_with = (collection.metadata or {}).get("embedder")
-        if built_with and built_with != self.embedder_id:
-            raise EmbedderMismatch(built_with, self.embedder_id)
+        meta = collection.metadata or {}
+        if meta.get("embedder", self.embedder_id) != self.embedder_id:
+            raise EmbedderMismatch(meta.get("embedder_name", meta["embedder"]), self.embedder_name)
         return collection
 
-    def reset(self) -> None:
-        """Drop and recreate the collection (for reindexing, possibly with another embedder)."""
+    def _drop(self) -> None:
         try:
             self.client.delete_collection(self.name)
         except NotFoundError:
             pass
+
+    def reset(self) -> None:
+        """Drop and recreate the collection (for reindexing, possibly with another embedder)."""
+        self._drop()
         self.collection = self._open()
 
     def upsert(self, ids: list[str], vectors, metadatas: list[dict]) -> None:

@@ -17,8 +17,8 @@ import jieba
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])|\n+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_BROKEN_LINE = re.compile(rf"(?<=[{_CJK}，、（“])[ \t]*\n[ \t]*(?=[{_CJK}，。、）”])")
-_CJK_RUN = re.compile(rf"[{_CJK}]{{2,}}")
+_LINE_END = tuple("。！？；：!?;:")
+_CJK_WORD = re.compile(rf"[{_CJK}]+")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 
 
@@ -45,8 +45,22 @@ def normalize(text: str) -> str:
 
 
 def join_broken_lines(text: str) -> str:
-    """Remove line breaks that a PDF or a hard-wrapped file put inside a Chinese sentence."""
-    return _BROKEN_LINE.sub("", text)
+    """Remove the line breaks that a PDF or a hard-wrapped file put inside a sentence.
+
+    A break is a wrap when the line before it is about as long as the text's longest line (at
+    least 80 % of it) and does not end a sentence. Short lines (titles,
+    the last line of a paragraph) and lines ending with 。！？；： keep their break.
+    """
+    lines = [line.strip() for line in text.split("\n")]
+    full = 0.8 * max(len(line) for line in lines)
+    out = [lines[0]]
+    for line in lines[1:]:
+        previous = out[-1]
+        if line and previous and len(previous) >= full and not previous.endswith(_LINE_END):
+            out[-1] = previous + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def segment(text: str) -> list[str]:
@@ -58,16 +72,25 @@ def keyword_tokens(text: str) -> list[str]:
     """Tokens for the keyword index and keyword queries: jieba words plus Chinese character bigrams.
 
     Words carry the dictionary's knowledge (居住证, 公积金); the bigrams make a match independent
-    of how jieba happened to cut a phrase in the question and in the document. Lower-cased,
-    NFKC-normalised, without stopwords, punctuation and spaces.
+    of how jieba happened to cut a phrase in the question and in the document. Bigrams are taken
+    within runs of Chinese content words only, never across a stopword or punctuation (so
+    什么材料 does not yield 么材). Lower-cased, NFKC-normalised, no stopwords, punctuation or spaces.
     """
     stop = stopwords()
-    text = unicodedata.normalize("NFKC", text).lower()
-    words = [w.strip() for w in segment(text)]
-    out = [w for w in words if w and w not in stop and not _is_punct(w)]
-    for run in _CJK_RUN.findall(text):
-        out.extend(b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in stop)
-    return out
+    words, runs, run = [], [], ""
+    for word in segment(unicodedata.normalize("NFKC", text).lower()):
+        word = word.strip()
+        keep = bool(word) and word not in stop and not _is_punct(word)
+        if keep:
+            words.append(word)
+        if keep and _CJK_WORD.fullmatch(word):
+            run += word
+        else:
+            runs.append(run)
+            run = ""
+    runs.append(run)
+    bigrams = [r[i : i + 2] for r in runs for i in range(len(r) - 1)]
+    return words + [b for b in bigrams if b not in stop]
 
 
 def _is_punct(word: str) -> bool:

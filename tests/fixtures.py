@@ -66,6 +66,7 @@ class WrappedEmbedder(Embedder):
     def __init__(self, inner: Embedder, model_id: str | None = None, fail_passages: bool = False):
         self.inner = inner
         self.model_id = model_id or inner.model_id
+        self.name = model_id or inner.name
         self.dim = inner.dim
         self.fail_passages = fail_passages
         self.embedded: list[str] = []

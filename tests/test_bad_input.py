@@ -97,8 +97,6 @@ def test_rows_without_answer_are_warnings_by_row_number(kb, tmp_path, title):
     assert questions == {"居住证怎么续签？", "结婚登记要预约吗？"}
 
 
-@pytest.mark.xfail(reason="BUG: load_csv drops blank lines before numbering rows, so warnings after a blank "
-                          "line name the wrong row", strict=True)
 def test_csv_row_numbers_count_blank_lines(kb, tmp_path):
     path = make_text(tmp_path / "登记.csv", "问题,答复\n\n居住证怎么续签？,到派出所签注。\n\n护照丢了怎么办？,\n")
     warnings = ingest_paths(kb, [path]).results[0].warnings

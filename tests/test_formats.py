@@ -172,9 +172,6 @@ def test_pdf_wrapped_sentence_is_rejoined(built):
     assert "\n" not in hit.text and "结婚证到派出所" in hit.text
 
 
-@pytest.mark.xfail(reason="BUG: load_pdf joins every line break between CJK characters, so the PDF title "
-                          "is glued to the first paragraph and the document gets the file stem as title",
-                   strict=True)
 def test_pdf_title_is_its_first_line(built):
     kb, _, _ = built
     assert kb.document("birth").title == "新生儿落户办理指南"
@@ -196,8 +193,6 @@ def test_txt_in_gb18030(built):
     assert f"经办人{GB18030_NAME}先生" in doc.text
 
 
-@pytest.mark.xfail(reason="BUG: load_text joins the line break after an unpunctuated title line, so the title "
-                          "swallows the first sentence", strict=True)
 def test_txt_title_is_its_first_line(built):
     kb, _, _ = built
     assert kb.document("优待证").title == "老年人优待证办理说明"
@@ -229,8 +224,6 @@ def test_jsonl_docid_and_stem_ids(built):
     assert no_id is not None and no_id.title == "养犬登记说明"
 
 
-@pytest.mark.xfail(reason="BUG: kb/text.py _BROKEN_LINE only joins a line break between CJK characters; a PDF "
-                          "line that wraps before or after a number (\"30\\n个工作日\") stays broken", strict=True)
 def test_pdf_line_wrapped_next_to_a_number_is_rejoined(tmp_path):
     from ingest.loaders import load
 
@@ -240,8 +233,6 @@ def test_pdf_line_wrapped_next_to_a_number_is_rejoined(tmp_path):
     assert [s for s in sentences if s not in text] == []
 
 
-@pytest.mark.xfail(reason="BUG: ingest/loaders.py load_xlsx returns the rows of the first sheet that has "
-                          "question/answer columns and silently ignores the other sheets", strict=True)
 def test_every_sheet_of_a_workbook_is_ingested(kb, tmp_path):
     path = make_xlsx(tmp_path / "按月登记.xlsx", [["护照丢了怎么补办？", "先挂失，再到出入境大厅申请补发。"]], ["问题", "答复"],
                      extra_sheets={"10月": [["问题", "答复"], ["社保卡丢了怎么补办？", "到任一合作银行网点补办。"]]})
@@ -250,8 +241,6 @@ def test_every_sheet_of_a_workbook_is_ingested(kb, tmp_path):
     assert kb.stats()["entries"] == 2, result
 
 
-@pytest.mark.xfail(reason="BUG: ingest/loaders.py load_html uses soup.get_text('\\n'), which puts a line break "
-                          "around every inline tag (<strong>, <a>), so sentences are cut into fragments", strict=True)
 def test_html_inline_markup_keeps_sentences_whole(tmp_path):
     from ingest.loaders import load
 

@@ -105,9 +105,6 @@ def test_identical_question_in_two_files_is_stored_once(kb, tmp_path):
     assert [h.parent_id for h in hits].count(_entry_id(kb, row[0])) == 1
 
 
-@pytest.mark.xfail(reason="BUG: an entry shared by two files belongs only to the last one ingested "
-                          "(records.put_entry overwrites entries.file); when that file drops the row the "
-                          "entry is deleted although the other file still contains it", strict=True)
 def test_shared_entry_survives_when_one_file_drops_it(kb, tmp_path):
     a = make_csv(tmp_path / "a.csv", [r[:3] for r in ROWS[:2]], HEADERS[:3])
     b = make_csv(tmp_path / "b.csv", [ROWS[0][:3]], HEADERS[:3])
@@ -117,8 +114,6 @@ def test_shared_entry_survives_when_one_file_drops_it(kb, tmp_path):
     assert ROWS[0][0] in {getattr(r, "question", "") for r in kb.iter_records()}
 
 
-@pytest.mark.xfail(reason="BUG: a document's id is the file stem, so files with the same name in two folders "
-                          "overwrite each other (ingest/pipeline.py to_document)", strict=True)
 def test_same_file_name_in_two_folders_keeps_both(kb, tmp_path):
     (tmp_path / "2025").mkdir()
     (tmp_path / "2026").mkdir()
@@ -128,8 +123,6 @@ def test_same_file_name_in_two_folders_keeps_both(kb, tmp_path):
     assert kb.stats()["documents"] == 2
 
 
-@pytest.mark.xfail(reason="BUG: documents without an id in one JSON/JSONL file all get the file stem as id "
-                          "and silently replace each other (ingest/pipeline.py build: dict by id)", strict=True)
 def test_jsonl_documents_without_id_are_all_kept(kb, tmp_path):
     path = make_jsonl(tmp_path / "notes.jsonl", [
         {"title": "养犬登记", "text": "城区养犬应当办理养犬登记。"},
