@@ -18,11 +18,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
+from kb.config import default
 from kb.text import keyword_tokens, split_sentences
 
 SIM_FLOOR, SIM_CEIL = 0.78, 0.93
 SIM_WEIGHT = 0.5
-DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_MIN_CONFIDENCE = float(default("min_confidence"))
 NO_ANSWER_TEXT = (
     "知识库中暂无可靠答案，请不要凭经验答复。建议：向该事项的审批部门电话确认，"
     "或引导群众到“办不成事”反映窗口登记；问题解决后请把答复登记为疑难案例。"

@@ -65,10 +65,12 @@ def discover(paths: list[Path]) -> list[Path]:
 
 
 def guess_title(text: str, fallback: str) -> str:
-    """A document's title: its first line or headline if short enough, else ``fallback``."""
+    """A document's title: its first line or headline (cut to 60 characters), else ``fallback``."""
     first = text.lstrip().split("\n", 1)[0]
     head = _TITLE_END.split(first, 1)[0]
-    return head if 4 <= len(head) <= 60 else fallback
+    if len(head) > 60:
+        return head[:59] + "…"
+    return head if len(head) >= 4 else fallback
 
 
 def guess_date(text: str) -> str:

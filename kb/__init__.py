@@ -2,7 +2,7 @@
 
 from .base import FileChange, KnowledgeBase
 from .embed import Embedder, get_embedder
-from .errors import EmbedderMismatch, IngestError, KBError, NotFound
+from .errors import EmbedderMismatch, IngestError, KBError
 from .types import Chunk, Document, Entry, Filters, Hit
 
 __all__ = [
@@ -17,6 +17,5 @@ __all__ = [
     "IngestError",
     "KBError",
     "KnowledgeBase",
-    "NotFound",
     "get_embedder",
 ]

@@ -173,7 +173,7 @@ class KnowledgeBase:
     # -- reading ---------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
-               depth: int = 50) -> list[Hit]:
+               depth: int = 100) -> list[Hit]:
         """Search the knowledge base.
 
         Args:
@@ -181,7 +181,7 @@ class KnowledgeBase:
             k: how many distinct entries/documents to return (not chunks).
             filters: metadata filters (事项, 部门, kind, date range).
             mode: ``hybrid`` (default), ``dense`` or ``keyword``.
-            depth: how many chunks each retriever contributes before aggregation.
+            depth: how many nearest chunks the vector store contributes before aggregation.
 
         Returns:
             Up to ``k`` hits, best first, one per entry or document.
@@ -191,17 +191,17 @@ class KnowledgeBase:
         filters = filters or Filters()
         self.refresh_keywords()
         dense: list[tuple[str, float]] = []
-        keyword: list[tuple[str, float]] = []
-        whole: list[tuple[str, float]] = []
+        keyword = None
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed_queries([query])[0]
             dense = self.vectors.query(vector, depth, filters)
         if mode in ("hybrid", "keyword"):
             allowed = None if filters.is_empty() else self.records.matching_parents(filters)
-            keyword, whole = self.keywords.search(query, depth, allowed)
-        chunks = self.records.chunks({cid for cid, _ in dense} | {cid for cid, _ in keyword})
-        ranked = fuse(dense, keyword, whole, {cid: c.parent_id for cid, c in chunks.items()})
-        return [self._hit(r, chunks[r.chunk_id]) for r in ranked[:k]]
+            keyword = self.keywords.search(query, allowed)
+        parent_of = {cid: c.parent_id for cid, c in self.records.chunks(cid for cid, _ in dense).items()}
+        ranked = fuse(dense, keyword, parent_of)[:k]
+        chunks = self.records.chunks(r.chunk_id for r in ranked)
+        return [self._hit(r, chunks[r.chunk_id]) for r in ranked if r.chunk_id in chunks]
 
     def _hit(self, r: Ranked, chunk: Chunk) -> Hit:
         if chunk.kind == "entry":
@@ -213,7 +213,7 @@ class KnowledgeBase:
                    d.item, d.department, chunk.position)
 
     def term_weights(self, text: str) -> dict[str, float]:
-        """The keyword tokens of ``text`` with their IDF in this knowledge base (rare or unknown = high)."""
+        """The content words of ``text`` with their IDF in this knowledge base (rare or unknown = high)."""
         self.refresh_keywords()
         return self.keywords.term_weights(text)
 

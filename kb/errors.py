@@ -35,7 +35,3 @@ class IngestError(KBError):
         super().__init__(f"{path}：{reason}")
         self.path = path
         self.reason = reason
-
-
-class NotFound(KBError):
-    """An entry or document id does not exist."""

@@ -2,17 +2,19 @@
 
 Three signals rank a parent (an entry or a document):
 
-* dense: the cosine similarity of its best chunk (Chroma),
+* dense: the cosine similarity of its best chunk (the vector store's nearest chunks),
 * keyword, chunk level: the BM25 score of its best chunk,
 * keyword, parent level: the BM25 score of the whole entry/document.
 
 Taking the best chunk per parent keeps one long document from filling the result list; the
 parent-level field rewards a document that matches the question's words across several chunks.
-Each signal is put on a common scale by z-scores over the candidate set (a candidate that a
-retriever did not return gets that retriever's lowest returned score) and the z-scores are
-summed with equal weights. Z-scores adapt to each query: a retriever whose best candidate stands
-far above the rest moves the fused ranking more than one whose scores are flat.
-The representative chunk of each parent is its best chunk by the same fusion at chunk level.
+
+Each signal is put on a common scale by z-scores: the keyword signals over every entry/document
+(their scores are computed for all of them), the dense signal over the candidates (a candidate
+the vector store did not return gets its lowest returned similarity). The fused score weights
+each signal's z-scores by that signal's best z-score, clipped at 0: a retriever whose top
+candidate stands far above the rest for this query gets more say than one whose scores are flat.
+There is no tuned weight.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Scored = list[tuple[str, float]]
+from .keyword import KeywordScores
+
+CANDIDATES = 50
 
 
 @dataclass(frozen=True)
@@ -35,55 +39,65 @@ class Ranked:
     similarity: float
 
 
-def zsum(keys: list[str], signals: list[Mapping[str, float]]) -> np.ndarray:
-    """Sum over ``signals`` of the z-score of each key's value (missing values take the signal's minimum)."""
-    total = np.zeros(len(keys))
-    for signal in signals:
-        if not signal:
-            continue
-        floor = min(signal.values())
-        values = np.array([signal.get(k, floor) for k in keys])
-        std = values.std()
-        if std > 1e-9:
-            total += (values - values.mean()) / std
-    return total
+def zscores(values: np.ndarray) -> np.ndarray:
+    std = values.std()
+    return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
 
 
-def best_per_parent(scores: Mapping[str, float], parent_of: Mapping[str, str]) -> dict[str, float]:
-    """parent id -> the best score among its chunks in ``scores``."""
-    best: dict[str, float] = {}
-    for chunk_id, score in scores.items():
-        parent = parent_of[chunk_id]
-        if score > best.get(parent, -np.inf):
-            best[parent] = score
-    return best
-
-
-def fuse(dense: Scored, keyword_chunks: Scored, keyword_parents: Scored, parent_of: Mapping[str, str]) -> list[Ranked]:
+def fuse(dense: list[tuple[str, float]], keyword: KeywordScores | None, parent_of: Mapping[str, str],
+         candidates: int = CANDIDATES) -> list[Ranked]:
     """Rank parents by fused score, best first.
 
     Args:
-        dense: ``(chunk id, cosine similarity)`` from the vector store.
-        keyword_chunks: ``(chunk id, BM25 score)`` from the chunk field.
-        keyword_parents: ``(parent id, BM25 score)`` from the whole-entry/document field.
-        parent_of: chunk id -> parent id; chunks missing from it (vectors left behind by an
-            interrupted write) are ignored.
-
-    Any list may be empty (dense-only or keyword-only search).
+        dense: ``(chunk id, cosine similarity)`` from the vector store, most similar first; chunks
+            missing from ``parent_of`` (vectors left behind by an interrupted write) are ignored.
+        keyword: keyword scores of every entry/document, or None (dense-only search, or no query
+            word in the index).
+        parent_of: chunk id -> parent id for the dense chunks.
+        candidates: how many parents the keyword signals contribute to the candidate set.
     """
-    d = {c: s for c, s in dense if c in parent_of}
-    k = {c: s for c, s in keyword_chunks if c in parent_of}
-    kp = dict(keyword_parents)
-    chunks = list(dict.fromkeys([*d, *k]))
-    chunk_score = dict(zip(chunks, zsum(chunks, [d, k])))
-    representative: dict[str, str] = {}
-    for chunk_id in chunks:
-        parent = parent_of[chunk_id]
-        if parent not in representative or chunk_score[chunk_id] > chunk_score[representative[parent]]:
-            representative[parent] = chunk_id
-    parents = [p for p in dict.fromkeys([*representative, *kp]) if p in representative]
-    d_parent = best_per_parent(d, parent_of)
-    totals = zsum(parents, [d_parent, best_per_parent(k, parent_of), kp])
-    ranked = [Ranked(p, float(t), representative[p], d_parent.get(p, 0.0)) for p, t in zip(parents, totals)]
+    dense_best: dict[str, tuple[str, float]] = {}
+    for chunk_id, sim in dense:
+        parent = parent_of.get(chunk_id)
+        if parent is not None and parent not in dense_best:
+            dense_best[parent] = (chunk_id, sim)
+    signals: list[dict[str, float]] = []
+    keyword_rows: dict[str, int] = {}
+    if keyword is not None and len(keyword.parents):
+        kc, kp = zscores(keyword.chunk_max), zscores(keyword.whole)
+        combined = kc + kp
+        top = np.argsort(-combined)[:candidates]
+        keyword_rows = {keyword.parents[i]: int(i) for i in top}
+        for parent in dense_best:
+            if parent not in keyword_rows and parent in keyword.position:
+                keyword_rows[parent] = keyword.position[parent]
+        signals += [{p: kc[i] for p, i in keyword_rows.items()}, {p: kp[i] for p, i in keyword_rows.items()}]
+    parents = list(dict.fromkeys([*dense_best, *keyword_rows]))
+    if not parents:
+        return []
+    total = np.zeros(len(parents))
+    if dense_best:
+        floor = min(sim for _, sim in dense_best.values())
+        dz = zscores(np.array([dense_best[p][1] if p in dense_best else floor for p in parents]))
+        total += max(dz.max(), 0.0) * dz
+    for signal in signals:
+        values = np.array([signal.get(p, min(signal.values())) for p in parents])
+        total += max(values.max(), 0.0) * values
+    ranked = []
+    for parent, score in zip(parents, total):
+        chunk_id = _representative(parent, dense_best, keyword, keyword_rows)
+        similarity = dense_best[parent][1] if parent in dense_best else 0.0
+        ranked.append(Ranked(parent, float(score), chunk_id, similarity))
     ranked.sort(key=lambda r: -r.score)
     return ranked
+
+
+def _representative(parent: str, dense_best: dict[str, tuple[str, float]], keyword: KeywordScores | None,
+                    keyword_rows: dict[str, int]) -> str:
+    """The chunk shown for a parent: the chunk with most of the question's words (it holds the
+    asked-about passage), else the parent's nearest chunk."""
+    if keyword is not None and parent in keyword_rows:
+        chunk_id, score = keyword.best_chunk(keyword_rows[parent])
+        if score > 0 or parent not in dense_best:
+            return chunk_id
+    return dense_best[parent][0]

@@ -13,10 +13,12 @@ import math
 import shutil
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import bm25s
 import numpy as np
 
-from .text import keyword_tokens
+from .text import content_words, keyword_tokens
 
 K1, B = 1.2, 0.75
 FIELDS = ("chunks", "parents")
@@ -55,14 +57,28 @@ class _Field:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def top(ids: list[str], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
-    """The ``n`` best ``(id, score)`` pairs, best first, zero scores dropped."""
-    n = min(n, len(scores))
-    if n <= 0:
-        return []
-    best = np.argpartition(-scores, n - 1)[:n]
-    best = best[np.argsort(-scores[best])]
-    return [(ids[i], float(scores[i])) for i in best if scores[i] > 0]
+@dataclass
+class KeywordScores:
+    """Keyword evidence for one query, over every (allowed) entry/document.
+
+    ``parents[i]`` has ``chunk_max[i]`` (the BM25 score of its best chunk) and ``whole[i]`` (the
+    BM25 score of the whole entry/document); :meth:`best_chunk` names that best chunk.
+    """
+
+    parents: list[str]
+    chunk_max: np.ndarray
+    whole: np.ndarray
+    chunk_scores: np.ndarray
+    chunk_ids: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    position: dict[str, int]
+
+    def best_chunk(self, i: int) -> tuple[str, float]:
+        """``(chunk id, BM25 score)`` of the best chunk of ``parents[i]``."""
+        start, end = int(self.starts[i]), int(self.ends[i])
+        j = start + int(np.argmax(self.chunk_scores[start:end]))
+        return self.chunk_ids[j], float(self.chunk_scores[j])
 
 
 class KeywordIndex:
@@ -75,6 +91,7 @@ class KeywordIndex:
         self.parents = _Field([], None)
         self.chunk_parents: list[str] = []
         self._load()
+        self._segment()
 
     def _load(self) -> None:
         manifest = self.directory / "manifest.json"
@@ -87,6 +104,16 @@ class KeywordIndex:
             setattr(self, name, _Field(ids, model))
         self.chunk_parents = meta["chunk_parents"]
         self.generation = meta["generation"]
+
+    def _segment(self) -> None:
+        """Group the chunk rows (ordered by parent) into one segment per entry/document."""
+        n = len(self.chunk_parents)
+        self._starts = np.array([i for i in range(n) if i == 0 or self.chunk_parents[i] != self.chunk_parents[i - 1]],
+                                dtype=np.int64)
+        self._segment_parents = [self.chunk_parents[i] for i in self._starts]
+        self._segment_position = {p: i for i, p in enumerate(self._segment_parents)}
+        position = {p: i for i, p in enumerate(self.parents.ids)}
+        self._whole_index = np.array([position.get(p, -1) for p in self._segment_parents], dtype=np.int64)
 
     def build(self, chunk_rows: list[tuple[str, str, str]], parent_rows: list[tuple[str, str]],
               generation: int) -> None:
@@ -110,26 +137,29 @@ class KeywordIndex:
         shutil.rmtree(self.directory, ignore_errors=True)
         tmp.rename(self.directory)
         self.generation = generation
+        self._segment()
 
     def term_weights(self, text: str) -> dict[str, float]:
-        """Each distinct keyword token of ``text`` with its IDF over whole entries/documents."""
-        return {t: self.parents.idf(t) for t in dict.fromkeys(keyword_tokens(text))}
+        """Each distinct content word of ``text`` with its IDF over whole entries/documents."""
+        return {t: self.parents.idf(t) for t in dict.fromkeys(content_words(text))}
 
-    def search(self, query: str, n: int, allowed_parents: set[str] | None = None
-               ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-        """The ``n`` best chunks and the ``n`` best whole entries/documents, as ``(id, BM25 score)``.
+    def search(self, query: str, allowed_parents: set[str] | None = None) -> KeywordScores | None:
+        """Keyword scores of every entry/document for ``query`` (None when no query word is indexed).
 
-        ``allowed_parents`` restricts both lists to those entries/documents.
+        ``allowed_parents`` restricts the result to those entries/documents.
         """
         tokens = keyword_tokens(query)
-        results = []
-        for field, parent_of in ((self.chunks, self.chunk_parents), (self.parents, self.parents.ids)):
-            scores = field.scores(tokens)
-            if scores is None:
-                results.append([])
-                continue
-            if allowed_parents is not None:
-                mask = np.fromiter((p in allowed_parents for p in parent_of), dtype=bool, count=len(parent_of))
-                scores = np.where(mask, scores, 0.0)
-            results.append(top(field.ids, scores, n))
-        return results[0], results[1]
+        chunk_scores = self.chunks.scores(tokens)
+        whole_scores = self.parents.scores(tokens)
+        if chunk_scores is None or whole_scores is None:
+            return None
+        chunk_max = np.maximum.reduceat(chunk_scores, self._starts)
+        ends = np.append(self._starts[1:], len(chunk_scores))
+        whole = np.where(self._whole_index >= 0, whole_scores[self._whole_index], 0.0)
+        if allowed_parents is None:
+            return KeywordScores(self._segment_parents, chunk_max, whole, chunk_scores, self.chunks.ids,
+                                 self._starts, ends, self._segment_position)
+        keep = np.array([i for i, p in enumerate(self._segment_parents) if p in allowed_parents], dtype=np.int64)
+        parents = [self._segment_parents[i] for i in keep]
+        return KeywordScores(parents, chunk_max[keep], whole[keep], chunk_scores, self.chunks.ids,
+                             self._starts[keep], ends[keep], {p: i for i, p in enumerate(parents)})

@@ -204,14 +204,6 @@ class Records:
         for row in self.conn.execute("SELECT * FROM documents ORDER BY date, id"):
             yield _document(row)
 
-    def parent_meta(self) -> dict[str, tuple[Kind, str, str, str]]:
-        """parent id -> (kind, item, department, date) for every entry and document."""
-        rows = self.conn.execute(
-            "SELECT id, 'entry', item, department, date FROM entries "
-            "UNION ALL SELECT id, 'document', item, department, date FROM documents"
-        )
-        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
-
     def matching_parents(self, filters: Filters) -> set[str]:
         """Ids of the entries and documents that satisfy ``filters``."""
         clauses, args = [], []

@@ -15,8 +15,11 @@ from importlib import resources
 
 import jieba
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])|\n+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_SENTENCE_END = re.compile(
+    r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])|\n+"
+    rf"|(?<=[{_CJK}。！？；：，、”’）】])[ \t\u3000]+(?=[{_CJK}0-9（【“])"
+)
 _LINE_END = tuple("。！？；：!?;:")
 _CJK_WORD = re.compile(rf"[{_CJK}]+")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -68,6 +71,13 @@ def segment(text: str) -> list[str]:
     return _tokenizer().lcut(text)
 
 
+def content_words(text: str) -> list[str]:
+    """The jieba words of ``text`` that carry meaning: no stopwords, punctuation or spaces."""
+    stop = stopwords()
+    words = (w.strip() for w in segment(unicodedata.normalize("NFKC", text).lower()))
+    return [w for w in words if w and w not in stop and not _is_punct(w)]
+
+
 def keyword_tokens(text: str) -> list[str]:
     """Tokens for the keyword index and keyword queries: jieba words plus Chinese character bigrams.
 
@@ -98,7 +108,8 @@ def _is_punct(word: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split Chinese text after sentence-final punctuation (。！？； and ASCII forms) and at line breaks.
+    """Split Chinese text after sentence-final punctuation (。！？； and ASCII forms), at line breaks
+    and at spaces inside Chinese text (where flattened text had its paragraph and heading breaks).
 
     Closing quotes and brackets stay with their sentence. Empty pieces are dropped.
     """

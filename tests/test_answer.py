@@ -84,7 +84,7 @@ def test_out_of_scope_question_is_refused(sample_kb, question):
     assert reply.status == "no_answer" and not reply.answered
     assert reply.citations == ()
     assert "办不成事" in reply.text and "暂无可靠答案" in reply.text
-    assert reply.confidence < 0.5
+    assert reply.confidence < DEFAULT_MIN_CONFIDENCE
 
 
 def test_threshold_decides(sample_kb):
