@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import answer
-from bot.answer import NO_ANSWER_TEXT, best_sentences
+from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, best_sentences
 from fixtures import drop_collection, open_kb, unique_collection
 from ingest import ingest_paths
 from kb import Filters

@@ -108,13 +108,15 @@ def test_search_prints_json_lines(run, data):
 
 
 def test_ask_human_and_json(run, data):
-    result = ok(run("ask", "首次申请护照要准备哪些东西？", data_dir=data))
+    # a loose paraphrase in a tiny knowledge base: the threshold flag lets it through
+    result = ok(run("ask", "首次申请护照要准备哪些东西？", "--min-confidence", "0.5", data_dir=data))
     assert f"答：{ROWS[1][2]}" in result.output
     assert "出处：" in result.output and "登记表.xlsx" in result.output and "2026-09-04" in result.output
     confidence = float(re.search(r"置信度：([\d.]+)", result.output)[1])
     assert 0.5 <= confidence <= 1
 
-    parsed = json.loads(ok(run("ask", "首次申请护照要准备哪些东西？", "--json", data_dir=data)).stdout)
+    parsed = json.loads(ok(run("ask", "首次申请护照要准备哪些东西？", "--json", "--min-confidence", "0.5",
+                               data_dir=data)).stdout)
     assert parsed["status"] == "answered" and parsed["text"] == ROWS[1][2]
     assert parsed["citations"][0]["parent_id"] == "e-huzhao"
     assert abs(parsed["confidence"] - confidence) < 0.01
