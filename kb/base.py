@@ -108,7 +108,7 @@ class KnowledgeBase:
         known = self.records.existing_chunk_ids(wanted)
         fresh = [c for c in chunks if c.id not in known]
         vectors = self._embed(fresh, on_embedded)
-        removed = sorted(p for p in previous - parents if not self.records.other_files_of(p, path))
+        removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
         stale = self.records.chunk_ids_of(parents | set(removed)) - wanted
         tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
         meta = {**{e.id: e for e in entries}, **{d.id: d for d in documents}}
@@ -130,7 +130,7 @@ class KnowledgeBase:
 
     def files_holding(self, parent_id: str) -> list[str]:
         """The ingested files (absolute paths) that contain this entry or document."""
-        return self.records.other_files_of(parent_id, "")
+        return self.records.files_of(parent_id)
 
     def _embed(self, chunks: list[Chunk], on_embedded: Callable[[int], None] | None):
         out = []

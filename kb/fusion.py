@@ -81,7 +81,8 @@ def fuse(dense: list[tuple[str, float]], keyword: KeywordScores | None, parent_o
         dz = zscores(np.array([dense_best[p][1] if p in dense_best else floor for p in parents]))
         total += max(dz.max(), 0.0) * dz
     for signal in signals:
-        values = np.array([signal.get(p, min(signal.values())) for p in parents])
+        floor = min(signal.values())
+        values = np.array([signal.get(p, floor) for p in parents])
         total += max(values.max(), 0.0) * values
     ranked = []
     for parent, score in zip(parents, total):

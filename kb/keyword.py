@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from pathlib import Path
-
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -47,13 +46,15 @@ class _Field:
         ids = [vocab[t] for t in tokens if t in vocab]
         return self.model.get_scores_from_ids(ids) if ids else None
 
-
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of ``token``; a token found nowhere gets the highest value."""
+        df = 0
+        if self.model is not None:
+            indptr = self.model.scores["indptr"]  # column t of the score matrix holds token t's documents
+            t = self.model.vocab_dict.get(token)
+            if t is not None and t + 1 < len(indptr):
+                df = int(indptr[t + 1] - indptr[t])
         n = len(self.ids)
-        indptr = self.model.scores["indptr"] if self.model is not None else None
-        t = self.model.vocab_dict.get(token) if self.model is not None else None
-        df = int(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from .types import Chunk, Document, Entry, Filters, Kind
+from .types import Chunk, Document, Entry, Filters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -91,10 +91,9 @@ class Records:
         rows = self.conn.execute("SELECT parent_id FROM file_parents WHERE path=?", (path,))
         return {r[0] for r in rows}
 
-    def other_files_of(self, parent_id: str, path: str) -> list[str]:
-        """The files other than ``path`` that also contain ``parent_id``."""
-        rows = self.conn.execute("SELECT path FROM file_parents WHERE parent_id=? AND path!=?", (parent_id, path))
-        return [r[0] for r in rows]
+    def files_of(self, parent_id: str) -> list[str]:
+        """The ingested files that contain ``parent_id``."""
+        return [r[0] for r in self.conn.execute("SELECT path FROM file_parents WHERE parent_id=?", (parent_id,))]
 
     def log(self, conn: sqlite3.Connection, path: str, status: str, detail: str = "") -> None:
         conn.execute(
