@@ -41,10 +41,14 @@ class Citation:
     date: str
     item: str = ""
     department: str = ""
+    version: int = 0
+    status: str = "published"
+    basis: str = ""
 
     @classmethod
     def of(cls, hit: Hit) -> Citation:
-        return cls(hit.kind, hit.parent_id, hit.title, hit.source, hit.date, hit.item, hit.department)
+        return cls(hit.kind, hit.parent_id, hit.title, hit.source, hit.date, hit.item, hit.department,
+                   hit.version, hit.status, hit.basis)
 
     def label(self) -> str:
         """A one-line Chinese citation, e.g. 《居住证办理业务口径》（居住证办理业务口径.docx，2026-10-09，事项：户籍）."""
@@ -53,12 +57,20 @@ class Citation:
             parts.append(f"事项：{self.item}")
         if self.department:
             parts.append(f"部门：{self.department}")
+        if self.basis:
+            parts.append(f"依据：{self.basis}")
+        if self.kind == "entry":
+            parts.append(f"编号 {self.parent_id} 第 {self.version} 版")
+        if self.status == "draft":
+            parts.append("待审核，未发布")
         return f"《{self.title}》（{'，'.join(p for p in parts if p)}）"
 
 
 @dataclass(frozen=True)
 class Answer:
-    """``status`` is ``answered`` or ``no_answer``; ``related`` holds the other hits for reference."""
+    """``status`` is ``answered`` or ``no_answer``; ``notes`` are warnings to read with the answer
+    (a replaced or expired 口径, an upcoming change, an unreviewed draft); ``related`` holds the
+    other hits for reference."""
 
     question: str
     status: str
@@ -66,6 +78,7 @@ class Answer:
     confidence: float
     citations: tuple[Citation, ...] = ()
     related: tuple[Hit, ...] = field(default=(), repr=False)
+    notes: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -106,8 +119,21 @@ def best_sentences(question: str, text: str, n: int = 2) -> str:
     return "".join(sentences[i] for i in sorted(scored[:n]))
 
 
+def currency_notes(hit: Hit) -> tuple[str, ...]:
+    """Warnings about the validity of a hit: replaced old 口径, expiry, an upcoming change, draft status."""
+    notes = [f"原口径 {r.old_id}（“{r.old_question}”）自 {r.changed_on or '发布之日'} 起已由 {r.new_id} 替代，"
+             f"以下为现行口径，请勿再按旧口径答复。" for r in hit.replaced]
+    if hit.expired_on:
+        notes.append(f"该口径已于 {hit.expired_on} 失效，不再适用。")
+    if hit.upcoming:
+        notes.append(f"新口径 {hit.upcoming.new_id} 将于 {hit.upcoming.changed_on} 起施行，届时本答复作废。")
+    if hit.status == "draft":
+        notes.append("【待审核】此条尚未经组长审核发布，仅供内部参考，不能作为正式口径答复群众。")
+    return tuple(notes)
+
+
 def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-           filters: Filters | None = None) -> Answer:
+           filters: Filters | None = None, drafts: bool = False) -> Answer:
     """Answer ``question`` from the knowledge base, extractively.
 
     Args:
@@ -116,13 +142,20 @@ def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float =
         k: how many hits to consider (the best one answers, the rest are kept as ``related``).
         min_confidence: below this, return the fixed no-answer result.
         filters: optional metadata filters.
+        drafts: also consider entries awaiting review (an answer from one is labelled as such).
+
+    Only current knowledge is given as the answer: a match on a superseded entry is answered with
+    the entry that replaced it, with a note saying since when; a match on an expired entry is refused.
     """
-    hits = kb.search(question, k=k, filters=filters)
+    hits = kb.search(question, k=k, filters=filters, drafts=drafts)
     if not hits:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, 0.0)
     best = hits[0]
     score = confidence(kb, question, best)
+    notes = currency_notes(best)
     if score < min_confidence:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=tuple(hits))
+    if best.expired_on:
+        return Answer(question, "no_answer", NO_ANSWER_TEXT, score, (Citation.of(best),), tuple(hits[1:]), notes)
     text = best.answer if best.kind == "entry" else best_sentences(question, best.text)
-    return Answer(question, "answered", text, score, (Citation.of(best),), tuple(hits[1:]))
+    return Answer(question, "answered", text, score, (Citation.of(best),), tuple(hits[1:]), notes)

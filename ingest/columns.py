@@ -14,6 +14,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("日期", "时间", "登记日期", "办理日期", "发布日期", "date"),
     "submitter": ("提交人", "登记人", "记录人", "经办人", "submitter"),
     "tags": ("标签", "关键词", "tags"),
+    "counter": ("窗口", "窗口/组", "组别", "班组", "所属组", "窗口号", "counter"),
+    "basis": ("依据", "政策依据", "口径依据", "答复依据", "basis"),
+    "effective_from": ("生效日期", "执行日期", "施行日期", "effective_from"),
+    "expire_on": ("失效日期", "废止日期", "截止日期", "expire_on"),
+    "supersedes": ("替代编号", "替代条目", "取代编号", "supersedes"),
     "source": ("来源", "source"),
     "id": ("编号", "id", "entry_id"),
 }

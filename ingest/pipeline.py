@@ -16,11 +16,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kb import Document, Entry, IngestError, KnowledgeBase
+from kb.chunks import entry_chunks
 from kb.text import content_hash, normalize
+from kb.users import LOCAL_ADMIN, User, authorize
 
 from .columns import cell_text, parse_date, parse_tags
 from .loaders import LOADERS, Loaded, RawDocument, Row, load
-from .split import document_chunks, entry_chunks
+from .split import document_chunks
 
 STATUSES = ("added", "updated", "unchanged", "failed")
 _TITLE_END = re.compile(r"[\s。！？；]")
@@ -83,20 +85,30 @@ def guess_date(text: str) -> str:
 
 
 def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
-    """A sheet row as an Entry, or None with the reason it was skipped."""
+    """A sheet row as an Entry, or None with the reason it was skipped.
+
+    An unreadable case date is left empty with a warning; an unreadable effective-from or
+    expire-on date skips the row, because guessing when a 口径 applies is not safe.
+    """
     f = row.fields
     question, answer = normalize(cell_text(f.get("question"))), normalize(cell_text(f.get("answer")))
     if not question:
         return None, f"{row.where}：问题为空，已跳过"
     if not answer:
         return None, f"{row.where}：答案为空，已跳过"
+    dates = {}
+    for name, label in (("effective_from", "生效日期"), ("expire_on", "失效日期")):
+        dates[name] = parse_date(f.get(name))
+        if dates[name] is None:
+            return None, f"{row.where}：{label}“{f.get(name)}”无法识别，请写成 2026-11-28 这样的日期，已跳过"
     day = parse_date(f.get("date"))
     item = cell_text(f.get("item"))
     entry = Entry(
         id=cell_text(f.get("id")) or "e" + content_hash(item, question)[:12],
         question=question, answer=answer, item=item, department=cell_text(f.get("department")),
         tags=parse_tags(f.get("tags")), source=cell_text(f.get("source")) or source, date=day or "",
-        submitter=cell_text(f.get("submitter")),
+        submitter=cell_text(f.get("submitter")), counter=cell_text(f.get("counter")),
+        basis=normalize(cell_text(f.get("basis"))), supersedes=cell_text(f.get("supersedes")), **dates,
     )
     return entry, "" if day is not None else f"{row.where}：日期“{f.get('date')}”无法识别，已留空"
 
@@ -163,7 +175,7 @@ def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: in
 
 
 def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0,
-                bar: tqdm | None = None) -> FileResult:
+                bar: tqdm | None = None, actor: User = LOCAL_ADMIN) -> FileResult:
     """Ingest one file; never raises for a bad file (the result says why it failed)."""
     key = str(path.resolve())
     try:
@@ -181,12 +193,12 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         kb.log_file(key, "failed", exc.reason)
         return FileResult(str(path), "failed", reason=exc.reason)
     change = kb.replace_file(key, file_hash, entries, documents, chunks,
-                             on_embedded=bar.update if bar is not None else None)
+                             on_embedded=bar.update if bar is not None else None, actor=actor.username)
     return FileResult(str(path), change.status, change.items, warnings=warnings)
 
 
 def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,
-                 progress: bool = False) -> IngestReport:
+                 progress: bool = False, actor: User = LOCAL_ADMIN) -> IngestReport:
     """Ingest files and folders (recursively). The keyword index is refreshed once at the end.
 
     Args:
@@ -195,12 +207,15 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 3
         chunk_size: target document chunk length in characters.
         overlap: sentences shared by neighbouring chunks.
         progress: show a progress bar (chunks embedded) on stderr.
+        actor: who imports; this is an admin's bulk import (entries are published directly), so
+            the ``import`` permission is required.
     """
+    authorize(kb.records, actor, "import")
     report = IngestReport()
     files = discover([Path(p) for p in paths])
     with tqdm(unit="块", desc="嵌入", disable=not progress, leave=False) as bar:
         for path in files:
             bar.set_postfix_str(path.name[-30:])
-            report.results.append(ingest_file(kb, path, chunk_size, overlap, bar))
+            report.results.append(ingest_file(kb, path, chunk_size, overlap, bar, actor))
     kb.refresh_keywords()
     return report

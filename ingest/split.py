@@ -9,21 +9,12 @@ from __future__ import annotations
 
 import re
 
-from kb.text import content_hash, split_sentences
-from kb.types import Chunk, Document, Entry
+from kb.chunks import make_chunks
+from kb.text import split_sentences
+from kb.types import Chunk, Document
 
 _HEADING = re.compile(r"^(第[一二三四五六七八九十百零]+[章节条部分]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+(\.\d+)*[、.．]\s*\S)")
 _CLAUSE = re.compile(r"(?<=[，,：:])")
-
-
-def chunk_id(parent_id: str, index_text: str, occurrence: int) -> str:
-    return content_hash(parent_id, index_text, str(occurrence))[:24]
-
-
-def entry_chunks(entry: Entry) -> list[Chunk]:
-    """An entry is indexed whole (question + answer) and its question on its own."""
-    pieces = [f"{entry.question}\n{entry.answer}", entry.question]
-    return _make_chunks(entry.id, "entry", [(p, entry.item) for p in pieces])
 
 
 def is_heading(line: str) -> bool:
@@ -77,7 +68,7 @@ def document_chunks(doc: Document, size: int = 300, overlap: int = 0) -> list[Ch
     _merge_short_tail(pieces, size)
     if not pieces and doc.title:
         pieces.append((doc.title, ""))
-    return _make_chunks(doc.id, "document", pieces)
+    return make_chunks(doc.id, "document", pieces)
 
 
 def _merge_short_tail(pieces: list[tuple[str, str]], size: int) -> None:
@@ -85,13 +76,3 @@ def _merge_short_tail(pieces: list[tuple[str, str]], size: int) -> None:
     if len(pieces) >= 2 and len(pieces[-1][0]) < size // 4 and pieces[-1][1] == pieces[-2][1]:
         text, context = pieces.pop()
         pieces[-1] = (pieces[-1][0] + text, context)
-
-
-def _make_chunks(parent_id: str, kind: str, pieces: list[tuple[str, str]]) -> list[Chunk]:
-    chunks, seen = [], {}
-    for position, (text, context) in enumerate(pieces):
-        index_text = f"{context}\n{text}" if context else text
-        occurrence = seen.get(index_text, 0)
-        seen[index_text] = occurrence + 1
-        chunks.append(Chunk(chunk_id(parent_id, index_text, occurrence), parent_id, kind, position, text, context))
-    return chunks

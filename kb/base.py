@@ -10,21 +10,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
+from . import audit
+from .chunks import entry_chunks
 from .embed import Embedder
 from .errors import EmbedderMismatch
 from .fusion import Ranked, fuse
 from .keyword import KeywordIndex
-from .records import Records
+from .lifecycle import Timeline, expired
+from .records import Records, now
 from .store import VectorStore, date_number
 from .text import keyword_tokens
-from .types import Chunk, Document, Entry, Filters, Hit
+from .types import Chunk, Document, Entry, EntryState, Filters, Hit
 
 MODES = ("hybrid", "dense", "keyword")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+RECORDS_FILE = "records.sqlite3"
 EMBED_BATCH = 32
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An entry with its chunks, the chunks not yet stored and their vectors."""
+
+    entry: Entry
+    chunks: list[Chunk]
+    fresh: list[Chunk]
+    vectors: list
 
 
 @dataclass
@@ -60,10 +75,11 @@ class KnowledgeBase:
             manifest = self._manifest()
             if manifest.get("embedder", embedder.model_id) != embedder.model_id:
                 raise EmbedderMismatch(manifest.get("embedder_name", manifest["embedder"]), embedder.name)
-        self.records = Records(self.data_dir / "records.sqlite3")
+        self.records = Records(self.data_dir / RECORDS_FILE)
         self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.name,
                                    embedder.dim, replace=rebuild)
         self.keywords = KeywordIndex(self.data_dir / "keyword")
+        self._visible: tuple[tuple, set[str]] = ((), set())
         self._write_manifest(collection)
 
     def _manifest(self) -> dict:
@@ -93,40 +109,88 @@ class KnowledgeBase:
         return self.records.file_hash(path) == file_hash
 
     def replace_file(self, path: str, file_hash: str, entries: list[Entry], documents: list[Document],
-                     chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None) -> FileChange:
+                     chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None,
+                     actor: str = "local") -> FileChange:
         """Make the knowledge base hold exactly these records for ``path``, in one transaction.
 
-        Entries and documents the file held before but no longer does are removed, unless another
-        file holds them too; chunks whose content did not change keep their vectors, only new chunks
-        are embedded (before anything is written, so an embedding failure changes nothing).
+        This is an admin's bulk import: entries are published directly, each content change is kept
+        as a new version, and one audit event per file records what was added, changed and removed.
+        Entries the file no longer holds are soft-deleted (documents are removed), unless another
+        file holds them too. Chunks whose content did not change keep their vectors; only new chunks
+        are embedded, before anything is written, so an embedding failure changes nothing.
         ``on_embedded(n)`` reports progress.
         """
         previous = self.records.parents_of_file(path)
         status = "updated" if self.records.file_hash(path) is not None else "added"
         parents = {e.id for e in entries} | {d.id for d in documents}
         wanted = {c.id for c in chunks}
-        known = self.records.existing_chunk_ids(wanted)
-        fresh = [c for c in chunks if c.id not in known]
+        fresh = [c for c in chunks if c.id not in self.records.existing_chunk_ids(wanted)]
         vectors = self._embed(fresh, on_embedded)
         removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
-        stale = self.records.chunk_ids_of(parents | set(removed)) - wanted
+        removed_entries = [p for p in removed if self.records.state(p) is not None]
+        removed_documents = [p for p in removed if p not in removed_entries]
+        stale = self.records.chunk_ids_of(parents | set(removed_documents)) - wanted
         tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
         meta = {**{e.id: e for e in entries}, **{d.id: d for d in documents}}
         with self.records.transaction() as conn:
-            self.records.delete_parents(conn, removed)
+            changed = {"added": [], "updated": [], "removed": removed_entries}
+            for entry_id in removed_entries:
+                state = self.records.state(entry_id)
+                self.records.set_state(conn, entry_id, replace(state, status="deleted", note="已从导入文件中移除"))
+            self.records.delete_parents(conn, removed_documents)
             for e in entries:
-                self.records.put_entry(conn, e, _parent_tokens(e))
+                change = self._import_entry(conn, e, actor)
+                if change:
+                    changed[change].append(e.id)
             for d in documents:
                 self.records.put_document(conn, d, _parent_tokens(d))
             self.records.delete_chunks(conn, stale)
             self.records.put_chunks(conn, fresh, tokens)
             self.records.set_file(conn, path, file_hash, parents)
             self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
+            audit.record(conn, actor, "import", f"file:{path}",
+                         after={**changed, "documents": sorted(d.id for d in documents)})
             if fresh:
                 self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in fresh])
             if stale:
                 self.vectors.delete(sorted(stale))
         return FileChange(status, len(parents), len(fresh), removed)
+
+    def _import_entry(self, conn, entry: Entry, actor: str) -> str:
+        """Publish an imported entry; returns ``added``, ``updated`` or '' (already published as is)."""
+        old, state = self.records.entry(entry.id), self.records.state(entry.id)
+        if old == entry and state.status == "published":
+            return ""
+        at = now()
+        version = state.version + 1 if state and old != entry else (state.version if state else 1)
+        new_state = EntryState(status="published", version=version, origin="import", created_by=actor,
+                               created_at=state.created_at if state else at, reviewed_by=actor, reviewed_at=at,
+                               published_at=at)
+        self.records.put_entry(conn, entry, _parent_tokens(entry), new_state)
+        if old != entry:
+            self.records.add_version(conn, entry, version, actor, "import")
+        return "updated" if state else "added"
+
+    def prepare_entry(self, entry: Entry) -> PreparedEntry:
+        """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of
+        the write transaction)."""
+        chunks = entry_chunks(entry)
+        fresh = [c for c in chunks if c.id not in self.records.existing_chunk_ids(c.id for c in chunks)]
+        return PreparedEntry(entry, chunks, fresh, self._embed(fresh, None))
+
+    def write_entry(self, conn, prepared: PreparedEntry, state: EntryState) -> None:
+        """Store an entry, its chunks and their vectors; call inside ``records.transaction()``."""
+        entry = prepared.entry
+        stale = self.records.chunk_ids_of([entry.id]) - {c.id for c in prepared.chunks}
+        self.records.put_entry(conn, entry, _parent_tokens(entry), state)
+        self.records.delete_chunks(conn, stale)
+        self.records.put_chunks(conn, prepared.fresh, {c.id: " ".join(keyword_tokens(c.index_text))
+                                                       for c in prepared.fresh})
+        if prepared.fresh:
+            self.vectors.upsert([c.id for c in prepared.fresh], prepared.vectors,
+                                [_chunk_meta(c, entry) for c in prepared.fresh])
+        if stale:
+            self.vectors.delete(sorted(stale))
 
     def files_holding(self, parent_id: str) -> list[str]:
         """The ingested files (absolute paths) that contain this entry or document."""
@@ -173,8 +237,13 @@ class KnowledgeBase:
     # -- reading ---------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
-               depth: int = 100) -> list[Hit]:
+               depth: int = 100, drafts: bool = False, as_of: str = "") -> list[Hit]:
         """Search the knowledge base.
+
+        Only knowledge that applies on ``as_of`` is returned as current: a match on a superseded
+        entry returns the entry that replaced it (with ``Hit.replaced`` saying what changed when),
+        an expired entry comes back with ``Hit.expired_on`` set, rejected/merged/deleted entries
+        and entries not yet in effect never come back.
 
         Args:
             query: the question, as typed (not pre-segmented).
@@ -182,6 +251,8 @@ class KnowledgeBase:
             filters: metadata filters (事项, 部门, kind, date range).
             mode: ``hybrid`` (default), ``dense`` or ``keyword``.
             depth: how many nearest chunks the vector store contributes before aggregation.
+            drafts: also return entries awaiting review (``Hit.status == "draft"``).
+            as_of: the day to judge currency on (ISO date), today by default.
 
         Returns:
             Up to ``k`` hits, best first, one per entry or document.
@@ -189,25 +260,66 @@ class KnowledgeBase:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         filters = filters or Filters()
+        as_of = as_of or date.today().isoformat()
         self.refresh_keywords()
+        allowed = self._allowed(filters, as_of, drafts)
         dense: list[tuple[str, float]] = []
         keyword = None
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed_queries([query])[0]
             dense = self.vectors.query(vector, depth, filters)
         if mode in ("hybrid", "keyword"):
-            allowed = None if filters.is_empty() else self.records.matching_parents(filters)
             keyword = self.keywords.search(query, allowed)
-        parent_of = {cid: c.parent_id for cid, c in self.records.chunks(cid for cid, _ in dense).items()}
-        ranked = fuse(dense, keyword, parent_of)[:k]
-        chunks = self.records.chunks(r.chunk_id for r in ranked)
-        return [self._hit(r, chunks[r.chunk_id]) for r in ranked if r.chunk_id in chunks]
+        parent_of = {cid: c.parent_id for cid, c in self.records.chunks(cid for cid, _ in dense).items()
+                     if c.parent_id in allowed}
+        return self._current_hits(fuse(dense, keyword, parent_of), k, as_of)
 
-    def _hit(self, r: Ranked, chunk: Chunk) -> Hit:
+    def _allowed(self, filters: Filters, as_of: str, drafts: bool) -> set[str]:
+        """The entries/documents a search may return: visible on ``as_of`` and matching ``filters``."""
+        key = (self.records.generation(), as_of, drafts)
+        if self._visible[0] != key:
+            self._visible = (key, self.records.visible_parents(as_of, drafts))
+        visible = self._visible[1]
+        return visible if filters.is_empty() else visible & self.records.matching_parents(filters)
+
+    def timeline(self, as_of: str = "") -> Timeline:
+        """Which published entry replaces which, as seen on ``as_of`` (today by default)."""
+        as_of = as_of or date.today().isoformat()
+        supersessions = self.records.supersessions()
+        ids = {i for s in supersessions for i in s[:2]}
+        questions = {i: e.question for i in ids if (e := self.records.entry(i)) is not None}
+        return Timeline(supersessions, questions, as_of)
+
+    def _current_hits(self, ranked: list[Ranked], k: int, as_of: str) -> list[Hit]:
+        """Hits for the ranked parents, with superseded entries replaced by their current version."""
+        timeline = self.timeline(as_of)
+        picked: dict[str, tuple[Ranked, list]] = {}
+        for r in ranked:
+            chain = timeline.replacements(r.parent_id)
+            current = chain[-1].new_id if chain else r.parent_id
+            if current in picked:
+                picked[current][1].extend(chain)
+            elif len(picked) < k:
+                picked[current] = (r, chain)
+            else:
+                break
+        chunks = self.records.chunks(r.chunk_id for r, chain in picked.values() if not chain)
+        hits = []
+        for current, (r, chain) in picked.items():
+            chunk = self.records.chunk_of(current, 0) if chain else chunks.get(r.chunk_id)
+            if chunk is not None:
+                hits.append(self._hit(r, chunk, tuple(chain), timeline, as_of))
+        return hits
+
+    def _hit(self, r: Ranked, chunk: Chunk, replaced: tuple, timeline: Timeline, as_of: str) -> Hit:
         if chunk.kind == "entry":
-            e = self.records.entry(r.parent_id)
+            e, state = self.records.entry(chunk.parent_id), self.records.state(chunk.parent_id)
             return Hit(e.id, "entry", chunk.id, r.score, r.similarity, chunk.text, e.question, e.source, e.date,
-                       e.item, e.department, chunk.position, e.answer, {"tags": list(e.tags), "submitter": e.submitter})
+                       e.item, e.department, chunk.position, e.answer,
+                       {"tags": list(e.tags), "submitter": e.submitter, "counter": e.counter},
+                       status=state.status, version=state.version, basis=e.basis, effective_from=e.effective_from,
+                       expired_on=e.expire_on if expired(e.expire_on, as_of) else "", replaced=replaced,
+                       upcoming=timeline.next_change(e.id))
         d = self.records.document(r.parent_id)
         return Hit(d.id, "document", chunk.id, r.score, r.similarity, chunk.text, d.title, d.source, d.date,
                    d.item, d.department, chunk.position)
@@ -245,7 +357,7 @@ class KnowledgeBase:
 def _parent_tokens(record: Entry | Document) -> str:
     """Keyword tokens of a whole entry or document (the parent-level keyword field)."""
     if isinstance(record, Entry):
-        return " ".join(keyword_tokens(f"{record.item}\n{record.question}\n{record.answer}"))
+        return " ".join(keyword_tokens("\n".join((record.item, *record.questions, record.answer))))
     return " ".join(keyword_tokens(f"{record.title}\n{record.text}"))
 
 

@@ -35,3 +35,24 @@ class IngestError(KBError):
         super().__init__(f"{path}：{reason}")
         self.path = path
         self.reason = reason
+
+
+class UserError(KBError):
+    """An account cannot be created or changed as asked (bad name, short password, duplicate, role)."""
+
+
+class PermissionDenied(KBError):
+    """The acting user's role does not hold the permission an operation needs."""
+
+    def __init__(self, message: str, permission: str = ""):
+        """``permission`` is a key of ``kb.users.PERMISSIONS`` (empty when not about one permission)."""
+        super().__init__(message)
+        self.permission = permission
+
+
+class AuthenticationFailed(KBError):
+    """Login failed or was not attempted; the message never says which of name or password was wrong."""
+
+
+class ReviewError(KBError):
+    """A lifecycle operation does not apply to the entry in its current state (the message says why)."""

@@ -115,6 +115,7 @@ class KeywordIndex:
         self._segment_position = {p: i for i, p in enumerate(self._segment_parents)}
         position = {p: i for i, p in enumerate(self.parents.ids)}
         self._whole_index = np.array([position.get(p, -1) for p in self._segment_parents], dtype=np.int64)
+        self._mask: tuple[set[str] | None, np.ndarray] = (None, np.zeros(0, dtype=np.int64))
 
     def build(self, chunk_rows: list[tuple[str, str, str]], parent_rows: list[tuple[str, str]],
               generation: int) -> None:
@@ -160,7 +161,10 @@ class KeywordIndex:
         if allowed_parents is None:
             return KeywordScores(self._segment_parents, chunk_max, whole, chunk_scores, self.chunks.ids,
                                  self._starts, ends, self._segment_position)
-        keep = np.array([i for i, p in enumerate(self._segment_parents) if p in allowed_parents], dtype=np.int64)
+        if self._mask[0] is not allowed_parents:
+            self._mask = (allowed_parents, np.array(
+                [i for i, p in enumerate(self._segment_parents) if p in allowed_parents], dtype=np.int64))
+        keep = self._mask[1]
         parents = [self._segment_parents[i] for i in keep]
         return KeywordScores(parents, chunk_max[keep], whole[keep], chunk_scores, self.chunks.ids,
                              self._starts[keep], ends[keep], {p: i for i, p in enumerate(parents)})

@@ -12,16 +12,21 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 
-from .types import Chunk, Document, Entry, Filters
+from .audit import SCHEMA as AUDIT_SCHEMA
+from .types import Chunk, Document, Entry, EntryState, Filters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, item TEXT NOT NULL,
     department TEXT NOT NULL, tags TEXT NOT NULL, source TEXT NOT NULL, date TEXT NOT NULL,
     submitter TEXT NOT NULL, tokens TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entry_versions (
+    entry_id TEXT NOT NULL, version INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (entry_id, version));
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL,
     date TEXT NOT NULL, item TEXT NOT NULL, department TEXT NOT NULL, tokens TEXT NOT NULL,
@@ -42,6 +47,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _PARENT_COLUMNS = "parent_id, kind, position, text, context, tokens"
+CONTENT_FIELDS = ("counter", "basis", "alt_questions", "effective_from", "expire_on", "supersedes")
+STATE_FIELDS = tuple(f.name for f in fields(EntryState))
+_ENTRY_COLUMNS = {**dict.fromkeys(CONTENT_FIELDS, "''"), **dict.fromkeys(STATE_FIELDS, "''"),
+                  "alt_questions": "'[]'", "status": "'published'", "version": "1", "origin": "'import'"}
 
 
 def now() -> str:
@@ -57,21 +66,31 @@ class Records:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA)
+        self.conn.executescript(SCHEMA + AUDIT_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the lifecycle columns to an ``entries`` table created by an older version."""
+        have = {r["name"] for r in self.conn.execute("PRAGMA table_info(entries)")}
+        for column, default in _ENTRY_COLUMNS.items():
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE entries ADD COLUMN {column} NOT NULL DEFAULT {default}")
 
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """An immediate (write-locked) transaction that also bumps the generation on commit."""
+    def transaction(self, changes_index: bool = True) -> Iterator[sqlite3.Connection]:
+        """An immediate (write-locked) transaction. Unless ``changes_index`` is false (account
+        changes, id allocation), it bumps the generation, so derived indexes know they are stale."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-            self.conn.execute(
-                "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
-                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-            )
+            if changes_index:
+                self.conn.execute(
+                    "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -107,12 +126,42 @@ class Records:
     # -- writes (inside a transaction) -------------------------------------------------------
 
     @staticmethod
-    def put_entry(conn: sqlite3.Connection, e: Entry, tokens: str) -> None:
+    def put_entry(conn: sqlite3.Connection, e: Entry, tokens: str, state: EntryState) -> None:
+        """Insert or replace an entry with its lifecycle state."""
+        row = {
+            "id": e.id, "question": e.question, "answer": e.answer, "item": e.item, "department": e.department,
+            "tags": json.dumps(list(e.tags), ensure_ascii=False), "source": e.source, "date": e.date,
+            "submitter": e.submitter, "tokens": tokens, "updated_at": now(),
+            **{f: getattr(e, f) for f in CONTENT_FIELDS},
+            "alt_questions": json.dumps(list(e.alt_questions), ensure_ascii=False),
+            **asdict(state),
+        }
         conn.execute(
-            "INSERT OR REPLACE INTO entries VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-            (e.id, e.question, e.answer, e.item, e.department, json.dumps(list(e.tags), ensure_ascii=False),
-             e.source, e.date, e.submitter, tokens, now()),
+            f"INSERT OR REPLACE INTO entries({', '.join(row)}) VALUES({', '.join('?' * len(row))})",
+            tuple(row.values()),
         )
+
+    @staticmethod
+    def set_state(conn: sqlite3.Connection, entry_id: str, state: EntryState) -> None:
+        values = asdict(state)
+        conn.execute(f"UPDATE entries SET {', '.join(f'{k}=?' for k in values)} WHERE id=?",
+                     (*values.values(), entry_id))
+
+    @staticmethod
+    def add_version(conn: sqlite3.Connection, entry: Entry, version: int, actor: str, action: str) -> None:
+        """Keep a snapshot of an entry's content as ``version`` (the full history behind `kb history`)."""
+        conn.execute(
+            "INSERT OR REPLACE INTO entry_versions VALUES(?,?,?,?,?,?)",
+            (entry.id, version, now(), actor, action, json.dumps(entry_dict(entry), ensure_ascii=False)),
+        )
+
+    @staticmethod
+    def next_case_id(conn: sqlite3.Connection) -> str:
+        """Allocate the next case id (K00001, K00002 …); call inside a transaction."""
+        conn.execute("INSERT INTO meta(key, value) VALUES('next_case', '1') ON CONFLICT(key) "
+                     "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        number = conn.execute("SELECT value FROM meta WHERE key='next_case'").fetchone()[0]
+        return f"K{int(number):05d}"
 
     @staticmethod
     def put_document(conn: sqlite3.Connection, d: Document, tokens: str) -> None:
@@ -176,6 +225,11 @@ class Records:
                 out[cid] = _chunk(row)
         return out
 
+    def chunk_of(self, parent_id: str, position: int) -> Chunk | None:
+        row = self.conn.execute(f"SELECT id, {_PARENT_COLUMNS} FROM chunks WHERE parent_id=? AND position=?",
+                                (parent_id, position)).fetchone()
+        return _chunk(row) if row else None
+
     def iter_parent_tokens(self) -> Iterator[tuple[str, str]]:
         """``(parent id, space-joined keyword tokens)`` of every entry and document, in a stable order."""
         yield from self.conn.execute(
@@ -190,6 +244,37 @@ class Records:
     def entry(self, entry_id: str) -> Entry | None:
         row = self.conn.execute("SELECT * FROM entries WHERE id=?", (entry_id,)).fetchone()
         return _entry(row) if row else None
+
+    def state(self, entry_id: str) -> EntryState | None:
+        row = self.conn.execute("SELECT * FROM entries WHERE id=?", (entry_id,)).fetchone()
+        return _state(row) if row else None
+
+    def versions(self, entry_id: str) -> list[dict]:
+        """Every stored version of an entry, oldest first: version, at, actor, action, content."""
+        rows = self.conn.execute("SELECT * FROM entry_versions WHERE entry_id=? ORDER BY version", (entry_id,))
+        return [{**dict(r), "content": json.loads(r["content"])} for r in rows]
+
+    def entries_where(self, sql: str, args: tuple = ()) -> list[tuple[Entry, EntryState]]:
+        """Entries (with state) matching a WHERE clause over the entries table, by date then id."""
+        rows = self.conn.execute(f"SELECT * FROM entries WHERE {sql} ORDER BY date, id", args)
+        return [(_entry(r), _state(r)) for r in rows]
+
+    def visible_parents(self, as_of: str, drafts: bool) -> set[str]:
+        """Documents plus the entries search may return on ``as_of``: published ones already in effect
+        (superseded and expired ones included, so a match on an old 口径 can lead to the current one),
+        and drafts when asked for."""
+        statuses = ("published", "draft") if drafts else ("published",)
+        rows = self.conn.execute(
+            f"SELECT id FROM entries WHERE status IN ({','.join('?' * len(statuses))}) "
+            "AND (status = 'draft' OR effective_from = '' OR effective_from <= ?) UNION ALL SELECT id FROM documents",
+            (*statuses, as_of),
+        )
+        return {r[0] for r in rows}
+
+    def supersessions(self) -> list[tuple[str, str, str]]:
+        """``(new id, old id, effective from)`` for every published entry that supersedes another."""
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT id, supersedes, effective_from FROM entries WHERE status='published' AND supersedes != ''")]
 
     def document(self, doc_id: str) -> Document | None:
         row = self.conn.execute("SELECT * FROM documents WHERE id=?", (doc_id,)).fetchone()
@@ -224,7 +309,7 @@ class Records:
         return out
 
     def counts(self) -> dict[str, int]:
-        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]
         return {
             "entries": one("SELECT COUNT(*) FROM entries"),
             "documents": one("SELECT COUNT(*) FROM documents"),
@@ -245,8 +330,25 @@ def _entry(row: sqlite3.Row) -> Entry:
     return Entry(
         id=row["id"], question=row["question"], answer=row["answer"], item=row["item"],
         department=row["department"], tags=tuple(json.loads(row["tags"])), source=row["source"],
-        date=row["date"], submitter=row["submitter"],
+        date=row["date"], submitter=row["submitter"], counter=row["counter"], basis=row["basis"],
+        alt_questions=tuple(json.loads(row["alt_questions"])), effective_from=row["effective_from"],
+        expire_on=row["expire_on"], supersedes=row["supersedes"],
     )
+
+
+def _state(row: sqlite3.Row) -> EntryState:
+    return EntryState(**{f: row[f] for f in STATE_FIELDS})
+
+
+def entry_dict(entry: Entry) -> dict:
+    """An entry as a JSON-ready dict (lists for tuples)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(entry).items()}
+
+
+def entry_from_dict(data: dict) -> Entry:
+    """The inverse of :func:`entry_dict`; unknown keys are ignored."""
+    known = {f.name for f in fields(Entry)}
+    return Entry(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
 
 def _document(row: sqlite3.Row) -> Document:

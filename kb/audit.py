@@ -1,0 +1,87 @@
+"""The audit log: every change to the knowledge base, with who, when, what (before/after) and why.
+
+Events are written inside the transaction that makes the change, so the log and the data never
+disagree. Nothing is ever deleted from the log.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_target ON audit(target);
+"""
+
+ACTIONS: dict[str, str] = {
+    "create": "新建",
+    "edit": "修改",
+    "approve": "审核发布",
+    "reject": "退回",
+    "merge": "合并",
+    "rollback": "回滚",
+    "delete": "删除",
+    "restore": "恢复",
+    "import": "批量导入",
+    "duplicate": "重复提交（未存储）",
+    "user_add": "新增用户",
+    "user_passwd": "修改密码",
+}
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One logged change. ``before``/``after`` are the changed record's fields (empty dict = none)."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    before: dict
+    after: dict
+    reason: str
+
+    @property
+    def action_label(self) -> str:
+        return ACTIONS.get(self.action, self.action)
+
+    def changes(self) -> dict[str, tuple[object, object]]:
+        """field -> (before, after) for the fields that differ."""
+        keys = dict.fromkeys([*self.before, *self.after])
+        return {k: (self.before.get(k), self.after.get(k)) for k in keys if self.before.get(k) != self.after.get(k)}
+
+
+def record(conn: sqlite3.Connection, actor: str, action: str, target: str, before: dict | None = None,
+           after: dict | None = None, reason: str = "", at: str = "") -> None:
+    """Append an event; call inside the transaction that makes the change. ``at`` defaults to now."""
+    conn.execute(
+        "INSERT INTO audit(at, actor, action, target, before, after, reason) VALUES(?,?,?,?,?,?,?)",
+        (at or datetime.now().isoformat(timespec="seconds"), actor, action, target,
+         json.dumps(before or {}, ensure_ascii=False), json.dumps(after or {}, ensure_ascii=False), reason),
+    )
+
+
+def events(conn: sqlite3.Connection, actor: str = "", action: str = "", target: str = "", since: str = "",
+           until: str = "", limit: int = 200) -> list[AuditEvent]:
+    """Events matching every given filter, newest first. ``since``/``until`` are inclusive ISO dates."""
+    clauses, args = [], []
+    for column, value in (("actor", actor), ("action", action), ("target", target)):
+        if value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if since:
+        clauses.append("substr(at, 1, 10) >= ?")
+        args.append(since)
+    if until:
+        clauses.append("substr(at, 1, 10) <= ?")
+        args.append(until)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    rows = conn.execute(f"SELECT * FROM audit{where} ORDER BY id DESC LIMIT ?", (*args, limit))
+    return [AuditEvent(r["id"], r["at"], r["actor"], r["action"], r["target"], json.loads(r["before"]),
+                       json.loads(r["after"]), r["reason"]) for r in rows]

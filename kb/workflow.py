@@ -1,0 +1,295 @@
+"""The daily knowledge lifecycle: submit, review, publish, merge, roll back, delete and restore.
+
+Every new or changed entry starts as a draft (待审核). A reviewer approves it (已发布), rejects it
+with a reason (已退回), edits then approves it, or merges it into the published entry it
+duplicates (已合并). A change to a published entry is submitted as a draft that ``revises`` it;
+approving that draft makes its content the published entry's next version. Every content change is
+kept as a version (`kb history`), every operation is written to the audit log in the same
+transaction as the change, and the caller's permission is checked first (:func:`kb.users.require`).
+
+Operations re-read the entry inside their write transaction, so concurrent reviewers in several
+processes cannot both act on the same draft or overwrite each other's change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+
+from . import audit
+from .base import KnowledgeBase, PreparedEntry
+from .dedup import near_duplicate
+from .errors import ReviewError
+from .records import entry_dict, entry_from_dict, now
+from .text import normalize
+from .types import STATUSES, Entry, EntryState
+from .users import User, authorize
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EDITABLE = ("question", "answer", "item", "department", "tags", "source", "date", "counter", "basis",
+            "effective_from", "expire_on", "supersedes")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of a submission: ``status`` is ``draft`` (stored, awaiting review) or
+    ``duplicate`` (an identical entry exists: ``entry_id`` is that entry and nothing was stored).
+    ``duplicate_of`` names a published entry the draft may duplicate (for the reviewer)."""
+
+    entry_id: str
+    status: str
+    duplicate_of: str = ""
+    similarity: float = 0.0
+
+
+class Workflow:
+    """Lifecycle operations on one knowledge base; each takes the acting :class:`~kb.users.User`."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.records = kb.records
+
+    # -- submission ------------------------------------------------------------------------
+
+    def submit(self, actor: User, entry: Entry, revises: str = "") -> Submitted:
+        """Store a solved case (or a change to the published entry ``revises``) as a draft.
+
+        ``entry.id`` is ignored: a new id (K00001 …) is allocated. The submitter defaults to the
+        actor. Raises :class:`ReviewError` for an invalid submission.
+        """
+        actor = authorize(self.records, actor, "submit")
+        entry = self._validated(replace(entry, submitter=entry.submitter or actor.label,
+                                        date=entry.date or now()[:10]))
+        if revises:
+            self._published(revises)
+        same = self._identical(entry)
+        if same:
+            with self.records.transaction() as conn:
+                audit.record(conn, actor.username, "duplicate", same, after=entry_dict(entry),
+                             reason="与已有条目完全相同，未重复存储")
+            return Submitted(same, "duplicate")
+        duplicate = near_duplicate(self.kb, entry, exclude={entry.supersedes, revises})
+        with self.records.transaction(changes_index=False) as conn:
+            entry = replace(entry, id=self.records.next_case_id(conn))
+        prepared = self.kb.prepare_entry(entry)
+        state = EntryState(status="draft", version=1, origin="revision" if revises else "submit", revises=revises,
+                           duplicate_of=duplicate.entry_id if duplicate else "", created_by=actor.username,
+                           created_at=now())
+        with self.records.transaction() as conn:
+            same = self._identical(entry)
+            if same:
+                audit.record(conn, actor.username, "duplicate", same, after=entry_dict(entry),
+                             reason="与已有条目完全相同，未重复存储")
+                return Submitted(same, "duplicate")
+            self.kb.write_entry(conn, prepared, state)
+            self.records.add_version(conn, entry, 1, actor.username, "create")
+            audit.record(conn, actor.username, "create", entry.id, after={**entry_dict(entry), **_brief(state)})
+        return Submitted(entry.id, "draft", state.duplicate_of, duplicate.similarity if duplicate else 0.0)
+
+    def _validated(self, entry: Entry) -> Entry:
+        question, answer = normalize(entry.question), normalize(entry.answer)
+        if not question:
+            raise ReviewError("问题（群众咨询的情况）不能为空，请填写后再提交。")
+        if not answer:
+            raise ReviewError("解决方案/答复不能为空，请填写后再提交。")
+        for label, value in (("日期", entry.date), ("生效日期", entry.effective_from), ("失效日期", entry.expire_on)):
+            if value and not _ISO.match(value):
+                raise ReviewError(f"{label}“{value}”格式不对，请写成 2026-11-28 这样的日期。")
+        if entry.effective_from and entry.expire_on and entry.expire_on <= entry.effective_from:
+            raise ReviewError("失效日期必须晚于生效日期。")
+        if entry.supersedes:
+            self._published(entry.supersedes)
+        return replace(entry, question=question, answer=answer)
+
+    def _identical(self, entry: Entry) -> str:
+        """The id of a live entry with exactly this 事项, question and answer, or ''."""
+        rows = self.records.entries_where(
+            "item=? AND question=? AND answer=? AND status IN ('draft', 'published')",
+            (entry.item, entry.question, entry.answer))
+        return rows[0][0].id if rows else ""
+
+    # -- review ----------------------------------------------------------------------------
+
+    def approve(self, actor: User, entry_id: str, changes: dict | None = None, keep_both: bool = False,
+                reason: str = "") -> str:
+        """Publish a draft, optionally editing it first; returns the id of the published entry.
+
+        A draft flagged as a possible duplicate needs ``keep_both`` (or use :meth:`merge`). A draft
+        that revises a published entry becomes that entry's next version.
+        """
+        actor = authorize(self.records, actor, "review")
+        entry, state = self._draft(entry_id)
+        if state.duplicate_of and not keep_both:
+            raise ReviewError(f"{entry_id} 可能与已发布的 {state.duplicate_of} 重复：请用 merge 合并，"
+                              f"或确认两条都要保留（--keep-both）后再发布。")
+        edited = self._validated(_apply(entry, changes)) if changes else entry
+        target = state.revises or entry_id
+        published = replace(edited, id=target)
+        if state.revises and not published.alt_questions:
+            published = replace(published, alt_questions=self._published(target)[0].alt_questions)
+        prepared = self.kb.prepare_entry(published)
+        at = now()
+        with self.records.transaction() as conn:
+            entry, state = self._draft(entry_id)
+            if edited != entry and not state.revises:
+                self.records.add_version(conn, edited, state.version + 1, actor.username, "edit")
+                audit.record(conn, actor.username, "edit", entry_id, entry_dict(entry), entry_dict(edited), reason)
+                state = replace(state, version=state.version + 1)
+            if state.revises:
+                self._publish_revision(conn, actor, prepared, entry_id, state, reason)
+            else:
+                new = replace(state, status="published", reviewed_by=actor.username, reviewed_at=at,
+                              published_at=at, duplicate_of="")
+                self.kb.write_entry(conn, prepared, new)
+                audit.record(conn, actor.username, "approve", entry_id, _brief(state), _brief(new), reason)
+        return target
+
+    def _publish_revision(self, conn, actor: User, prepared: PreparedEntry, draft_id: str, draft: EntryState,
+                          reason: str) -> None:
+        target = prepared.entry.id
+        old, state = self._published(target)
+        at = now()
+        new = replace(state, version=state.version + 1, reviewed_by=actor.username, reviewed_at=at, published_at=at)
+        self.kb.write_entry(conn, prepared, new)
+        self.records.add_version(conn, prepared.entry, new.version, actor.username, "approve")
+        self.records.set_state(conn, draft_id, replace(draft, status="merged", reviewed_by=actor.username,
+                                                        reviewed_at=at, note=f"已作为 {target} 的新版本发布"))
+        audit.record(conn, actor.username, "approve", target, entry_dict(old), entry_dict(prepared.entry),
+                     reason or f"采纳修订稿 {draft_id}")
+
+    def reject(self, actor: User, entry_id: str, reason: str) -> None:
+        """Send a draft back (已退回) with the reason the submitter will see."""
+        actor = authorize(self.records, actor, "review")
+        if not reason.strip():
+            raise ReviewError("退回时必须写明理由（--reason），提交人要据此修改。")
+        with self.records.transaction() as conn:
+            _, state = self._draft(entry_id)
+            new = replace(state, status="rejected", reviewed_by=actor.username, reviewed_at=now(), note=reason)
+            self.records.set_state(conn, entry_id, new)
+            audit.record(conn, actor.username, "reject", entry_id, _brief(state), _brief(new), reason)
+
+    def merge(self, actor: User, draft_id: str, into: str = "", keep: str = "existing", reason: str = "") -> str:
+        """Fold a draft into a published entry (by default the one it was flagged as duplicating).
+
+        ``keep="existing"`` keeps the published wording and adds the draft's question as an
+        alternative question; ``keep="new"`` publishes the draft's wording and keeps the old
+        question as the alternative. Either way the published entry gets a new version and the draft
+        is marked 已合并. Returns the published entry's id.
+        """
+        actor = authorize(self.records, actor, "review")
+        if keep not in ("existing", "new"):
+            raise ReviewError("keep 只能是 existing（保留原条目的表述）或 new（采用新提交的表述）。")
+        draft, state = self._draft(draft_id)
+        target = into or state.duplicate_of
+        if not target:
+            raise ReviewError(f"{draft_id} 没有被标记为重复，请指定要并入的条目编号（--into）。")
+        old, _ = self._published(target)
+        merged = _merged(old, draft, keep)
+        prepared = self.kb.prepare_entry(merged)
+        with self.records.transaction() as conn:
+            self._draft(draft_id)
+            old, target_state = self._published(target)
+            new = replace(target_state, version=target_state.version + 1, reviewed_by=actor.username,
+                          reviewed_at=now(), published_at=now())
+            self.kb.write_entry(conn, prepared, new)
+            self.records.add_version(conn, merged, new.version, actor.username, "merge")
+            self.records.set_state(conn, draft_id, replace(state, status="merged", reviewed_by=actor.username,
+                                                            reviewed_at=now(), note=f"已并入 {target}"))
+            audit.record(conn, actor.username, "merge", target, entry_dict(old), entry_dict(merged),
+                         reason or f"合并重复提交 {draft_id}（保留{'原' if keep == 'existing' else '新'}表述）")
+        return target
+
+    # -- history ---------------------------------------------------------------------------
+
+    def rollback(self, actor: User, entry_id: str, version: int, reason: str) -> int:
+        """Publish an earlier version's content again, as a new version; returns the new version number."""
+        actor = authorize(self.records, actor, "review")
+        versions = {v["version"]: v for v in self.records.versions(entry_id)}
+        if version not in versions:
+            raise ReviewError(f"{entry_id} 没有第 {version} 版，可用的版本：{sorted(versions) or '无'}（见 kb history）。")
+        content = entry_from_dict(versions[version]["content"])
+        prepared = self.kb.prepare_entry(content)
+        with self.records.transaction() as conn:
+            old, state = self._published(entry_id)
+            new = replace(state, version=state.version + 1, reviewed_by=actor.username, reviewed_at=now(),
+                          published_at=now())
+            self.kb.write_entry(conn, prepared, new)
+            self.records.add_version(conn, content, new.version, actor.username, "rollback")
+            audit.record(conn, actor.username, "rollback", entry_id, entry_dict(old), entry_dict(content),
+                         reason or f"回滚到第 {version} 版")
+        return new.version
+
+    def delete(self, actor: User, entry_id: str, reason: str) -> None:
+        """Soft-delete an entry: it disappears from search but stays stored; :meth:`restore` undoes it."""
+        actor = authorize(self.records, actor, "delete")
+        with self.records.transaction() as conn:
+            state = self._state(entry_id)
+            if state.status == "deleted":
+                raise ReviewError(f"{entry_id} 已经删除。")
+            new = replace(state, status="deleted", note=reason)
+            self.records.set_state(conn, entry_id, new)
+            audit.record(conn, actor.username, "delete", entry_id, _brief(state), _brief(new), reason)
+
+    def restore(self, actor: User, entry_id: str, reason: str = "") -> None:
+        """Undo a soft delete: the entry gets back the status it had before."""
+        actor = authorize(self.records, actor, "delete")
+        deletions = audit.events(self.records.conn, action="delete", target=entry_id, limit=1)
+        with self.records.transaction() as conn:
+            state = self._state(entry_id)
+            if state.status != "deleted":
+                raise ReviewError(f"{entry_id} 没有被删除（当前状态：{STATUSES[state.status]}），无需恢复。")
+            previous = deletions[0].before.get("status", "published") if deletions else "published"
+            new = replace(state, status=previous, note="")
+            self.records.set_state(conn, entry_id, new)
+            audit.record(conn, actor.username, "restore", entry_id, _brief(state), _brief(new), reason)
+
+    def history(self, entry_id: str) -> dict:
+        """An entry's state, every stored version (oldest first) and its audit events (newest first)."""
+        state = self._state(entry_id)
+        return {"entry": entry_dict(self.records.entry(entry_id)), "state": asdict(state),
+                "versions": self.records.versions(entry_id),
+                "events": [asdict(e) for e in audit.events(self.records.conn, target=entry_id)]}
+
+    def drafts(self) -> list[tuple[Entry, EntryState]]:
+        """Entries awaiting review, oldest first."""
+        return self.records.entries_where("status='draft'")
+
+    # -- state checks ----------------------------------------------------------------------
+
+    def _state(self, entry_id: str) -> EntryState:
+        state = self.records.state(entry_id)
+        if state is None:
+            raise ReviewError(f"没有编号为 {entry_id} 的条目，请用 kb review list 或 kb search 查找编号。")
+        return state
+
+    def _draft(self, entry_id: str) -> tuple[Entry, EntryState]:
+        state = self._state(entry_id)
+        if state.status != "draft":
+            raise ReviewError(f"{entry_id} 当前状态是“{STATUSES[state.status]}”，只有待审核的条目可以审核。")
+        return self.records.entry(entry_id), state
+
+    def _published(self, entry_id: str) -> tuple[Entry, EntryState]:
+        state = self._state(entry_id)
+        if state.status != "published":
+            raise ReviewError(f"{entry_id} 当前状态是“{STATUSES[state.status]}”，只能引用已发布的条目。")
+        return self.records.entry(entry_id), state
+
+
+def _brief(state: EntryState) -> dict:
+    return {"status": state.status, "version": state.version, "duplicate_of": state.duplicate_of}
+
+
+def _apply(entry: Entry, changes: dict) -> Entry:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ReviewError(f"不能修改字段 {'、'.join(sorted(unknown))}；可修改的字段：{'、'.join(EDITABLE)}。")
+    values = {k: tuple(v) if k == "tags" and not isinstance(v, tuple) else v for k, v in changes.items()}
+    return replace(entry, **values)
+
+
+def _merged(old: Entry, draft: Entry, keep: str) -> Entry:
+    kept, other = (old, draft) if keep == "existing" else (replace(draft, id=old.id), old)
+    alternatives = [q for q in (*kept.alt_questions, *other.questions) if q != kept.question]
+    tags = tuple(dict.fromkeys((*kept.tags, *other.tags)))
+    return replace(kept, alt_questions=tuple(dict.fromkeys(alternatives)), tags=tags,
+                   supersedes=old.supersedes, effective_from=kept.effective_from or old.effective_from)
