@@ -104,7 +104,7 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    _, _, chunks, _ = build(docs, load(docs), CHUNK_SIZE, OVERLAP)
+    chunks = build(docs, load(docs), CHUNK_SIZE, OVERLAP).chunks
     texts = [c.index_text for c in chunks]
     embedder.embed_passages(texts[:8])
     _, embed_s = timed(lambda: [embedder.embed_passages(texts[i : i + 32]) for i in range(0, len(texts), 32)])

@@ -15,6 +15,7 @@ from ingest import IngestReport, ingest_paths
 from kb import Document
 from kb.config import load_settings, settings_table
 from kb.evaluate import evaluate, load_cases
+from kb.records import entry_dict
 from kb.users import authorize
 
 from .base import (
@@ -152,18 +153,35 @@ def reindex(settings, login):
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @data_options
 def export_(settings, file):
-    """把全部条目和文档导出为 JSONL（完整备份，可用 kb import 恢复）。"""
+    """把全部条目（含审核状态）和文档导出为 JSONL，可用 kb import 恢复。版本历史、审计日志和账号用 kb backup 备份。"""
+    kb = open_kb(settings)
     count = 0
     with file.open("w", encoding="utf-8") as out:
-        for record in open_kb(settings).iter_records():
-            data = asdict(record)
+        for record in kb.iter_records():
             if isinstance(record, Document):
-                data = {"type": "document", "docid": data.pop("id"), **data}
+                data = {"type": "document", "docid": record.id, **asdict(record)}
+                del data["id"]
             else:
-                data = {"type": "entry", **data}
+                data = {"type": "entry", **entry_dict(record), "state": asdict(kb.records.state(record.id))}
             out.write(json.dumps(data, ensure_ascii=False) + "\n")
             count += 1
     click.echo(f"已导出 {count} 条记录到 {file}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@login_options
+@data_options
+def backup(settings, file, login):
+    """完整备份记录库（条目、版本历史、审计日志、账号）到一个 SQLite 文件（管理员）。
+
+    \b
+    恢复：把备份文件复制为新数据目录下的 records.sqlite3，再运行 kb reindex --data-dir 新目录
+    """
+    records = open_records(settings)
+    authorize(records, login(records), "import")
+    records.backup(file)
+    click.echo(f"已备份到 {file}")
 
 
 @cli.command("import")
@@ -171,7 +189,7 @@ def export_(settings, file):
 @login_options
 @data_options
 def import_(settings, file, login):
-    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期保持不变，条目恢复为已发布）。"""
+    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期和审核状态保持不变）。"""
     chunking = load_settings()
     kb = open_kb(settings)
     report = ingest_paths(kb, [file], chunking.chunk_size, chunking.chunk_overlap, actor=login(kb.records))

@@ -19,6 +19,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "effective_from": ("生效日期", "执行日期", "施行日期", "effective_from"),
     "expire_on": ("失效日期", "废止日期", "截止日期", "expire_on"),
     "supersedes": ("替代编号", "替代条目", "取代编号", "supersedes"),
+    "alt_questions": ("其他问法", "备选问题", "alt_questions"),
     "source": ("来源", "source"),
     "id": ("编号", "id", "entry_id"),
 }
@@ -82,6 +83,14 @@ def parse_tags(value: object) -> tuple[str, ...]:
     if isinstance(value, (list, tuple)):
         return tuple(str(v).strip() for v in value if str(v).strip())
     return tuple(t for t in _TAG_SPLIT.split(str(value)) if t)
+
+
+def parse_lines(value: object) -> tuple[str, ...]:
+    """A list, or a cell with one value per line, as a tuple of non-empty strings."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else str(value).splitlines()
+    return tuple(str(v).strip() for v in items if str(v).strip())
 
 
 def cell_text(value: object) -> str:

@@ -28,6 +28,7 @@ class Row:
     number: int
     fields: dict[str, object]
     sheet: str = ""
+    state: dict | None = None
 
     @property
     def where(self) -> str:
@@ -205,7 +206,8 @@ def _json_record(obj: object, number: int, path: Path, out: Loaded) -> None:
         if name and name not in fields:
             fields[name] = value
     if fields.get("question") not in (None, "") or fields.get("answer") not in (None, ""):
-        out.rows.append(Row(number, fields))
+        state = obj.get("state")
+        out.rows.append(Row(number, fields, state=state if isinstance(state, dict) else None))
     elif isinstance(obj.get("text"), str):
         doc_id = obj.get("docid") or obj.get("id") or ""
         out.documents.append(RawDocument(

@@ -15,16 +15,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kb import Document, Entry, IngestError, KnowledgeBase
+from kb import Chunk, Document, Entry, IngestError, KnowledgeBase
 from kb.chunks import entry_chunks
 from kb.text import content_hash, normalize
+from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
-from .columns import cell_text, parse_date, parse_tags
+from .columns import cell_text, parse_date, parse_lines, parse_tags
 from .loaders import LOADERS, Loaded, RawDocument, Row, load
 from .split import document_chunks
 
 STATUSES = ("added", "updated", "unchanged", "failed")
+STATE_KEYS = set(EntryState.__dataclass_fields__)
 _TITLE_END = re.compile(r"[\s。！？；]")
 _DATE_TEXT = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?")
 
@@ -109,6 +111,7 @@ def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
         tags=parse_tags(f.get("tags")), source=cell_text(f.get("source")) or source, date=day or "",
         submitter=cell_text(f.get("submitter")), counter=cell_text(f.get("counter")),
         basis=normalize(cell_text(f.get("basis"))), supersedes=cell_text(f.get("supersedes")), **dates,
+        alt_questions=tuple(normalize(q) for q in parse_lines(f.get("alt_questions"))),
     )
     return entry, "" if day is not None else f"{row.where}：日期“{f.get('date')}”无法识别，已留空"
 
@@ -129,22 +132,47 @@ def default_ids(path: Path, count: int, held_elsewhere: Callable[[str], bool]) -
     return [f"{i}-{suffix}" if held_elsewhere(i) else i for i in ids]
 
 
+@dataclass
+class Built:
+    """What one file holds: entries, documents, their chunks, problems that did not stop it, and
+    the review states restored from a `kb export` file (entry id -> state)."""
+
+    entries: list[Entry]
+    documents: list[Document]
+    chunks: list[Chunk]
+    warnings: list[str]
+    states: dict[str, EntryState]
+
+
+def to_state(row: Row) -> tuple[EntryState | None, str]:
+    """The review state a `kb export` line carries, or None (with a warning if it is unreadable)."""
+    if row.state is None:
+        return None, ""
+    try:
+        return EntryState(**{k: v for k, v in row.state.items() if k in STATE_KEYS}), ""
+    except TypeError:
+        return None, f"{row.where}：state 字段无法识别，按已发布导入"
+
+
 def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
-          held_elsewhere: Callable[[str], bool] = lambda _: False):
+          held_elsewhere: Callable[[str], bool] = lambda _: False) -> Built:
     """Entries, documents, chunks and warnings for one loaded file; later duplicates replace earlier ones.
 
     ``held_elsewhere(id)`` tells whether another file already holds a document with that id.
     """
     warnings: list[str] = []
     entries: dict[str, Entry] = {}
+    states: dict[str, EntryState] = {}
     for row in loaded.rows:
         entry, warning = to_entry(row, path.name)
-        if warning:
-            warnings.append(warning)
+        state, state_warning = to_state(row)
+        warnings += [w for w in (warning, state_warning) if w]
         if entry is not None:
             if entry.id in entries:
                 warnings.append(f"{row.where}：与前面的行问题重复，保留本行")
             entries[entry.id] = entry
+            if state is not None:
+                states[entry.id] = state
     raws = [raw for raw in loaded.documents if raw.text]
     fallback = iter(default_ids(path, sum(1 for raw in raws if not raw.id), held_elsewhere))
     documents: dict[str, Document] = {}
@@ -157,7 +185,7 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
         raise IngestError(str(path), "没有一行有效数据：" + "；".join(warnings[:5]))
     chunks = [c for e in entries.values() for c in entry_chunks(e)]
     chunks += [c for d in documents.values() for c in document_chunks(d, chunk_size, overlap)]
-    return list(entries.values()), list(documents.values()), chunks, warnings
+    return Built(list(entries.values()), list(documents.values()), chunks, warnings, states)
 
 
 def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: int):
@@ -188,13 +216,14 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
     if kb.is_unchanged(key, file_hash):
         return FileResult(str(path), "unchanged")
     try:
-        entries, documents, chunks, warnings = _parse(kb, path, key, chunk_size, overlap)
+        built = _parse(kb, path, key, chunk_size, overlap)
     except IngestError as exc:
         kb.log_file(key, "failed", exc.reason)
         return FileResult(str(path), "failed", reason=exc.reason)
-    change = kb.replace_file(key, file_hash, entries, documents, chunks,
-                             on_embedded=bar.update if bar is not None else None, actor=actor.username)
-    return FileResult(str(path), change.status, change.items, warnings=warnings)
+    change = kb.replace_file(key, file_hash, built.entries, built.documents, built.chunks,
+                             on_embedded=bar.update if bar is not None else None, actor=actor.username,
+                             states=built.states)
+    return FileResult(str(path), change.status, change.items, warnings=built.warnings)
 
 
 def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,

@@ -110,7 +110,7 @@ class KnowledgeBase:
 
     def replace_file(self, path: str, file_hash: str, entries: list[Entry], documents: list[Document],
                      chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None,
-                     actor: str = "local") -> FileChange:
+                     actor: str = "local", states: dict[str, EntryState] | None = None) -> FileChange:
         """Make the knowledge base hold exactly these records for ``path``, in one transaction.
 
         This is an admin's bulk import: entries are published directly, each content change is kept
@@ -118,7 +118,8 @@ class KnowledgeBase:
         Entries the file no longer holds are soft-deleted (documents are removed), unless another
         file holds them too. Chunks whose content did not change keep their vectors; only new chunks
         are embedded, before anything is written, so an embedding failure changes nothing.
-        ``on_embedded(n)`` reports progress.
+        ``on_embedded(n)`` reports progress. ``states`` (entry id -> state) restores the review
+        state of entries from a `kb export` file instead of publishing them.
         """
         previous = self.records.parents_of_file(path)
         status = "updated" if self.records.file_hash(path) is not None else "added"
@@ -139,7 +140,7 @@ class KnowledgeBase:
                 self.records.set_state(conn, entry_id, replace(state, status="deleted", note="已从导入文件中移除"))
             self.records.delete_parents(conn, removed_documents)
             for e in entries:
-                change = self._import_entry(conn, e, actor)
+                change = self._import_entry(conn, e, actor, (states or {}).get(e.id))
                 if change:
                     changed[change].append(e.id)
             for d in documents:
@@ -156,9 +157,16 @@ class KnowledgeBase:
                 self.vectors.delete(sorted(stale))
         return FileChange(status, len(parents), len(fresh), removed)
 
-    def _import_entry(self, conn, entry: Entry, actor: str) -> str:
-        """Publish an imported entry; returns ``added``, ``updated`` or '' (already published as is)."""
+    def _import_entry(self, conn, entry: Entry, actor: str, restored: EntryState | None) -> str:
+        """Publish an imported entry (or give it its ``restored`` state); returns ``added``,
+        ``updated`` or '' (already stored as is)."""
         old, state = self.records.entry(entry.id), self.records.state(entry.id)
+        if restored is not None:
+            if old == entry and state == restored:
+                return ""
+            self.records.put_entry(conn, entry, _parent_tokens(entry), restored)
+            self.records.add_version(conn, entry, restored.version, actor, "import")
+            return "updated" if state else "added"
         if old == entry and state.status == "published":
             return ""
         at = now()

@@ -79,6 +79,14 @@ class Records:
     def close(self) -> None:
         self.conn.close()
 
+    def backup(self, path: Path) -> None:
+        """Write a consistent copy of the whole database to ``path`` (writers may go on meanwhile)."""
+        target = sqlite3.connect(path)
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+
     @contextmanager
     def transaction(self, changes_index: bool = True) -> Iterator[sqlite3.Connection]:
         """An immediate (write-locked) transaction. Unless ``changes_index`` is false (account

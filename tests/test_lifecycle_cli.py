@@ -149,3 +149,29 @@ def test_cli_refuses_without_login_once_accounts_exist(kb_cli):
     assert wrong.exit_code == 1 and "用户名或密码错误" in wrong.output
     first_staff = kb_cli("user", "add", "x", "--role", "窗口人员", env={"KB_NEW_PASSWORD": "whatever-12"})
     assert first_staff.exit_code == 1
+
+
+def test_export_keeps_review_state_and_backup_restores_history(kb_cli, tmp_path):
+    draft = re.search(r"K\d{5}", ok(kb_cli("submit", "-q", "残疾人证换证要带什么？", "-a", "带旧证和一寸照片。"))).group(0)
+    published = re.search(r"K\d{5}", ok(kb_cli("submit", "-q", "老年人优待证怎么办？", "-a", "带身份证到社区办理。",
+                                               "--item", "老年人优待"))).group(0)
+    ok(kb_cli("review", "approve", published, "--set", "answer=带身份证和照片到社区服务中心办理。"))
+    exported = tmp_path / "backup.jsonl"
+    ok(kb_cli("export", exported))
+    copy = Cli(tmp_path / "copy")
+    assert "新增 1 个文件" in ok(copy("import", exported))
+    assert draft not in ok(copy("search", "残疾人证换证")) and draft in ok(copy("search", "残疾人证换证", "--drafts"))
+    assert json.loads(ok(copy("history", published, "--json")))["state"]["status"] == "published"
+
+    ok(kb_cli("backup", tmp_path / "records.bak"))
+    restored_dir = tmp_path / "restored"
+    restored_dir.mkdir()
+    (restored_dir / "records.sqlite3").write_bytes((tmp_path / "records.bak").read_bytes())
+    restored = Cli(restored_dir)
+    assert "重建" in ok(restored("reindex"))
+    history = json.loads(ok(restored("history", published, "--json")))
+    assert [v["version"] for v in history["versions"]] == [1, 2]
+    assert [e["action"] for e in history["events"]] == ["approve", "edit", "create"]
+    hit = json.loads(ok(restored("search", "老年人优待证", "--k", "1")).splitlines()[0])
+    assert hit["parent_id"] == published and "社区服务中心" in hit["answer"]
+    drop_server_collections([copy.options[3], restored.options[3]])
