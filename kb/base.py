@@ -80,6 +80,7 @@ class KnowledgeBase:
                                    embedder.dim, replace=rebuild)
         self.keywords = KeywordIndex(self.data_dir / "keyword")
         self._visible: tuple[tuple, set[str]] = ((), set())
+        self._timeline: tuple[tuple, Timeline | None] = ((), None)
         self._write_manifest(collection)
 
     def _manifest(self) -> dict:
@@ -293,10 +294,13 @@ class KnowledgeBase:
     def timeline(self, as_of: str = "") -> Timeline:
         """Which published entry replaces which, as seen on ``as_of`` (today by default)."""
         as_of = as_of or date.today().isoformat()
-        supersessions = self.records.supersessions()
-        ids = {i for s in supersessions for i in s[:2]}
-        questions = {i: e.question for i in ids if (e := self.records.entry(i)) is not None}
-        return Timeline(supersessions, questions, as_of)
+        key = (self.records.generation(), as_of)
+        if self._timeline[0] != key:
+            supersessions = self.records.supersessions()
+            ids = {i for s in supersessions for i in s[:2]}
+            questions = {i: e.question for i in ids if (e := self.records.entry(i)) is not None}
+            self._timeline = (key, Timeline(supersessions, questions, as_of))
+        return self._timeline[1]
 
     def _current_hits(self, ranked: list[Ranked], k: int, as_of: str) -> list[Hit]:
         """Hits for the ranked parents, with superseded entries replaced by their current version."""
