@@ -1,24 +1,28 @@
 """The KnowledgeBase facade: one data directory = records (SQLite) + vectors (Chroma) + keywords (BM25).
 
-Writes go to the record store first; the vector index is updated inside the same SQLite
-transaction (so a failure rolls the records back), and the keyword index is rebuilt from the
-records whenever it is stale. Search results are always resolved through the records, so a
-vector left behind by an interrupted write is never shown.
+Writes go to the record store first; the vector store is updated inside the same SQLite
+transaction (so a failure rolls the records back), which also bumps the vector epoch that tells
+other processes to re-open their embedded Chroma client. The in-memory dense index and the keyword
+index are refreshed from the records whenever they are stale. Search results are always resolved
+through the records, so a vector left behind by an interrupted write is never shown.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch
 from .fusion import Ranked, fuse
 from .keyword import KeywordIndex
 from .records import Records
-from .store import VectorStore, date_number
+from .store import VectorStore
 from .text import keyword_tokens
 from .types import Chunk, Document, Entry, Filters, Hit
 
@@ -61,9 +65,14 @@ class KnowledgeBase:
             if manifest.get("embedder", embedder.model_id) != embedder.model_id:
                 raise EmbedderMismatch(manifest.get("embedder_name", manifest["embedder"]), embedder.name)
         self.records = Records(self.data_dir / "records.sqlite3")
+        epoch = self.records.vector_epoch()  # read first: the client opened next is at least this current
         self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.name,
-                                   embedder.dim, replace=rebuild)
+                                   embedder.dim, epoch, check=not rebuild)
+        if rebuild:
+            with self.records.transaction() as conn, self.writing_vectors(conn):
+                self.vectors.reset()
         self.keywords = KeywordIndex(self.data_dir / "keyword")
+        self.dense = DenseIndex(embedder.dim)
         self._write_manifest(collection)
 
     def _manifest(self) -> dict:
@@ -84,6 +93,7 @@ class KnowledgeBase:
             self.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
     def close(self) -> None:
+        self.vectors.close()
         self.records.close()
 
     # -- writing ---------------------------------------------------------------------------
@@ -111,7 +121,6 @@ class KnowledgeBase:
         removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
         stale = self.records.chunk_ids_of(parents | set(removed)) - wanted
         tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
-        meta = {**{e.id: e for e in entries}, **{d.id: d for d in documents}}
         with self.records.transaction() as conn:
             self.records.delete_parents(conn, removed)
             for e in entries:
@@ -122,11 +131,24 @@ class KnowledgeBase:
             self.records.put_chunks(conn, fresh, tokens)
             self.records.set_file(conn, path, file_hash, parents)
             self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
-            if fresh:
-                self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in fresh])
-            if stale:
-                self.vectors.delete(sorted(stale))
+            if fresh or stale:
+                with self.writing_vectors(conn):
+                    if fresh:
+                        self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c) for c in fresh])
+                    if stale:
+                        self.vectors.delete(sorted(stale))
         return FileChange(status, len(parents), len(fresh), removed)
+
+    @contextmanager
+    def writing_vectors(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """Exclusive access to the vector store for a write inside the records transaction ``conn``.
+
+        Every vector write goes through here: it bumps the vector epoch in that transaction, so other
+        processes re-open their embedded Chroma client before they read vectors again.
+        """
+        epoch = self.records.bump_vector_epoch(conn)
+        with self.vectors.writing(epoch - 1, epoch):
+            yield
 
     def files_holding(self, parent_id: str) -> list[str]:
         """The ingested files (absolute paths) that contain this entry or document."""
@@ -156,24 +178,36 @@ class KnowledgeBase:
         """Re-embed every chunk into the vector store, re-tokenise everything and rebuild the keyword
         index; returns the chunk count. Open with ``rebuild=True`` first when switching embedders.
         """
-        meta = {**{e.id: e for e in self.records.iter_entries()}, **{d.id: d for d in self.records.iter_documents()}}
+        parents = [*self.records.iter_entries(), *self.records.iter_documents()]
         chunks = [c for c, _ in self.records.iter_chunks()]
         with self.records.transaction() as conn:
             self.records.set_tokens(conn, {c.id: " ".join(keyword_tokens(c.index_text)) for c in chunks},
-                                    {pid: _parent_tokens(record) for pid, record in meta.items()})
-        self.vectors.reset()
+                                    {p.id: _parent_tokens(p) for p in parents})
+            with self.writing_vectors(conn):
+                self.vectors.reset()
         for start in range(0, len(chunks), 512):
             batch = chunks[start : start + 512]
             vectors = self._embed(batch, on_embedded)
-            self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in batch])
+            with self.records.transaction() as conn, self.writing_vectors(conn):
+                self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c) for c in batch])
         self.keywords.generation = -1
         self.refresh_keywords()
         return len(chunks)
 
     # -- reading ---------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
-               depth: int = 100) -> list[Hit]:
+    def refresh_vectors(self) -> None:
+        """Bring the in-memory dense index up to date with the records, fetching only new vectors."""
+        generation = self.records.generation()
+        if self.dense.generation == generation:
+            return
+        rows = self.records.chunk_parents()
+        # The epoch is read after the rows: a write visible in the rows is then visible in the epoch,
+        # so an embedded client that predates it is re-opened before the vectors are fetched.
+        with self.vectors.reading(self.records.vector_epoch()):
+            self.dense.refresh(rows, generation, str(self.vectors.collection.id), self.vectors.get)
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Search the knowledge base.
 
         Args:
@@ -181,27 +215,27 @@ class KnowledgeBase:
             k: how many distinct entries/documents to return (not chunks).
             filters: metadata filters (事项, 部门, kind, date range).
             mode: ``hybrid`` (default), ``dense`` or ``keyword``.
-            depth: how many nearest chunks the vector store contributes before aggregation.
 
         Returns:
             Up to ``k`` hits, best first, one per entry or document.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        filters = filters or Filters()
-        self.refresh_keywords()
-        dense: list[tuple[str, float]] = []
-        keyword = None
+        allowed = self._allowed(filters or Filters())
+        dense = keyword = None
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed_queries([query])[0]
-            dense = self.vectors.query(vector, depth, filters)
+            self.refresh_vectors()
+            dense = self.dense.search(self.embedder.embed_queries([query])[0], allowed)
         if mode in ("hybrid", "keyword"):
-            allowed = None if filters.is_empty() else self.records.matching_parents(filters)
+            self.refresh_keywords()
             keyword = self.keywords.search(query, allowed)
-        parent_of = {cid: c.parent_id for cid, c in self.records.chunks(cid for cid, _ in dense).items()}
-        ranked = fuse(dense, keyword, parent_of)[:k]
+        ranked = fuse(dense, keyword, k)
         chunks = self.records.chunks(r.chunk_id for r in ranked)
         return [self._hit(r, chunks[r.chunk_id]) for r in ranked if r.chunk_id in chunks]
+
+    def _allowed(self, filters: Filters) -> set[str] | None:
+        """The entries/documents a search may return (None: every one); the one place the mask is built."""
+        return None if filters.is_empty() else self.records.matching_parents(filters)
 
     def _hit(self, r: Ranked, chunk: Chunk) -> Hit:
         if chunk.kind == "entry":
@@ -231,13 +265,15 @@ class KnowledgeBase:
     def stats(self) -> dict:
         """Counts, index state and the last ingest events."""
         counts = self.records.counts()
+        with self.vectors.reading(self.records.vector_epoch()):
+            vectors = self.vectors.count()
         return {
             **counts,
-            "vectors": self.vectors.count(),
+            "vectors": vectors,
             "embedder": self.embedder.model_id,
             "chroma": self.chroma_url or str(self.data_dir / "chroma"),
             "data_dir": str(self.data_dir),
-            "index_complete": self.vectors.count() == counts["chunks"],
+            "index_complete": vectors == counts["chunks"],
             "recent": self.records.recent_log(),
         }
 
@@ -249,11 +285,6 @@ def _parent_tokens(record: Entry | Document) -> str:
     return " ".join(keyword_tokens(f"{record.title}\n{record.text}"))
 
 
-def _chunk_meta(chunk: Chunk, parent: Entry | Document) -> dict:
-    return {
-        "kind": chunk.kind,
-        "parent_id": chunk.parent_id,
-        "item": parent.item,
-        "department": parent.department,
-        "date": date_number(parent.date),
-    }
+def _chunk_meta(chunk: Chunk) -> dict:
+    """Chroma metadata: only what the chunk id fixes (filters use the records, which stay current)."""
+    return {"kind": chunk.kind, "parent_id": chunk.parent_id}

@@ -96,8 +96,8 @@ class Hit:
     """One search result: the best chunk of one entry or document.
 
     ``score`` is the fused relevance, higher is better, comparable only within one search;
-    ``similarity`` is the cosine similarity of the best chunk to the query (0 when the
-    dense retriever did not return it) and is what answer confidence is calibrated on.
+    ``similarity`` is the cosine similarity of the entry's/document's best chunk to the query
+    (0 in keyword-only search) and is what answer confidence is calibrated on.
     """
 
     parent_id: str
