@@ -1,28 +1,33 @@
 """The KnowledgeBase facade: one data directory = records (SQLite) + vectors (Chroma) + keywords (BM25).
 
-Writes go to the record store first; the vector index is updated inside the same SQLite
-transaction (so a failure rolls the records back), and the keyword index is rebuilt from the
-records whenever it is stale. Search results are always resolved through the records, so a
-vector left behind by an interrupted write is never shown.
+Writes go to the record store first; the vector store is updated inside the same SQLite
+transaction (so a failure rolls the records back), which also bumps the vector epoch that tells
+other processes to re-open their embedded Chroma client. The in-memory dense index and the keyword
+index are refreshed from the records whenever they are stale. Search results are always resolved
+through the records, so a vector left behind by an interrupted write is never shown.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from . import audit
 from .chunks import entry_chunks
+from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch
-from .fusion import Ranked, fuse
+from .fusion import fuse
+from .hits import current_hits
 from .keyword import KeywordIndex
-from .lifecycle import Timeline, expired
+from .lifecycle import Timeline
 from .records import Records, now
-from .store import VectorStore, date_number
+from .store import VectorStore
 from .text import keyword_tokens
 from .types import Chunk, Document, Entry, EntryState, Filters, Hit
 
@@ -76,9 +81,14 @@ class KnowledgeBase:
             if manifest.get("embedder", embedder.model_id) != embedder.model_id:
                 raise EmbedderMismatch(manifest.get("embedder_name", manifest["embedder"]), embedder.name)
         self.records = Records(self.data_dir / RECORDS_FILE)
+        epoch = self.records.vector_epoch()  # read first: the client opened next is at least this current
         self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.name,
-                                   embedder.dim, replace=rebuild)
+                                   embedder.dim, epoch, check=not rebuild)
+        if rebuild:
+            with self.records.transaction() as conn, self.writing_vectors(conn):
+                self.vectors.reset()
         self.keywords = KeywordIndex(self.data_dir / "keyword")
+        self.dense = DenseIndex(embedder.dim)
         self._visible: tuple[tuple, set[str]] = ((), set())
         self._timeline: tuple[tuple, Timeline | None] = ((), None)
         self._write_manifest(collection)
@@ -101,6 +111,7 @@ class KnowledgeBase:
             self.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
     def close(self) -> None:
+        self.vectors.close()
         self.records.close()
 
     # -- writing ---------------------------------------------------------------------------
@@ -133,7 +144,6 @@ class KnowledgeBase:
         removed_documents = [p for p in removed if p not in removed_entries]
         stale = self.records.chunk_ids_of(parents | set(removed_documents)) - wanted
         tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
-        meta = {**{e.id: e for e in entries}, **{d.id: d for d in documents}}
         with self.records.transaction() as conn:
             changed = {"added": [], "updated": [], "removed": removed_entries}
             for entry_id in removed_entries:
@@ -152,10 +162,7 @@ class KnowledgeBase:
             self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
             audit.record(conn, actor, "import", f"file:{path}",
                          after={**changed, "documents": sorted(d.id for d in documents)})
-            if fresh:
-                self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in fresh])
-            if stale:
-                self.vectors.delete(sorted(stale))
+            self._write_vectors(conn, fresh, vectors, stale)
         return FileChange(status, len(parents), len(fresh), removed)
 
     def _import_entry(self, conn, entry: Entry, actor: str, restored: EntryState | None) -> str:
@@ -195,11 +202,26 @@ class KnowledgeBase:
         self.records.delete_chunks(conn, stale)
         self.records.put_chunks(conn, prepared.fresh, {c.id: " ".join(keyword_tokens(c.index_text))
                                                        for c in prepared.fresh})
-        if prepared.fresh:
-            self.vectors.upsert([c.id for c in prepared.fresh], prepared.vectors,
-                                [_chunk_meta(c, entry) for c in prepared.fresh])
-        if stale:
-            self.vectors.delete(sorted(stale))
+        self._write_vectors(conn, prepared.fresh, prepared.vectors, stale)
+
+    def _write_vectors(self, conn: sqlite3.Connection, fresh: list[Chunk], vectors: list, stale: set[str]) -> None:
+        if fresh or stale:
+            with self.writing_vectors(conn):
+                if fresh:
+                    self.vectors.upsert([c.id for c in fresh], vectors, [_chunk_meta(c) for c in fresh])
+                if stale:
+                    self.vectors.delete(sorted(stale))
+
+    @contextmanager
+    def writing_vectors(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """Exclusive access to the vector store for a write inside the records transaction ``conn``.
+
+        Every vector write goes through here: it bumps the vector epoch in that transaction, so other
+        processes re-open their embedded Chroma client before they read vectors again.
+        """
+        epoch = self.records.bump_vector_epoch(conn)
+        with self.vectors.writing(epoch - 1, epoch):
+            yield
 
     def files_holding(self, parent_id: str) -> list[str]:
         """The ingested files (absolute paths) that contain this entry or document."""
@@ -229,24 +251,37 @@ class KnowledgeBase:
         """Re-embed every chunk into the vector store, re-tokenise everything and rebuild the keyword
         index; returns the chunk count. Open with ``rebuild=True`` first when switching embedders.
         """
-        meta = {**{e.id: e for e in self.records.iter_entries()}, **{d.id: d for d in self.records.iter_documents()}}
+        parents = [*self.records.iter_entries(), *self.records.iter_documents()]
         chunks = [c for c, _ in self.records.iter_chunks()]
         with self.records.transaction() as conn:
             self.records.set_tokens(conn, {c.id: " ".join(keyword_tokens(c.index_text)) for c in chunks},
-                                    {pid: _parent_tokens(record) for pid, record in meta.items()})
-        self.vectors.reset()
+                                    {p.id: _parent_tokens(p) for p in parents})
+            with self.writing_vectors(conn):
+                self.vectors.reset()
         for start in range(0, len(chunks), 512):
             batch = chunks[start : start + 512]
             vectors = self._embed(batch, on_embedded)
-            self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c, meta[c.parent_id]) for c in batch])
+            with self.records.transaction() as conn, self.writing_vectors(conn):
+                self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c) for c in batch])
         self.keywords.generation = -1
         self.refresh_keywords()
         return len(chunks)
 
     # -- reading ---------------------------------------------------------------------------
 
+    def refresh_vectors(self) -> None:
+        """Bring the in-memory dense index up to date with the records, fetching only new vectors."""
+        generation = self.records.generation()
+        if self.dense.generation == generation:
+            return
+        rows = self.records.chunk_parents()
+        # The epoch is read after the rows: a write visible in the rows is then visible in the epoch,
+        # so an embedded client that predates it is re-opened before the vectors are fetched.
+        with self.vectors.reading(self.records.vector_epoch()):
+            self.dense.refresh(rows, generation, str(self.vectors.collection.id), self.vectors.get)
+
     def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
-               depth: int = 100, drafts: bool = False, as_of: str = "") -> list[Hit]:
+               drafts: bool = False, as_of: str = "") -> list[Hit]:
         """Search the knowledge base.
 
         Only knowledge that applies on ``as_of`` is returned as current: a match on a superseded
@@ -259,7 +294,6 @@ class KnowledgeBase:
             k: how many distinct entries/documents to return (not chunks).
             filters: metadata filters (事项, 部门, kind, date range).
             mode: ``hybrid`` (default), ``dense`` or ``keyword``.
-            depth: how many nearest chunks the vector store contributes before aggregation.
             drafts: also return entries awaiting review (``Hit.status == "draft"``).
             as_of: the day to judge currency on (ISO date), today by default.
 
@@ -268,23 +302,21 @@ class KnowledgeBase:
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        filters = filters or Filters()
         as_of = as_of or date.today().isoformat()
-        self.refresh_keywords()
-        allowed = self._allowed(filters, as_of, drafts)
-        dense: list[tuple[str, float]] = []
-        keyword = None
+        allowed = self._allowed(filters or Filters(), as_of, drafts)
+        dense = keyword = None
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed_queries([query])[0]
-            dense = self.vectors.query(vector, depth, filters)
+            self.refresh_vectors()
+            dense = self.dense.search(self.embedder.embed_queries([query])[0], allowed)
         if mode in ("hybrid", "keyword"):
+            self.refresh_keywords()
             keyword = self.keywords.search(query, allowed)
-        parent_of = {cid: c.parent_id for cid, c in self.records.chunks(cid for cid, _ in dense).items()
-                     if c.parent_id in allowed}
-        return self._current_hits(fuse(dense, keyword, parent_of), k, as_of)
+        # superseded entries fold into their current version, so rank a few more than k
+        return current_hits(self.records, fuse(dense, keyword, 2 * k + 5), k, self.timeline(as_of))
 
     def _allowed(self, filters: Filters, as_of: str, drafts: bool) -> set[str]:
-        """The entries/documents a search may return: visible on ``as_of`` and matching ``filters``."""
+        """The entries/documents a search may return: visible on ``as_of`` and matching ``filters``
+        (the one place the mask is built)."""
         key = (self.records.generation(), as_of, drafts)
         if self._visible[0] != key:
             self._visible = (key, self.records.visible_parents(as_of, drafts))
@@ -301,40 +333,6 @@ class KnowledgeBase:
             questions = {i: e.question for i in ids if (e := self.records.entry(i)) is not None}
             self._timeline = (key, Timeline(supersessions, questions, as_of))
         return self._timeline[1]
-
-    def _current_hits(self, ranked: list[Ranked], k: int, as_of: str) -> list[Hit]:
-        """Hits for the ranked parents, with superseded entries replaced by their current version."""
-        timeline = self.timeline(as_of)
-        picked: dict[str, tuple[Ranked, list]] = {}
-        for r in ranked:
-            chain = timeline.replacements(r.parent_id)
-            current = chain[-1].new_id if chain else r.parent_id
-            if current in picked:
-                picked[current][1].extend(chain)
-            elif len(picked) < k:
-                picked[current] = (r, chain)
-            else:
-                break
-        chunks = self.records.chunks(r.chunk_id for r, chain in picked.values() if not chain)
-        hits = []
-        for current, (r, chain) in picked.items():
-            chunk = self.records.chunk_of(current, 0) if chain else chunks.get(r.chunk_id)
-            if chunk is not None:
-                hits.append(self._hit(r, chunk, tuple(chain), timeline, as_of))
-        return hits
-
-    def _hit(self, r: Ranked, chunk: Chunk, replaced: tuple, timeline: Timeline, as_of: str) -> Hit:
-        if chunk.kind == "entry":
-            e, state = self.records.entry(chunk.parent_id), self.records.state(chunk.parent_id)
-            return Hit(e.id, "entry", chunk.id, r.score, r.similarity, chunk.text, e.question, e.source, e.date,
-                       e.item, e.department, chunk.position, e.answer,
-                       {"tags": list(e.tags), "submitter": e.submitter, "counter": e.counter},
-                       status=state.status, version=state.version, basis=e.basis, effective_from=e.effective_from,
-                       expired_on=e.expire_on if expired(e.expire_on, as_of) else "", replaced=replaced,
-                       upcoming=timeline.next_change(e.id))
-        d = self.records.document(r.parent_id)
-        return Hit(d.id, "document", chunk.id, r.score, r.similarity, chunk.text, d.title, d.source, d.date,
-                   d.item, d.department, chunk.position)
 
     def term_weights(self, text: str) -> dict[str, float]:
         """The content words of ``text`` with their IDF in this knowledge base (rare or unknown = high)."""
@@ -355,13 +353,15 @@ class KnowledgeBase:
     def stats(self) -> dict:
         """Counts, index state and the last ingest events."""
         counts = self.records.counts()
+        with self.vectors.reading(self.records.vector_epoch()):
+            vectors = self.vectors.count()
         return {
             **counts,
-            "vectors": self.vectors.count(),
+            "vectors": vectors,
             "embedder": self.embedder.model_id,
             "chroma": self.chroma_url or str(self.data_dir / "chroma"),
             "data_dir": str(self.data_dir),
-            "index_complete": self.vectors.count() == counts["chunks"],
+            "index_complete": vectors == counts["chunks"],
             "recent": self.records.recent_log(),
         }
 
@@ -373,11 +373,6 @@ def _parent_tokens(record: Entry | Document) -> str:
     return " ".join(keyword_tokens(f"{record.title}\n{record.text}"))
 
 
-def _chunk_meta(chunk: Chunk, parent: Entry | Document) -> dict:
-    return {
-        "kind": chunk.kind,
-        "parent_id": chunk.parent_id,
-        "item": parent.item,
-        "department": parent.department,
-        "date": date_number(parent.date),
-    }
+def _chunk_meta(chunk: Chunk) -> dict:
+    """Chroma metadata: only what the chunk id fixes (filters use the records, which stay current)."""
+    return {"kind": chunk.kind, "parent_id": chunk.parent_id}

@@ -2,31 +2,27 @@
 
 Three signals rank a parent (an entry or a document):
 
-* dense: the cosine similarity of its best chunk (the vector store's nearest chunks),
+* dense: the cosine similarity of its best chunk,
 * keyword, chunk level: the BM25 score of its best chunk,
 * keyword, parent level: the BM25 score of the whole entry/document.
 
 Taking the best chunk per parent keeps one long document from filling the result list; the
 parent-level field rewards a document that matches the question's words across several chunks.
 
-Each signal is put on a common scale by z-scores: the keyword signals over every entry/document
-(their scores are computed for all of them), the dense signal over the candidates (a candidate
-the vector store did not return gets its lowest returned similarity). The fused score weights
-each signal's z-scores by that signal's best z-score, clipped at 0: a retriever whose top
-candidate stands far above the rest for this query gets more say than one whose scores are flat.
-There is no tuned weight.
+Every signal is known for every (allowed) entry/document, and each is put on a common scale by
+z-scores over that whole population. The fused score weights each signal's z-scores by that
+signal's best z-score, clipped at 0: a retriever whose top candidate stands far above the rest for
+this query gets more say than one whose scores are flat. There is no tuned weight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from .dense import DenseScores
 from .keyword import KeywordScores
-
-CANDIDATES = 50
 
 
 @dataclass(frozen=True)
@@ -44,61 +40,50 @@ def zscores(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
 
 
-def fuse(dense: list[tuple[str, float]], keyword: KeywordScores | None, parent_of: Mapping[str, str],
-         candidates: int = CANDIDATES) -> list[Ranked]:
-    """Rank parents by fused score, best first.
+def fuse(dense: DenseScores | None, keyword: KeywordScores | None, k: int) -> list[Ranked]:
+    """The ``k`` best parents by fused score, best first.
 
     Args:
-        dense: ``(chunk id, cosine similarity)`` from the vector store, most similar first; chunks
-            missing from ``parent_of`` (vectors left behind by an interrupted write) are ignored.
-        keyword: keyword scores of every entry/document, or None (dense-only search, or no query
-            word in the index).
-        parent_of: chunk id -> parent id for the dense chunks.
-        candidates: how many parents the keyword signals contribute to the candidate set.
+        dense: the similarity of every (allowed) entry/document, or None (keyword-only search, or
+            no vectors yet).
+        keyword: keyword scores of every (allowed) entry/document, or None (dense-only search, or
+            no query word in the index).
+        k: how many parents to return.
     """
-    dense_best: dict[str, tuple[str, float]] = {}
-    for chunk_id, sim in dense:
-        parent = parent_of.get(chunk_id)
-        if parent is not None and parent not in dense_best:
-            dense_best[parent] = (chunk_id, sim)
-    signals: list[dict[str, float]] = []
-    keyword_rows: dict[str, int] = {}
-    if keyword is not None and len(keyword.parents):
-        kc, kp = zscores(keyword.chunk_max), zscores(keyword.whole)
-        combined = kc + kp
-        top = np.argsort(-combined)[:candidates]
-        keyword_rows = {keyword.parents[i]: int(i) for i in top}
-        for parent in dense_best:
-            if parent not in keyword_rows and parent in keyword.position:
-                keyword_rows[parent] = keyword.position[parent]
-        signals += [{p: kc[i] for p, i in keyword_rows.items()}, {p: kp[i] for p, i in keyword_rows.items()}]
-    parents = list(dict.fromkeys([*dense_best, *keyword_rows]))
-    if not parents:
+    dense = dense if dense is not None and dense.parents else None
+    keyword = keyword if keyword is not None and keyword.parents else None
+    signals = [(dense, dense.similarity)] if dense is not None else []
+    if keyword is not None:
+        signals += [(keyword, keyword.chunk_max), (keyword, keyword.whole)]
+    if not signals:
         return []
+    parents = signals[0][0].parents
+    if dense is not None and keyword is not None and dense.parents != keyword.parents:
+        # the indexes were refreshed at different generations (a write landed in between)
+        parents = list(dict.fromkeys([*dense.parents, *keyword.parents]))
+        signals = [(scores, _aligned(values, scores.position, parents)) for scores, values in signals]
     total = np.zeros(len(parents))
-    if dense_best:
-        floor = min(sim for _, sim in dense_best.values())
-        dz = zscores(np.array([dense_best[p][1] if p in dense_best else floor for p in parents]))
-        total += max(dz.max(), 0.0) * dz
-    for signal in signals:
-        floor = min(signal.values())
-        values = np.array([signal.get(p, floor) for p in parents])
-        total += max(values.max(), 0.0) * values
-    ranked = []
-    for parent, score in zip(parents, total):
-        chunk_id = _representative(parent, dense_best, keyword, keyword_rows)
-        similarity = dense_best[parent][1] if parent in dense_best else 0.0
-        ranked.append(Ranked(parent, float(score), chunk_id, similarity))
-    ranked.sort(key=lambda r: -r.score)
-    return ranked
+    for _, values in signals:
+        z = zscores(np.asarray(values, dtype=np.float64))
+        total += max(z.max(), 0.0) * z
+    top = np.argsort(-total, kind="stable")[:k]
+    return [_ranked(parents[i], float(total[i]), dense, keyword) for i in top]
 
 
-def _representative(parent: str, dense_best: dict[str, tuple[str, float]], keyword: KeywordScores | None,
-                    keyword_rows: dict[str, int]) -> str:
-    """The chunk shown for a parent: the chunk with most of the question's words (it holds the
+def _aligned(values: np.ndarray, position: dict[str, int], parents: list[str]) -> np.ndarray:
+    """``values`` re-ordered to ``parents`` (``position`` maps a parent to its value); a parent
+    without a value gets the lowest one."""
+    floor = values.min()
+    return np.array([values[position[p]] if p in position else floor for p in parents])
+
+
+def _ranked(parent: str, score: float, dense: DenseScores | None, keyword: KeywordScores | None) -> Ranked:
+    """The chunk shown for a parent is the chunk with most of the question's words (it holds the
     asked-about passage), else the parent's nearest chunk."""
-    if keyword is not None and parent in keyword_rows:
-        chunk_id, score = keyword.best_chunk(keyword_rows[parent])
-        if score > 0 or parent not in dense_best:
-            return chunk_id
-    return dense_best[parent][0]
+    nearest = dense.best_chunk(dense.position[parent]) if dense is not None and parent in dense.position else None
+    chunk_id = nearest[0] if nearest else ""
+    if keyword is not None and parent in keyword.position:
+        best, words = keyword.best_chunk(keyword.position[parent])
+        if words > 0 or nearest is None:
+            chunk_id = best
+    return Ranked(parent, score, chunk_id, nearest[1] if nearest else 0.0)

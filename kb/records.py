@@ -3,7 +3,8 @@
 Entries, documents, their chunks (with keyword tokens), the files they came from (with content
 hashes) and the ingest history live here. The vector and keyword indexes are derived from this
 database and can be rebuilt from it at any time. ``generation`` counts committed changes, so a
-derived index can tell whether it is stale.
+derived index can tell whether it is stale; the vector epoch counts writes to the vector store
+(bumped in the same transaction), so a process can tell that another one changed the vectors.
 """
 
 from __future__ import annotations
@@ -105,7 +106,22 @@ class Records:
         self.conn.execute("COMMIT")
 
     def generation(self) -> int:
-        row = self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return self._counter("generation")
+
+    def vector_epoch(self) -> int:
+        """How many committed transactions wrote to the vector store."""
+        return self._counter("vectors")
+
+    def bump_vector_epoch(self, conn: sqlite3.Connection) -> int:
+        """Count a vector write in the current transaction; returns the new epoch."""
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES('vectors', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+        return int(conn.execute("SELECT value FROM meta WHERE key='vectors'").fetchone()[0])
+
+    def _counter(self, key: str) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
     # -- files -----------------------------------------------------------------------------
@@ -243,6 +259,10 @@ class Records:
         yield from self.conn.execute(
             "SELECT id, tokens FROM entries UNION ALL SELECT id, tokens FROM documents ORDER BY 1"
         )
+
+    def chunk_parents(self) -> list[tuple[str, str]]:
+        """``(chunk id, parent id)`` of every chunk, in the order of :meth:`iter_chunks`."""
+        return [tuple(r) for r in self.conn.execute("SELECT id, parent_id FROM chunks ORDER BY parent_id, position")]
 
     def iter_chunks(self) -> Iterator[tuple[Chunk, str]]:
         """Every chunk with its space-joined keyword tokens, in a stable order."""

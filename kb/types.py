@@ -156,8 +156,8 @@ class Hit:
     """One search result: the best chunk of one entry or document.
 
     ``score`` is the fused relevance, higher is better, comparable only within one search;
-    ``similarity`` is the cosine similarity of the best chunk to the query (0 when the
-    dense retriever did not return it) and is what answer confidence is calibrated on.
+    ``similarity`` is the cosine similarity of the entry's/document's best chunk to the query
+    (0 in keyword-only search) and is what answer confidence is calibrated on.
 
     For an entry: ``status`` is ``published`` or ``draft`` (drafts only when asked for);
     ``expired_on`` is set when the entry no longer applies; ``replaced`` lists the superseded

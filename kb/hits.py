@@ -1,0 +1,49 @@
+"""From ranked entries/documents to :class:`~kb.types.Hit` objects that only show current knowledge.
+
+A ranked entry that a newer one has superseded is replaced by the entry current on the timeline's
+day, with the chain of replacements attached (``Hit.replaced``); when both the old and the new
+entry were ranked, they make one hit. An expired entry keeps its place but is marked
+(``Hit.expired_on``), and a pending successor is announced (``Hit.upcoming``).
+"""
+
+from __future__ import annotations
+
+from .fusion import Ranked
+from .lifecycle import Timeline, expired
+from .records import Records
+from .types import Chunk, Hit, Replacement
+
+
+def current_hits(records: Records, ranked: list[Ranked], k: int, timeline: Timeline) -> list[Hit]:
+    """Up to ``k`` hits for ``ranked`` (best first), superseded entries folded into their current version."""
+    picked: dict[str, tuple[Ranked, list[Replacement]]] = {}
+    for r in ranked:
+        chain = timeline.replacements(r.parent_id)
+        current = chain[-1].new_id if chain else r.parent_id
+        if current in picked:
+            picked[current][1].extend(chain)
+        elif len(picked) < k:
+            picked[current] = (r, chain)
+        else:
+            break
+    chunks = records.chunks(r.chunk_id for r, chain in picked.values() if not chain)
+    hits = []
+    for current, (r, chain) in picked.items():
+        chunk = records.chunk_of(current, 0) if chain else chunks.get(r.chunk_id)
+        if chunk is not None:
+            hits.append(_hit(records, r, chunk, tuple(chain), timeline))
+    return hits
+
+
+def _hit(records: Records, r: Ranked, chunk: Chunk, replaced: tuple[Replacement, ...], timeline: Timeline) -> Hit:
+    if chunk.kind == "entry":
+        e, state = records.entry(chunk.parent_id), records.state(chunk.parent_id)
+        return Hit(e.id, "entry", chunk.id, r.score, r.similarity, chunk.text, e.question, e.source, e.date,
+                   e.item, e.department, chunk.position, e.answer,
+                   {"tags": list(e.tags), "submitter": e.submitter, "counter": e.counter},
+                   status=state.status, version=state.version, basis=e.basis, effective_from=e.effective_from,
+                   expired_on=e.expire_on if expired(e.expire_on, timeline.as_of) else "", replaced=replaced,
+                   upcoming=timeline.next_change(e.id))
+    d = records.document(chunk.parent_id)
+    return Hit(d.id, "document", chunk.id, r.score, r.similarity, chunk.text, d.title, d.source, d.date,
+               d.item, d.department, chunk.position)

@@ -1,0 +1,109 @@
+"""The in-memory dense index (incremental refresh, exact per-parent search) and fusion over its scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.dense import DenseIndex
+from kb.fusion import fuse
+from kb.keyword import KeywordScores
+
+VECTORS = {
+    "a1": [1.0, 0.0, 0.0], "a2": [0.0, 1.0, 0.0],
+    "b1": [0.0, 0.0, 2.0],  # not unit length: the index normalises it
+    "c1": [0.6, 0.8, 0.0],
+}
+
+
+class Store:
+    """Stands in for Chroma: ``fetch(ids)`` returns the stored ones, and records which were asked for."""
+
+    def __init__(self, vectors: dict[str, list[float]]):
+        self.vectors = dict(vectors)
+        self.asked: list[list[str]] = []
+
+    def fetch(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        self.asked.append(list(ids))
+        found = [i for i in ids if i in self.vectors]
+        return found, np.array([self.vectors[i] for i in found], dtype=np.float32).reshape(len(found), 3)
+
+
+ROWS = [("a1", "A"), ("a2", "A"), ("b1", "B"), ("c1", "C")]
+
+
+def test_search_gives_every_parent_its_best_chunk():
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
+    scores = index.search(np.array([0.0, 3.0, 0.0]))
+    assert scores.parents == ["A", "B", "C"]
+    assert scores.similarity == pytest.approx([1.0, 0.0, 0.8])
+    assert scores.best_chunk(0) == ("a2", pytest.approx(1.0))
+    assert index.search(np.array([0.0, 0.0, 1.0])).best_chunk(1) == ("b1", pytest.approx(1.0))
+
+
+def test_allowed_masks_parents():
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
+    scores = index.search(np.array([1.0, 0.0, 0.0]), allowed={"C", "A"})
+    assert scores.parents == ["A", "C"]
+    assert scores.best_chunk(scores.position["C"])[0] == "c1"
+    assert index.search(np.array([1.0, 0.0, 0.0]), allowed=set()).parents == []
+
+
+def test_refresh_fetches_only_what_is_missing():
+    store = Store(VECTORS)
+    index = DenseIndex(3)
+    index.refresh(ROWS[:2], 1, "col", store.fetch)
+    index.refresh(ROWS, 2, "col", store.fetch)
+    assert store.asked == [["a1", "a2"], ["b1", "c1"]]
+    index.refresh(ROWS, 3, "col", store.fetch)  # same rows: nothing to fetch
+    assert len(store.asked) == 2
+    index.refresh([ROWS[0], ROWS[3]], 4, "col", store.fetch)  # a2 and b1 were deleted
+    assert len(store.asked) == 2 and len(index) == 2
+    assert index.search(np.array([0.0, 1.0, 0.0])).parents == ["A", "C"]
+    assert index.generation == 4
+
+
+def test_refresh_skips_missing_vectors_and_refetches_a_new_collection():
+    store = Store({k: v for k, v in VECTORS.items() if k != "c1"})
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", store.fetch)
+    assert index.search(np.array([1.0, 0.0, 0.0])).parents == ["A", "B"]
+    store.vectors["a1"] = [0.0, 0.0, 1.0]
+    store.vectors["c1"] = VECTORS["c1"]
+    index.refresh(ROWS, 2, "recreated", store.fetch)
+    assert store.asked[-1] == ["a1", "a2", "b1", "c1"]
+    assert index.search(np.array([1.0, 0.0, 0.0])).similarity == pytest.approx([0.0, 0.0, 0.6])
+
+
+def keyword_scores(parents: list[str], chunk_max: list[float], whole: list[float]) -> KeywordScores:
+    """One chunk per parent, named after it."""
+    n = len(parents)
+    return KeywordScores(parents, np.array(chunk_max), np.array(whole), np.array(chunk_max),
+                         [f"{p}-kw" for p in parents], np.arange(n), np.arange(1, n + 1),
+                         {p: i for i, p in enumerate(parents)})
+
+
+def test_fusion_ranks_every_parent_and_keeps_similarity():
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
+    dense = index.search(np.array([0.6, 0.8, 0.0]))
+    keyword = keyword_scores(["A", "B", "C"], [0.0, 3.0, 0.0], [0.0, 2.0, 0.0])
+    ranked = fuse(dense, keyword, 3)
+    assert [r.parent_id for r in ranked] == ["B", "C", "A"]
+    assert [r.chunk_id for r in ranked] == ["B-kw", "c1", "a2"]  # no query word: the nearest chunk
+    assert ranked[1].similarity == pytest.approx(1.0)
+    assert [r.parent_id for r in fuse(dense, None, 2)] == ["C", "A"]
+    assert fuse(None, keyword, 1)[0].similarity == 0.0
+
+
+def test_fusion_aligns_indexes_refreshed_at_different_generations():
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
+    dense = index.search(np.array([0.0, 0.0, 1.0]))
+    keyword = keyword_scores(["A", "C", "D"], [0.0, 0.0, 5.0], [0.0, 0.0, 5.0])
+    ranked = fuse(dense, keyword, 4)
+    assert {r.parent_id for r in ranked} == {"A", "B", "C", "D"}
+    assert ranked[0].parent_id in {"B", "D"}
+    assert next(r for r in ranked if r.parent_id == "D").similarity == 0.0
