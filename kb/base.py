@@ -244,8 +244,9 @@ class KnowledgeBase:
         """Rebuild the keyword index if the records changed since it was built."""
         generation = self.records.generation()
         if self.keywords.generation != generation:
-            rows = [(c.id, c.parent_id, tokens) for c, tokens in self.records.iter_chunks()]
-            self.keywords.build(rows, list(self.records.iter_parent_tokens()), generation)
+            self.keywords.refresh(generation, lambda: (
+                [(c.id, c.parent_id, tokens) for c, tokens in self.records.iter_chunks()],
+                list(self.records.iter_parent_tokens())))
 
     def reindex(self, on_embedded: Callable[[int], None] | None = None) -> int:
         """Re-embed every chunk into the vector store, re-tokenise everything and rebuild the keyword
@@ -263,7 +264,6 @@ class KnowledgeBase:
             vectors = self._embed(batch, on_embedded)
             with self.records.transaction() as conn, self.writing_vectors(conn):
                 self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c) for c in batch])
-        self.keywords.generation = -1
         self.refresh_keywords()
         return len(chunks)
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
+from .locks import file_lock
 from .text import content_words, keyword_tokens
 
 K1, B = 1.2, 0.75
@@ -91,8 +94,28 @@ class KeywordIndex:
         self.chunks = _Field([], None)
         self.parents = _Field([], None)
         self.chunk_parents: list[str] = []
-        self._load()
+        self.lock_path = directory.with_name(directory.name + ".lock")
+        if directory.parent.exists():
+            with file_lock(self.lock_path, exclusive=False):
+                self._load()
         self._segment()
+
+    def refresh(self, generation: int, rows: Callable[[], tuple[list, list]]) -> None:
+        """Make the index match the record store's ``generation``: load it if another process has
+        saved that generation already, otherwise rebuild it from ``rows()`` (chunk rows, parent rows;
+        see :meth:`build`) and save it. A lock file serialises this across processes."""
+        with file_lock(self.lock_path):
+            if self._saved_generation() == generation:
+                self._load()
+                self._segment()
+            else:
+                self.build(*rows(), generation)
+
+    def _saved_generation(self) -> int:
+        manifest = self.directory / "manifest.json"
+        if not manifest.exists():
+            return -1
+        return json.loads(manifest.read_text(encoding="utf-8"))["generation"]
 
     def _load(self) -> None:
         manifest = self.directory / "manifest.json"
@@ -126,9 +149,8 @@ class KeywordIndex:
         self.chunks = _Field.build([(cid, tokens) for cid, _, tokens in chunk_rows])
         self.chunk_parents = [parent for _, parent, _ in chunk_rows]
         self.parents = _Field.build(parent_rows)
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=self.directory.name + ".tmp-", dir=self.directory.parent))
         meta: dict = {"generation": generation, "chunk_parents": self.chunk_parents}
         for name in FIELDS:
             field: _Field = getattr(self, name)

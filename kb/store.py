@@ -23,8 +23,6 @@ collection handle again, since another process may have recreated the collection
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +35,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
 from .errors import EmbedderMismatch, StoreUnavailable
+from .locks import file_lock
 
 BATCH = 1000
 READ_BATCH = 5000
@@ -97,13 +96,8 @@ class _Client:
         if self.lock_path is None:
             yield
             return
-        # a fresh open file per hold, so that threads of one process exclude each other as well
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        with file_lock(self.lock_path, exclusive):
             yield
-        finally:
-            os.close(fd)
 
 
 _EMBEDDED: dict[Path, _Client] = {}

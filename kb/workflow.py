@@ -125,8 +125,9 @@ class Workflow:
         edited = self._validated(_apply(entry, changes)) if changes else entry
         target = state.revises or entry_id
         published = replace(edited, id=target)
-        if state.revises and not published.alt_questions:
-            published = replace(published, alt_questions=self._published(target)[0].alt_questions)
+        base = self._published(target)[0] if state.revises else None
+        if base is not None and not published.alt_questions:
+            published = replace(published, alt_questions=base.alt_questions)
         prepared = self.kb.prepare_entry(published)
         at = now()
         with self.records.transaction() as conn:
@@ -136,7 +137,7 @@ class Workflow:
                 audit.record(conn, actor.username, "edit", entry_id, entry_dict(entry), entry_dict(edited), reason)
                 state = replace(state, version=state.version + 1)
             if state.revises:
-                self._publish_revision(conn, actor, prepared, entry_id, state, reason)
+                self._publish_revision(conn, actor, prepared, entry_id, state, reason, base)
             else:
                 new = replace(state, status="published", reviewed_by=actor.username, reviewed_at=at,
                               published_at=at, duplicate_of="")
@@ -145,9 +146,11 @@ class Workflow:
         return target
 
     def _publish_revision(self, conn, actor: User, prepared: PreparedEntry, draft_id: str, draft: EntryState,
-                          reason: str) -> None:
+                          reason: str, base: Entry) -> None:
         target = prepared.entry.id
         old, state = self._published(target)
+        if old != base:
+            raise ReviewError(f"{target} 刚被其他人修改过，本次审核未保存，请重新审核 {draft_id}。")
         at = now()
         new = replace(state, version=state.version + 1, reviewed_by=actor.username, reviewed_at=at, published_at=at)
         self.kb.write_entry(conn, prepared, new)
@@ -183,12 +186,14 @@ class Workflow:
         target = into or state.duplicate_of
         if not target:
             raise ReviewError(f"{draft_id} 没有被标记为重复，请指定要并入的条目编号（--into）。")
-        old, _ = self._published(target)
-        merged = _merged(old, draft, keep)
+        base, _ = self._published(target)
+        merged = _merged(base, draft, keep)
         prepared = self.kb.prepare_entry(merged)
         with self.records.transaction() as conn:
             self._draft(draft_id)
             old, target_state = self._published(target)
+            if old != base:
+                raise ReviewError(f"{target} 刚被其他人修改过，本次合并未保存，请重新执行合并。")
             new = replace(target_state, version=target_state.version + 1, reviewed_by=actor.username,
                           reviewed_at=now(), published_at=now())
             self.kb.write_entry(conn, prepared, new)
