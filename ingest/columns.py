@@ -39,6 +39,16 @@ def canonical(header: object) -> str | None:
     return _LOOKUP.get(key)
 
 
+def map_fields(record: dict) -> dict[str, object]:
+    """A record's values keyed by the field each key names (unrecognised keys dropped, first wins)."""
+    fields: dict[str, object] = {}
+    for key, value in record.items():
+        name = canonical(key)
+        if name and name not in fields:
+            fields[name] = value
+    return fields
+
+
 def map_header(cells: list[object]) -> dict[str, int]:
     """field -> column index for the recognised header cells (the first occurrence wins)."""
     out: dict[str, int] = {}

@@ -17,7 +17,7 @@ from kb import Entry, IngestError, KBError
 from kb.users import User, authorize
 from kb.workflow import Submitted, Workflow
 
-from .columns import canonical
+from .columns import map_fields
 from .loaders import Row, load
 from .pipeline import to_entry
 
@@ -70,12 +70,7 @@ def _mapping_rows(path: Path) -> list[Row]:
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             raise IngestError(str(path), f"第 {number} 条不是“字段: 值”的形式，请按 问题/答案/事项 … 填写。")
-        fields = {}
-        for key, value in record.items():
-            name = canonical(key)
-            if name and name not in fields:
-                fields[name] = value
-        rows.append(Row(number, fields))
+        rows.append(Row(number, map_fields(record)))
     return rows
 
 

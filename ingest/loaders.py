@@ -18,7 +18,7 @@ from pathlib import Path
 from kb.errors import IngestError
 from kb.text import join_broken_lines, normalize
 
-from .columns import REQUIRED, canonical, map_header, missing_message
+from .columns import REQUIRED, map_fields, map_header, missing_message
 
 
 @dataclass
@@ -200,11 +200,7 @@ def load_html(path: Path) -> Loaded:
 def _json_record(obj: object, number: int, path: Path, out: Loaded) -> None:
     if not isinstance(obj, dict):
         raise IngestError(str(path), f"第 {number} 条记录不是 JSON 对象，应为 {{\"question\", \"answer\"}} 或 {{\"id\", \"text\"}}。")
-    fields = {}
-    for key, value in obj.items():
-        name = canonical(key)
-        if name and name not in fields:
-            fields[name] = value
+    fields = map_fields(obj)
     if fields.get("question") not in (None, "") or fields.get("answer") not in (None, ""):
         state = obj.get("state")
         out.rows.append(Row(number, fields, state=state if isinstance(state, dict) else None))

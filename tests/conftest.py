@@ -14,11 +14,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 
-from fixtures import drop_collection, make_small_set, open_kb, unique_collection  # noqa: E402
+from fixtures import FAST_HASHER, PASSWORD, drop_collection, make_small_set, open_kb, unique_collection  # noqa: E402
 from kb import get_embedder  # noqa: E402
+from kb.users import LOCAL_ADMIN, Users  # noqa: E402
+from kb.workflow import Workflow  # noqa: E402
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "kb" / "sample"
 
@@ -80,3 +83,16 @@ def sample_files():
 def small_files(tmp_path):
     """Three small files in tmp_path/src: 登记表.xlsx (3 entries), 容缺.md and docs.jsonl (1 document each)."""
     return make_small_set(tmp_path / "src")
+
+
+@pytest.fixture
+def wf(kb):
+    return Workflow(kb)
+
+
+@pytest.fixture
+def people(kb):
+    users = Users(kb.records, FAST_HASHER)
+    admin = users.add(LOCAL_ADMIN, "admin", PASSWORD, "admin", "王主任")
+    return SimpleNamespace(admin=admin, reviewer=users.add(admin, "zuzhang", PASSWORD, "reviewer", "李组长"),
+                           staff=users.add(admin, "zhangsan", PASSWORD, "staff", "张三"))

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from argon2 import PasswordHasher
 
 from kb import Embedder, KnowledgeBase
 
@@ -205,3 +206,8 @@ def make_jsonl(path: Path, records: list) -> Path:
     lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# Cheap argon2 parameters for tests where hashing is not under test (test_users covers the defaults).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+PASSWORD = "correct horse 9"

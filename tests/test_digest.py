@@ -6,8 +6,7 @@ from datetime import date, timedelta
 
 import docx
 import pytest
-from argon2 import PasswordHasher
-from fixtures import make_xlsx
+from fixtures import FAST_HASHER, make_xlsx
 
 from bot.digest import (
     NO_CHANGES,
@@ -28,7 +27,6 @@ YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 SCRIPT = "<script>alert(1)</script>"
 
 # Cheap argon2 parameters: password hashing is not what is under test here.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from fixtures import FAST_HASHER
 
 from kb.audit import events
 from kb.errors import AuthenticationFailed, KBError, PermissionDenied, UserError
@@ -17,7 +18,6 @@ PASSWORD = "correct horse 9"
 ADMIN_PASSWORD = "admin-secret-42"
 
 # Cheap argon2 parameters keep the suite fast; test_default_hasher_is_argon2id covers the real ones.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 EXPECTED = {
     "staff": {"submit", "read"},

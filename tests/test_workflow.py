@@ -8,27 +8,18 @@ permissions, verbatim storage and daily case sheets. Concurrency is in test_work
 from __future__ import annotations
 
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 import pytest
-import yaml
-from argon2 import PasswordHasher
-from fixtures import make_csv, make_xlsx
 
 from bot import answer
 from bot.answer import NO_ANSWER_TEXT
-from ingest.daily import submit_cases
-from kb import Entry, IngestError
+from kb import Entry
 from kb.audit import events
 from kb.dedup import NEAR_DUPLICATE
 from kb.errors import PermissionDenied, ReviewError
 from kb.records import entry_from_dict
-from kb.users import LOCAL_ADMIN, User, Users
-from kb.workflow import Submitted, Workflow
-
-# Cheap argon2 parameters: hashing is not under test here (test_users covers the defaults).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-PASSWORD = "correct horse 9"
+from kb.users import LOCAL_ADMIN, User
+from kb.workflow import Submitted
 
 RENEW_Q, RENEW_A = "居住证到期了怎么续签？", "携带身份证和居住证到居住地派出所办理签注，当场办结。"
 PARAPHRASE, PARAPHRASE_A = "居住证过期了如何续签", "带上身份证去派出所签注就可以。"
@@ -58,19 +49,6 @@ def trail(kb, target: str) -> list[tuple[str, str]]:
 
 def versions(kb, entry_id: str) -> list[tuple[int, str, str]]:
     return [(v["version"], v["action"], v["actor"]) for v in kb.records.versions(entry_id)]
-
-
-@pytest.fixture
-def wf(kb):
-    return Workflow(kb)
-
-
-@pytest.fixture
-def people(kb):
-    users = Users(kb.records, FAST_HASHER)
-    admin = users.add(LOCAL_ADMIN, "admin", PASSWORD, "admin", "王主任")
-    return SimpleNamespace(admin=admin, reviewer=users.add(admin, "zuzhang", PASSWORD, "reviewer", "李组长"),
-                           staff=users.add(admin, "zhangsan", PASSWORD, "staff", "张三"))
 
 
 def publish(wf, people, question, answer_text, item="居住证", **fields) -> str:
@@ -403,60 +381,3 @@ def test_markup_is_stored_and_returned_verbatim(kb, wf, people):
     assert (hit.parent_id, hit.title, hit.answer) == (entry_id, question, text)
     assert question in hit.text
     assert answer(kb, question, min_confidence=0).text == text
-
-
-# -- daily case sheets -------------------------------------------------------------------------
-
-def test_daily_xlsx_reports_bad_rows_and_submits_the_rest(kb, wf, people, tmp_path):
-    headers = ["问题", "解决方案", "事项", "依据", "窗口", "生效日期"]
-    path = make_xlsx(tmp_path / "11月28日登记表.xlsx", [
-        [LOST_Q, LOST_A, "居住证", "居住证暂行条例", "综合窗口一组", day(10)],
-        ["居住证能请人代办吗？", None, "居住证", None, "综合窗口一组", None],
-        [PASSPORT_Q, PASSPORT_A, "护照", None, "出入境窗口", "下个月"],
-        ["社保卡丢了怎么办？", "到社保窗口挂失补办，当场制卡。", "社保卡", None, "社保窗口", None],
-    ], headers)
-    report = submit_cases(wf, people.staff, path)
-    assert len(report.errors) == 2 and report.duplicates == []
-    assert "第 3 行" in report.errors[0] and "答案为空" in report.errors[0]
-    assert "第 4 行" in report.errors[1] and "生效日期" in report.errors[1] and "下个月" in report.errors[1]
-    assert [s.status for s in report.drafts] == ["draft", "draft"]
-    entries = {s.entry_id: kb.entry(s.entry_id) for s in report.drafts}
-    assert sorted(e.question for e in entries.values()) == sorted([LOST_Q, "社保卡丢了怎么办？"])
-    lost = next(e for e in entries.values() if e.question == LOST_Q)
-    assert (lost.answer, lost.item, lost.basis, lost.counter, lost.effective_from, lost.source) == (
-        LOST_A, "居住证", "居住证暂行条例", "综合窗口一组", day(10), path.name)
-    assert {e.id for e, s in wf.drafts() if s.created_by == "zhangsan"} == set(entries)
-    assert kb.records.counts()["entries"] == 2
-
-
-def test_daily_csv_and_yaml_are_submitted(kb, wf, people, tmp_path):
-    csv_path = make_csv(tmp_path / "登记.csv", [[LOST_Q, LOST_A, "居住证"]], ["咨询内容", "答复意见", "事项"])
-    yaml_path = tmp_path / "登记.yaml"
-    yaml_path.write_text(yaml.safe_dump([
-        {"问题": PASSPORT_Q, "答案": PASSPORT_A, "事项": "护照", "依据": "出入境管理法", "窗口": "出入境窗口"},
-        {"问题": LOST_Q, "答案": LOST_A, "事项": "居住证"},  # the CSV's case again
-    ], allow_unicode=True), encoding="utf-8")
-
-    from_csv = submit_cases(wf, people.staff, csv_path)
-    assert from_csv.errors == [] and [s.status for s in from_csv.drafts] == ["draft"]
-    assert kb.entry(from_csv.drafts[0].entry_id).source == "登记.csv"
-    from_yaml = submit_cases(wf, people.staff, yaml_path)
-    assert from_yaml.errors == [] and [s.status for s in from_yaml.drafts] == ["draft"]
-    assert from_yaml.duplicates == [Submitted(from_csv.drafts[0].entry_id, "duplicate")]
-    passport = kb.entry(from_yaml.drafts[0].entry_id)
-    assert (passport.question, passport.answer, passport.item, passport.basis, passport.counter, passport.source) == (
-        PASSPORT_Q, PASSPORT_A, "护照", "出入境管理法", "出入境窗口", "登记.yaml")
-    assert {e.id for e, _ in wf.drafts()} == {from_csv.drafts[0].entry_id, passport.id}
-
-
-def test_sheet_without_question_and_answer_columns_stores_nothing(kb, wf, people, tmp_path):
-    path = make_xlsx(tmp_path / "错表.xlsx", [["居住证", "到派出所办理"]], ["标题", "内容"])
-    with pytest.raises(IngestError) as info:
-        submit_cases(wf, people.staff, path)
-    message = str(info.value)
-    assert "标题、内容" in message and "问题" in message and "答复" in message
-    corrupt = tmp_path / "损坏.xlsx"
-    corrupt.write_bytes(b"not a workbook")
-    with pytest.raises(IngestError, match="损坏"):
-        submit_cases(wf, people.staff, corrupt)
-    assert kb.records.counts()["entries"] == 0 and events(kb.records.conn, action="create") == []

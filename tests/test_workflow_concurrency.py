@@ -11,8 +11,7 @@ import queue
 import traceback
 
 import pytest
-from argon2 import PasswordHasher
-from fixtures import CHROMA_URL, WrappedEmbedder
+from fixtures import CHROMA_URL, FAST_HASHER, PASSWORD, WrappedEmbedder
 
 from kb import Entry
 from kb.audit import events
@@ -21,8 +20,6 @@ from kb.users import LOCAL_ADMIN, User, Users
 from kb.workflow import Workflow
 
 SPAWN = multiprocessing.get_context("spawn")
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-PASSWORD = "correct horse 9"
 TIMEOUT = 240
 
 SUBMITTERS, PER_SUBMITTER, REVIEWERS = 4, 3, 3
