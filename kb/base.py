@@ -26,6 +26,7 @@ from .fusion import fuse
 from .hits import current_hits
 from .keyword import KeywordIndex
 from .lifecycle import Timeline
+from .locks import file_lock
 from .records import Records, now
 from .store import VectorStore
 from .text import keyword_tokens
@@ -275,10 +276,15 @@ class KnowledgeBase:
         if self.dense.generation == generation:
             return
         rows = self.records.chunk_parents()
-        # The epoch is read after the rows: a write visible in the rows is then visible in the epoch,
-        # so an embedded client that predates it is re-opened before the vectors are fetched.
-        with self.vectors.reading(self.records.vector_epoch()):
-            self.dense.refresh(rows, generation, str(self.vectors.collection.id), self.vectors.get)
+        with file_lock(self.data_dir / "dense.lock"):
+            if self.dense.generation == -1:
+                self.dense.load(self.data_dir)
+            # The epoch is read after the rows: a write visible in the rows is then visible in the epoch,
+            # so an embedded client that predates it is re-opened before the vectors are fetched.
+            with self.vectors.reading(self.records.vector_epoch()):
+                fetched = self.dense.refresh(rows, generation, str(self.vectors.collection.id), self.vectors.get)
+            if fetched:
+                self.dense.save(self.data_dir)
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
                drafts: bool = False, as_of: str = "") -> list[Hit]:

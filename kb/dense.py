@@ -15,12 +15,20 @@ keyword search share, instead of a second implementation as a Chroma ``where`` c
 Like the keyword index it is stamped with the record store's ``generation``. A refresh compares the
 record store's chunk ids with the rows, fetches only the missing vectors from Chroma and drops
 rows whose chunk is gone; when the collection itself was recreated, every vector is fetched again.
+The vectors are also saved in the data directory, so a new process (each `kb ask`) starts from them
+and fetches only what changed instead of reading every vector from Chroma. Chunk ids are derived
+from their content, so a saved vector never goes stale while its collection lives.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -90,11 +98,35 @@ class DenseIndex:
         """The record store generation the index mirrors (-1 before the first refresh)."""
         return self._rows.generation
 
-    def refresh(self, rows: list[tuple[str, str]], generation: int, source: str, fetch: Fetch) -> None:
+    def load(self, directory: Path) -> None:
+        """Start from the vectors :meth:`save` left in ``directory`` (a cold start then fetches only
+        what changed since); nothing happens when there are none."""
+        meta, vectors = directory / "dense.json", directory / "dense.npy"
+        if not (meta.exists() and vectors.exists()):
+            return
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        self._rows = _Rows.build(data["chunk_ids"], data["parents"], np.load(vectors), -1, data["source"])
+
+    def save(self, directory: Path) -> None:
+        """Write the vectors for :meth:`load`, atomically (a reader sees the old or the new file)."""
+        rows = self._rows
+        tmp = Path(tempfile.mkdtemp(prefix="dense.tmp-", dir=directory))
+        try:
+            np.save(tmp / "dense.npy", rows.matrix)
+            parents = [p for p, n in zip(rows.parents, rows.ends - rows.starts) for _ in range(n)]
+            meta = {"source": rows.source, "chunk_ids": rows.chunk_ids, "parents": parents}
+            (tmp / "dense.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp / "dense.npy", directory / "dense.npy")
+            os.replace(tmp / "dense.json", directory / "dense.json")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def refresh(self, rows: list[tuple[str, str]], generation: int, source: str, fetch: Fetch) -> int:
         """Mirror ``rows`` — ``(chunk id, parent id)`` with each parent's chunks adjacent — at ``generation``.
 
         ``source`` identifies the vector collection (when it changes, every vector is fetched again);
-        ``fetch`` reads vectors from it. A chunk whose vector is not stored yet is left out.
+        ``fetch`` reads vectors from it. A chunk whose vector is not stored yet is left out. Returns
+        how many vectors were fetched.
         """
         old = self._rows
         ids = [cid for cid, _ in rows]
@@ -108,10 +140,11 @@ class DenseIndex:
             pool = np.concatenate([pool, _unit(fetched)])
         if not missing and ids == old.chunk_ids:
             self._rows = replace(old, generation=generation, source=source)
-            return
+            return 0
         kept = [(cid, parent) for cid, parent in rows if cid in known]
         matrix = pool[np.array([known[cid] for cid, _ in kept], dtype=np.int64)]
         self._rows = _Rows.build([cid for cid, _ in kept], [parent for _, parent in kept], matrix, generation, source)
+        return len(missing)
 
     def search(self, vector: np.ndarray, allowed: set[str] | None = None) -> DenseScores | None:
         """Similarity of every entry/document to the query ``vector`` (None when the index is empty).

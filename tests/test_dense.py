@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ingest import ingest_paths
 from kb.dense import DenseIndex
 from kb.fusion import fuse
 from kb.keyword import KeywordScores
@@ -107,3 +108,31 @@ def test_fusion_aligns_indexes_refreshed_at_different_generations():
     assert {r.parent_id for r in ranked} == {"A", "B", "C", "D"}
     assert ranked[0].parent_id in {"B", "D"}
     assert next(r for r in ranked if r.parent_id == "D").similarity == 0.0
+
+
+def test_saved_vectors_round_trip_and_only_changes_are_fetched(tmp_path):
+    store = Store(VECTORS)
+    first = DenseIndex(3)
+    first.refresh(ROWS, 1, "col", store.fetch)
+    first.save(tmp_path)
+    second = DenseIndex(3)
+    second.load(tmp_path)
+    assert second.refresh(ROWS, 2, "col", store.fetch) == 0 and len(store.asked) == 1
+    query = np.array([0.0, 1.0, 0.0])
+    assert second.search(query).parents == first.search(query).parents
+    assert np.allclose(second.search(query).similarity, first.search(query).similarity)
+    third = DenseIndex(3)
+    third.load(tmp_path)
+    assert third.refresh(ROWS, 3, "another collection", store.fetch) == len(ROWS)
+
+
+def test_a_new_knowledge_base_object_starts_from_the_saved_vectors(kb_factory, small_files):
+    kb = kb_factory()
+    ingest_paths(kb, small_files)
+    expected = kb.search("居住证签注", k=3, mode="dense")
+    reopened = kb_factory()
+    asked = []
+    original = reopened.vectors.get
+    reopened.vectors.get = lambda ids: asked.append(ids) or original(ids)
+    assert [h.parent_id for h in reopened.search("居住证签注", k=3, mode="dense")] == [h.parent_id for h in expected]
+    assert asked == []
