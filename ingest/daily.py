@@ -18,8 +18,8 @@ from kb.users import User, authorize
 from kb.workflow import Submitted, Workflow
 
 from .columns import map_fields
-from .loaders import Row, load
-from .pipeline import to_entry
+from .loaders import Row
+from .pipeline import read, to_entry
 
 MAPPING_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -49,13 +49,7 @@ def read_cases(path: Path) -> tuple[list[tuple[Row, Entry | None, str]], str]:
     if path.suffix.lower() in MAPPING_SUFFIXES:
         rows = _mapping_rows(path)
     else:
-        try:
-            rows = load(path).rows
-        except IngestError:
-            raise
-        except Exception as exc:  # a corrupt file makes its parser raise anything (BadZipFile, OSError …)
-            raise IngestError(str(path), f"无法读取文件（{type(exc).__name__}: {exc}）。文件可能已损坏，"
-                                         f"请用原软件打开检查并另存后重试。") from exc
+        rows = read(path).rows
     return [(row, *to_entry(row, path.name)) for row in rows], path.name
 
 

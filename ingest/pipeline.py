@@ -188,18 +188,23 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
     return Built(list(entries.values()), list(documents.values()), chunks, warnings, states)
 
 
-def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: int):
-    def held_elsewhere(doc_id: str) -> bool:
-        return any(f != key for f in kb.files_holding(doc_id))
-
+def read(path: Path) -> Loaded:
+    """:func:`~ingest.loaders.load`, with any parser failure reported as an :class:`IngestError` for this file."""
     try:
-        return build(path, load(path), chunk_size, overlap, held_elsewhere)
+        return load(path)
     except IngestError:
         raise
-    except Exception as exc:  # a corrupt file makes its parser raise anything; report it for this file only
+    except Exception as exc:  # a corrupt file makes its parser raise anything (BadZipFile, OSError …)
         raise IngestError(
             str(path), f"无法读取文件（{type(exc).__name__}: {exc}）。文件可能已损坏，请用原软件打开检查并另存后重试。"
         ) from exc
+
+
+def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: int) -> Built:
+    def held_elsewhere(doc_id: str) -> bool:
+        return any(f != key for f in kb.files_holding(doc_id))
+
+    return build(path, read(path), chunk_size, overlap, held_elsewhere)
 
 
 def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0,
