@@ -138,7 +138,8 @@ class KnowledgeBase:
         status = "updated" if self.records.file_hash(path) is not None else "added"
         parents = {e.id for e in entries} | {d.id for d in documents}
         wanted = {c.id for c in chunks}
-        fresh = [c for c in chunks if c.id not in self.records.existing_chunk_ids(wanted)]
+        known = self.records.existing_chunk_ids(wanted)
+        fresh = [c for c in chunks if c.id not in known]
         vectors = self._embed(fresh, on_embedded)
         removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
         removed_entries = [p for p in removed if self.records.state(p) is not None]
@@ -192,7 +193,8 @@ class KnowledgeBase:
         """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of
         the write transaction)."""
         chunks = entry_chunks(entry)
-        fresh = [c for c in chunks if c.id not in self.records.existing_chunk_ids(c.id for c in chunks)]
+        known = self.records.existing_chunk_ids(c.id for c in chunks)
+        fresh = [c for c in chunks if c.id not in known]
         return PreparedEntry(entry, chunks, fresh, self._embed(fresh, None))
 
     def write_entry(self, conn, prepared: PreparedEntry, state: EntryState) -> None:
