@@ -96,10 +96,7 @@ class Records:
         try:
             yield self.conn
             if changes_index:
-                self.conn.execute(
-                    "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
-                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-                )
+                _bump(self.conn, "generation")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -114,11 +111,7 @@ class Records:
 
     def bump_vector_epoch(self, conn: sqlite3.Connection) -> int:
         """Count a vector write in the current transaction; returns the new epoch."""
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES('vectors', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
-        return int(conn.execute("SELECT value FROM meta WHERE key='vectors'").fetchone()[0])
+        return _bump(conn, "vectors")
 
     def _counter(self, key: str) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -182,10 +175,7 @@ class Records:
     @staticmethod
     def next_case_id(conn: sqlite3.Connection) -> str:
         """Allocate the next case id (K00001, K00002 …); call inside a transaction."""
-        conn.execute("INSERT INTO meta(key, value) VALUES('next_case', '1') ON CONFLICT(key) "
-                     "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
-        number = conn.execute("SELECT value FROM meta WHERE key='next_case'").fetchone()[0]
-        return f"K{int(number):05d}"
+        return f"K{_bump(conn, 'next_case'):05d}"
 
     @staticmethod
     def put_document(conn: sqlite3.Connection, d: Document, tokens: str) -> None:
@@ -348,6 +338,13 @@ class Records:
     def recent_log(self, limit: int = 10) -> list[dict]:
         rows = self.conn.execute("SELECT at, path, status, detail FROM ingest_log ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
+
+
+def _bump(conn: sqlite3.Connection, key: str) -> int:
+    """Increment the counter ``key`` in ``meta`` (from 0) inside the current transaction; returns its new value."""
+    conn.execute("INSERT INTO meta(key, value) VALUES(?, '1') ON CONFLICT(key) "
+                 "DO UPDATE SET value = CAST(value AS INTEGER) + 1", (key,))
+    return int(conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0])
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
