@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .segments import Segments
+
 Fetch = Callable[[list[str]], tuple[list[str], np.ndarray]]
 """``fetch(chunk ids) -> (the stored ones of those ids, their vectors)``."""
 
@@ -44,18 +46,22 @@ class DenseScores:
     :meth:`best_chunk` names that chunk.
     """
 
-    parents: list[str]
+    segments: Segments
     similarity: np.ndarray
     chunk_sims: np.ndarray
     chunk_ids: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-    position: dict[str, int]
+
+    @property
+    def parents(self) -> list[str]:
+        return self.segments.parents
+
+    @property
+    def position(self) -> dict[str, int]:
+        return self.segments.position
 
     def best_chunk(self, i: int) -> tuple[str, float]:
         """``(chunk id, cosine similarity)`` of the best chunk of ``parents[i]``."""
-        start, end = int(self.starts[i]), int(self.ends[i])
-        j = start + int(np.argmax(self.chunk_sims[start:end]))
+        j = self.segments.best_row(i, self.chunk_sims)
         return self.chunk_ids[j], float(self.chunk_sims[j])
 
 
@@ -65,21 +71,14 @@ class _Rows:
 
     chunk_ids: list[str]
     matrix: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-    parents: list[str]
-    position: dict[str, int]
+    segments: Segments
     generation: int
     source: str | None
 
     @classmethod
     def build(cls, chunk_ids: list[str], chunk_parents: list[str], matrix: np.ndarray, generation: int = -1,
               source: str | None = None) -> _Rows:
-        n = len(chunk_ids)
-        starts = np.array([i for i in range(n) if i == 0 or chunk_parents[i] != chunk_parents[i - 1]], dtype=np.int64)
-        parents = [chunk_parents[i] for i in starts]
-        return cls(chunk_ids, matrix, starts, np.append(starts[1:], n).astype(np.int64), parents,
-                   {p: i for i, p in enumerate(parents)}, generation, source)
+        return cls(chunk_ids, matrix, Segments.of(chunk_parents), generation, source)
 
 
 class DenseIndex:
@@ -88,7 +87,6 @@ class DenseIndex:
     def __init__(self, dim: int):
         self.dim = dim
         self._rows = _Rows.build([], [], np.zeros((0, dim), dtype=np.float32))
-        self._mask: tuple[set[str] | None, _Rows | None, np.ndarray] = (None, None, np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self._rows.chunk_ids)
@@ -113,7 +111,8 @@ class DenseIndex:
         tmp = Path(tempfile.mkdtemp(prefix="dense.tmp-", dir=directory))
         try:
             np.save(tmp / "dense.npy", rows.matrix)
-            parents = [p for p, n in zip(rows.parents, rows.ends - rows.starts) for _ in range(n)]
+            segments = rows.segments
+            parents = [p for p, n in zip(segments.parents, segments.ends - segments.starts) for _ in range(n)]
             meta = {"source": rows.source, "chunk_ids": rows.chunk_ids, "parents": parents}
             (tmp / "dense.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp / "dense.npy", directory / "dense.npy")
@@ -159,16 +158,11 @@ class DenseIndex:
         # afterwards and slowed the next query's embedding by ~30 ms on 2 cores; einsum's own
         # single-threaded loop is nearly as fast, since the product is bound by memory bandwidth.
         sims = np.einsum("ij,j->i", rows.matrix, query)
-        best = np.maximum.reduceat(sims, rows.starts)
+        best = rows.segments.best(sims)
         if allowed is None:
-            return DenseScores(rows.parents, best, sims, rows.chunk_ids, rows.starts, rows.ends, rows.position)
-        if self._mask[0] is not allowed or self._mask[1] is not rows:
-            self._mask = (allowed, rows, np.array([i for i, p in enumerate(rows.parents) if p in allowed],
-                                                  dtype=np.int64))
-        keep = self._mask[2]
-        parents = [rows.parents[i] for i in keep]
-        return DenseScores(parents, best[keep], sims, rows.chunk_ids, rows.starts[keep], rows.ends[keep],
-                           {p: i for i, p in enumerate(parents)})
+            return DenseScores(rows.segments, best, sims, rows.chunk_ids)
+        segments, keep = rows.segments.restricted(allowed)
+        return DenseScores(segments, best[keep], sims, rows.chunk_ids)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

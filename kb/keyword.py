@@ -20,6 +20,7 @@ import bm25s
 import numpy as np
 
 from .locks import file_lock
+from .segments import Segments
 from .text import content_words, keyword_tokens
 
 K1, B = 1.2, 0.75
@@ -69,19 +70,23 @@ class KeywordScores:
     BM25 score of the whole entry/document); :meth:`best_chunk` names that best chunk.
     """
 
-    parents: list[str]
+    segments: Segments
     chunk_max: np.ndarray
     whole: np.ndarray
     chunk_scores: np.ndarray
     chunk_ids: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-    position: dict[str, int]
+
+    @property
+    def parents(self) -> list[str]:
+        return self.segments.parents
+
+    @property
+    def position(self) -> dict[str, int]:
+        return self.segments.position
 
     def best_chunk(self, i: int) -> tuple[str, float]:
         """``(chunk id, BM25 score)`` of the best chunk of ``parents[i]``."""
-        start, end = int(self.starts[i]), int(self.ends[i])
-        j = start + int(np.argmax(self.chunk_scores[start:end]))
+        j = self.segments.best_row(i, self.chunk_scores)
         return self.chunk_ids[j], float(self.chunk_scores[j])
 
 
@@ -131,14 +136,9 @@ class KeywordIndex:
 
     def _segment(self) -> None:
         """Group the chunk rows (ordered by parent) into one segment per entry/document."""
-        n = len(self.chunk_parents)
-        self._starts = np.array([i for i in range(n) if i == 0 or self.chunk_parents[i] != self.chunk_parents[i - 1]],
-                                dtype=np.int64)
-        self._segment_parents = [self.chunk_parents[i] for i in self._starts]
-        self._segment_position = {p: i for i, p in enumerate(self._segment_parents)}
+        self._segments = Segments.of(self.chunk_parents)
         position = {p: i for i, p in enumerate(self.parents.ids)}
-        self._whole_index = np.array([position.get(p, -1) for p in self._segment_parents], dtype=np.int64)
-        self._mask: tuple[set[str] | None, np.ndarray] = (None, np.zeros(0, dtype=np.int64))
+        self._whole_index = np.array([position.get(p, -1) for p in self._segments.parents], dtype=np.int64)
 
     def build(self, chunk_rows: list[tuple[str, str, str]], parent_rows: list[tuple[str, str]],
               generation: int) -> None:
@@ -177,16 +177,9 @@ class KeywordIndex:
         whole_scores = self.parents.scores(tokens)
         if chunk_scores is None or whole_scores is None:
             return None
-        chunk_max = np.maximum.reduceat(chunk_scores, self._starts)
-        ends = np.append(self._starts[1:], len(chunk_scores))
+        chunk_max = self._segments.best(chunk_scores)
         whole = np.where(self._whole_index >= 0, whole_scores[self._whole_index], 0.0)
         if allowed_parents is None:
-            return KeywordScores(self._segment_parents, chunk_max, whole, chunk_scores, self.chunks.ids,
-                                 self._starts, ends, self._segment_position)
-        if self._mask[0] is not allowed_parents:
-            self._mask = (allowed_parents, np.array(
-                [i for i, p in enumerate(self._segment_parents) if p in allowed_parents], dtype=np.int64))
-        keep = self._mask[1]
-        parents = [self._segment_parents[i] for i in keep]
-        return KeywordScores(parents, chunk_max[keep], whole[keep], chunk_scores, self.chunks.ids,
-                             self._starts[keep], ends[keep], {p: i for i, p in enumerate(parents)})
+            return KeywordScores(self._segments, chunk_max, whole, chunk_scores, self.chunks.ids)
+        segments, keep = self._segments.restricted(allowed_parents)
+        return KeywordScores(segments, chunk_max[keep], whole[keep], chunk_scores, self.chunks.ids)

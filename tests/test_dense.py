@@ -9,6 +9,7 @@ from ingest import ingest_paths
 from kb.dense import DenseIndex
 from kb.fusion import fuse
 from kb.keyword import KeywordScores
+from kb.segments import Segments
 
 VECTORS = {
     "a1": [1.0, 0.0, 0.0], "a2": [0.0, 1.0, 0.0],
@@ -80,10 +81,8 @@ def test_refresh_skips_missing_vectors_and_refetches_a_new_collection():
 
 def keyword_scores(parents: list[str], chunk_max: list[float], whole: list[float]) -> KeywordScores:
     """One chunk per parent, named after it."""
-    n = len(parents)
-    return KeywordScores(parents, np.array(chunk_max), np.array(whole), np.array(chunk_max),
-                         [f"{p}-kw" for p in parents], np.arange(n), np.arange(1, n + 1),
-                         {p: i for i, p in enumerate(parents)})
+    return KeywordScores(Segments.of(parents), np.array(chunk_max), np.array(whole), np.array(chunk_max),
+                         [f"{p}-kw" for p in parents])
 
 
 def test_fusion_ranks_every_parent_and_keeps_similarity():

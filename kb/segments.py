@@ -1,0 +1,46 @@
+"""Chunk rows grouped by their entry/document, the layout both indexes (dense and keyword) score in.
+
+Every chunk of one parent sits in adjacent rows, so a per-parent maximum is one ``reduceat`` and a
+parent's best chunk is an ``argmax`` over its rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Segments:
+    """Parent ``parents[i]`` owns rows ``starts[i]:ends[i]``; ``position`` maps a parent to its ``i``."""
+
+    def __init__(self, parents: list[str], starts: np.ndarray, ends: np.ndarray):
+        self.parents = parents
+        self.starts = starts
+        self.ends = ends
+        self.position = {p: i for i, p in enumerate(parents)}
+        self._restricted: tuple[set[str] | None, Segments | None, np.ndarray] = (None, None, np.zeros(0, np.int64))
+
+    @classmethod
+    def of(cls, chunk_parents: list[str]) -> Segments:
+        """The segments of rows whose parents are ``chunk_parents`` (each parent's rows adjacent)."""
+        n = len(chunk_parents)
+        starts = np.array([i for i in range(n) if i == 0 or chunk_parents[i] != chunk_parents[i - 1]], dtype=np.int64)
+        ends = np.append(starts[1:], n).astype(np.int64) if n else starts
+        return cls([chunk_parents[i] for i in starts], starts, ends)
+
+    def best(self, values: np.ndarray) -> np.ndarray:
+        """Each parent's highest row value (``values`` has one value per row)."""
+        return np.maximum.reduceat(values, self.starts)
+
+    def best_row(self, i: int, values: np.ndarray) -> int:
+        """The row of parent ``i`` with the highest value."""
+        start, end = int(self.starts[i]), int(self.ends[i])
+        return start + int(np.argmax(values[start:end]))
+
+    def restricted(self, allowed: set[str]) -> tuple[Segments, np.ndarray]:
+        """The segments of the ``allowed`` parents only, and their indexes here (to pick per-parent
+        values). The last result is kept: searches pass the same ``allowed`` set until the records change."""
+        if self._restricted[0] is not allowed:
+            keep = np.array([i for i, p in enumerate(self.parents) if p in allowed], dtype=np.int64)
+            subset = Segments([self.parents[i] for i in keep], self.starts[keep], self.ends[keep])
+            self._restricted = (allowed, subset, keep)
+        return self._restricted[1], self._restricted[2]
