@@ -9,7 +9,7 @@ signal over the whole population of (allowed) entries/documents, so it needs eve
 similarity, and an approximate top-n leaves the rest unknown. At this scale brute force is cheap
 and exact: one float32 matrix-vector product, linear in the chunk count and bound by memory
 bandwidth (384 dimensions, one core: ~0.2 ms for 1k chunks, ~4 ms for 20k, ~20 ms for 100k),
-small beside the ~45 ms it takes to embed the query. Filters become a parent mask that dense and
+small beside the ~25 ms it takes to embed a 20-token question. Filters become a parent mask that dense and
 keyword search share, instead of a second implementation as a Chroma ``where`` clause.
 
 Like the keyword index it is stamped with the record store's ``generation``. A refresh compares the

@@ -1,13 +1,18 @@
 """Hybrid ranking: aggregate chunk scores to entries/documents, then fuse the retrievers' scores.
 
-Three signals rank a parent (an entry or a document):
+Four signals rank a parent (an entry or a document):
 
 * dense: the cosine similarity of its best chunk,
 * keyword, chunk level: the BM25 score of its best chunk,
-* keyword, parent level: the BM25 score of the whole entry/document.
+* keyword, parent level: the BM25 score of the whole entry/document,
+* agreement: the cosine similarity of the chunk that matched the question's words best — whether
+  the passage the words point to also means what was asked (a parent without any query word
+  falls back to its nearest chunk).
 
 Taking the best chunk per parent keeps one long document from filling the result list; the
 parent-level field rewards a document that matches the question's words across several chunks.
+The agreement signal ties the two retrievers together at the passage: on ncp_dev it is what lets
+hybrid search beat keyword-only search instead of trailing it (README, 检索评测).
 
 Every signal is known for every (allowed) entry/document, and each is put on a common scale by
 z-scores over that whole population. The fused score weights each signal's z-scores by that
@@ -55,6 +60,8 @@ def fuse(dense: DenseScores | None, keyword: KeywordScores | None, k: int) -> li
     signals = [(dense, dense.similarity)] if dense is not None else []
     if keyword is not None:
         signals += [(keyword, keyword.chunk_max), (keyword, keyword.whole)]
+    if dense is not None and keyword is not None:
+        signals.append((keyword, agreement(dense, keyword)))
     if not signals:
         return []
     parents = signals[0][0].parents
@@ -68,6 +75,45 @@ def fuse(dense: DenseScores | None, keyword: KeywordScores | None, k: int) -> li
         total += max(z.max(), 0.0) * z
     top = np.argsort(-total, kind="stable")[:k]
     return [_ranked(parents[i], float(total[i]), dense, keyword) for i in top]
+
+
+def agreement(dense: DenseScores, keyword: KeywordScores) -> np.ndarray:
+    """For each of ``keyword``'s parents, the cosine similarity of its keyword-best chunk to the query
+    (the nearest of them when several tie, so a parent without any query word gets its nearest chunk)."""
+    segments = keyword.segments
+    rows = segments.rows
+    best = keyword.chunk_scores[rows] >= np.repeat(keyword.chunk_max, segments.lengths)
+    return segments.best_where(_dense_row_sims(dense, keyword.chunk_ids)[rows], best)
+
+
+class _RowMap:
+    """Where each keyword row's chunk sits among the dense rows (-1: no vector yet), or None when both
+    indexes hold the same rows. Kept for the last pair of row lists: an index replaces its list
+    whole when it refreshes, so identity tells when to compare again."""
+
+    def __init__(self) -> None:
+        self._last: tuple[list[str], list[str], np.ndarray | None] = ([], [], None)
+
+    def __call__(self, dense_ids: list[str], keyword_ids: list[str]) -> np.ndarray | None:
+        last = self._last
+        if last[0] is not dense_ids or last[1] is not keyword_ids:
+            rows = None
+            if dense_ids != keyword_ids:
+                position = {cid: i for i, cid in enumerate(dense_ids)}
+                rows = np.array([position.get(cid, -1) for cid in keyword_ids], dtype=np.int64)
+            last = self._last = (dense_ids, keyword_ids, rows)
+        return last[2]
+
+
+_row_map = _RowMap()
+
+
+def _dense_row_sims(dense: DenseScores, keyword_ids: list[str]) -> np.ndarray:
+    """The dense similarity of each keyword row's chunk; a chunk without a vector yet gets the lowest."""
+    rows = _row_map(dense.chunk_ids, keyword_ids)
+    if rows is None:
+        return dense.chunk_sims
+    return np.where(rows >= 0, dense.chunk_sims[np.maximum(rows, 0)], dense.chunk_sims.min())
 
 
 def _aligned(values: np.ndarray, position: dict[str, int], parents: list[str]) -> np.ndarray:

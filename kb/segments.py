@@ -6,6 +6,8 @@ parent's best chunk is an ``argmax`` over its rows.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 
@@ -30,6 +32,23 @@ class Segments:
     def best(self, values: np.ndarray) -> np.ndarray:
         """Each parent's highest row value (``values`` has one value per row)."""
         return np.maximum.reduceat(values, self.starts)
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """How many rows each parent owns."""
+        return self.ends - self.starts
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """The rows these parents own, parent by parent (``lengths[i]`` rows for parent ``i``)."""
+        before = np.cumsum(self.lengths) - self.lengths
+        return np.repeat(self.starts - before, self.lengths) + np.arange(int(self.lengths.sum()), dtype=np.int64)
+
+    def best_where(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Each parent's highest row value among its rows where ``mask`` holds (both are given for
+        :attr:`rows`, in that order); every parent needs at least one such row."""
+        offsets = np.cumsum(self.lengths) - self.lengths
+        return np.maximum.reduceat(np.where(mask, values, -np.inf), offsets)
 
     def best_row(self, i: int, values: np.ndarray) -> int:
         """The row of parent ``i`` with the highest value."""

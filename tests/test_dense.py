@@ -7,7 +7,7 @@ import pytest
 
 from ingest import ingest_paths
 from kb.dense import DenseIndex
-from kb.fusion import fuse
+from kb.fusion import agreement, fuse
 from kb.keyword import KeywordScores
 from kb.segments import Segments
 
@@ -107,6 +107,44 @@ def test_fusion_aligns_indexes_refreshed_at_different_generations():
     assert {r.parent_id for r in ranked} == {"A", "B", "C", "D"}
     assert ranked[0].parent_id in {"B", "D"}
     assert next(r for r in ranked if r.parent_id == "D").similarity == 0.0
+
+
+def chunk_keyword_scores(rows: list[tuple[str, str]], chunk_scores: list[float],
+                         allowed: set[str] | None = None) -> KeywordScores:
+    """Keyword scores given per chunk row; the whole-parent field repeats each parent's best chunk."""
+    segments, scores = Segments.of([p for _, p in rows]), np.array(chunk_scores)
+    best, keep = segments.best(scores), np.arange(len(segments.parents))
+    if allowed is not None:
+        segments, keep = segments.restricted(allowed)
+    return KeywordScores(segments, best[keep], best[keep], scores, [c for c, _ in rows])
+
+
+def test_agreement_is_the_similarity_of_the_keyword_best_chunk():
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
+    dense = index.search(np.array([1.0, 0.0, 0.0]))  # a1 1.0, a2 0.0, b1 0.0, c1 0.6
+    assert dense.similarity == pytest.approx([1.0, 0.0, 0.6])
+    # A's words are in a2, not in its nearest chunk a1; B and C have no query word: their nearest chunk
+    assert agreement(dense, chunk_keyword_scores(ROWS, [0.0, 2.0, 0.0, 0.0])) == pytest.approx([0.0, 0.0, 0.6])
+    # a tie between A's chunks goes to the nearer one
+    assert agreement(dense, chunk_keyword_scores(ROWS, [1.0, 1.0, 3.0, 0.0]))[0] == pytest.approx(1.0)
+    restricted = chunk_keyword_scores(ROWS, [0.0, 2.0, 0.0, 0.0], allowed={"C", "A"})
+    assert agreement(dense, restricted) == pytest.approx([0.0, 0.6])
+    # a chunk the dense index has no vector for yet counts as the least similar
+    later = [*ROWS, ("d1", "D")]
+    assert agreement(dense, chunk_keyword_scores(later, [0.0, 0.0, 0.0, 0.0, 5.0]))[-1] == pytest.approx(0.0)
+
+
+def test_fusion_prefers_the_parent_whose_matching_passage_means_the_question():
+    vectors = {"a1": [1.0, 0.0, 0.0], "a2": [0.0, 1.0, 0.0], "b1": [1.0, 0.0, 0.0], "b2": [0.0, 0.0, 1.0],
+               "c1": [0.0, 1.0, 0.0], "d1": [0.0, 0.0, 1.0]}
+    rows = [("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B"), ("c1", "C"), ("d1", "D")]
+    index = DenseIndex(3)
+    index.refresh(rows, 1, "col", Store(vectors).fetch)
+    dense = index.search(np.array([1.0, 0.0, 0.0]))
+    # A and B tie on every other signal: same best similarity, same keyword scores
+    keyword = chunk_keyword_scores(rows, [0.0, 2.0, 2.0, 0.0, 0.0, 0.0])
+    assert [r.parent_id for r in fuse(dense, keyword, 2)] == ["B", "A"]
 
 
 def test_saved_vectors_round_trip_and_only_changes_are_fetched(tmp_path):
