@@ -12,7 +12,10 @@ Four signals rank a parent (an entry or a document):
 Taking the best chunk per parent keeps one long document from filling the result list; the
 parent-level field rewards a document that matches the question's words across several chunks.
 The agreement signal ties the two retrievers together at the passage: on ncp_dev it is what lets
-hybrid search beat keyword-only search instead of trailing it (README, 检索评测).
+hybrid search beat keyword-only search instead of trailing it (README, 性能).
+
+The passage shown for a parent is chosen the same way one level down: each chunk's BM25 score and
+cosine similarity are z-scored over every chunk and added, and the parent's highest chunk is shown.
 
 Every signal is known for every (allowed) entry/document, and each is put on a common scale by
 z-scores over that whole population. The fused score weights each signal's z-scores by that
@@ -74,7 +77,10 @@ def fuse(dense: DenseScores | None, keyword: KeywordScores | None, k: int) -> li
         z = zscores(np.asarray(values, dtype=np.float64))
         total += max(z.max(), 0.0) * z
     top = np.argsort(-total, kind="stable")[:k]
-    return [_ranked(parents[i], float(total[i]), dense, keyword) for i in top]
+    passage = None
+    if dense is not None and keyword is not None:
+        passage = zscores(_dense_row_sims(dense, keyword.chunk_ids)) + zscores(keyword.chunk_scores)
+    return [_ranked(parents[i], float(total[i]), dense, keyword, passage) for i in top]
 
 
 def agreement(dense: DenseScores, keyword: KeywordScores) -> np.ndarray:
@@ -123,13 +129,18 @@ def _aligned(values: np.ndarray, position: dict[str, int], parents: list[str]) -
     return np.array([values[position[p]] if p in position else floor for p in parents])
 
 
-def _ranked(parent: str, score: float, dense: DenseScores | None, keyword: KeywordScores | None) -> Ranked:
-    """The chunk shown for a parent is the chunk with most of the question's words (it holds the
-    asked-about passage), else the parent's nearest chunk."""
+def _ranked(parent: str, score: float, dense: DenseScores | None, keyword: KeywordScores | None,
+            passage: np.ndarray | None) -> Ranked:
+    """The chunk shown for a parent: its highest ``passage`` row (per keyword row, both retrievers'
+    chunk scores z-scored and added) in hybrid search; in keyword search the chunk with most of the
+    question's words; otherwise (dense search, or no query word in the parent) its nearest chunk."""
     nearest = dense.best_chunk(dense.position[parent]) if dense is not None and parent in dense.position else None
     chunk_id = nearest[0] if nearest else ""
     if keyword is not None and parent in keyword.position:
-        best, words = keyword.best_chunk(keyword.position[parent])
-        if words > 0 or nearest is None:
+        i = keyword.position[parent]
+        best, words = keyword.best_chunk(i)
+        if passage is not None:
+            chunk_id = keyword.chunk_ids[keyword.segments.best_row(i, passage)]
+        elif words > 0 or nearest is None:
             chunk_id = best
     return Ranked(parent, score, chunk_id, nearest[1] if nearest else 0.0)

@@ -70,6 +70,15 @@ def test_document_question_returns_its_sentences(sample_kb, asked, term):
     assert doc.title in citation.label()
 
 
+def test_document_answer_comes_from_the_passage_that_means_the_question(sample_kb):
+    """The question's words (开办, 企业, 办) are all over the guide; only one passage says how long it takes."""
+    reply = answer(sample_kb, "开办企业一天能办完吗？")
+    assert reply.answered
+    (citation,) = reply.citations
+    assert citation.source == "企业开办一件事办事指南.pdf"
+    assert "工作日" in reply.text
+
+
 def test_document_filter_is_respected(sample_kb):
     reply = answer(sample_kb, "居住证制成后三个月没去领怎么办？", filters=Filters(kind="document"), min_confidence=0)
     assert reply.answered

@@ -85,17 +85,36 @@ def keyword_scores(parents: list[str], chunk_max: list[float], whole: list[float
                          [f"{p}-kw" for p in parents])
 
 
+def chunk_keyword_scores(rows: list[tuple[str, str]], chunk_scores: list[float],
+                         allowed: set[str] | None = None) -> KeywordScores:
+    """Keyword scores given per chunk row; the whole-parent field repeats each parent's best chunk."""
+    segments, scores = Segments.of([p for _, p in rows]), np.array(chunk_scores)
+    best, keep = segments.best(scores), np.arange(len(segments.parents))
+    if allowed is not None:
+        segments, keep = segments.restricted(allowed)
+    return KeywordScores(segments, best[keep], best[keep], scores, [c for c, _ in rows])
+
+
 def test_fusion_ranks_every_parent_and_keeps_similarity():
     index = DenseIndex(3)
     index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
     dense = index.search(np.array([0.6, 0.8, 0.0]))
-    keyword = keyword_scores(["A", "B", "C"], [0.0, 3.0, 0.0], [0.0, 2.0, 0.0])
+    keyword = chunk_keyword_scores(ROWS, [0.0, 0.0, 3.0, 0.0])
     ranked = fuse(dense, keyword, 3)
     assert [r.parent_id for r in ranked] == ["B", "C", "A"]
-    assert [r.chunk_id for r in ranked] == ["B-kw", "c1", "a2"]  # no query word: the nearest chunk
+    assert [r.chunk_id for r in ranked] == ["b1", "c1", "a2"]  # no query word: the nearest chunk
     assert ranked[1].similarity == pytest.approx(1.0)
     assert [r.parent_id for r in fuse(dense, None, 2)] == ["C", "A"]
     assert fuse(None, keyword, 1)[0].similarity == 0.0
+
+
+def test_shown_passage_weighs_the_words_and_the_meaning():
+    index = DenseIndex(3)
+    index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
+    dense = index.search(np.array([0.0, 1.0, 0.0]))  # a1 0.0, a2 1.0, b1 0.0, c1 0.8
+    keyword = chunk_keyword_scores(ROWS, [2.0, 1.8, 0.0, 0.0])  # a1 has a few more of the words
+    assert fuse(dense, keyword, 1)[0].chunk_id == "a2"
+    assert fuse(None, keyword, 1)[0].chunk_id == "a1"  # keyword search alone: the most words
 
 
 def test_fusion_aligns_indexes_refreshed_at_different_generations():
@@ -107,16 +126,6 @@ def test_fusion_aligns_indexes_refreshed_at_different_generations():
     assert {r.parent_id for r in ranked} == {"A", "B", "C", "D"}
     assert ranked[0].parent_id in {"B", "D"}
     assert next(r for r in ranked if r.parent_id == "D").similarity == 0.0
-
-
-def chunk_keyword_scores(rows: list[tuple[str, str]], chunk_scores: list[float],
-                         allowed: set[str] | None = None) -> KeywordScores:
-    """Keyword scores given per chunk row; the whole-parent field repeats each parent's best chunk."""
-    segments, scores = Segments.of([p for _, p in rows]), np.array(chunk_scores)
-    best, keep = segments.best(scores), np.arange(len(segments.parents))
-    if allowed is not None:
-        segments, keep = segments.restricted(allowed)
-    return KeywordScores(segments, best[keep], best[keep], scores, [c for c, _ in rows])
 
 
 def test_agreement_is_the_similarity_of_the_keyword_best_chunk():
