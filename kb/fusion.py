@@ -138,9 +138,10 @@ def _ranked(parent: str, score: float, dense: DenseScores | None, keyword: Keywo
     chunk_id = nearest[0] if nearest else ""
     if keyword is not None and parent in keyword.position:
         i = keyword.position[parent]
-        best, words = keyword.best_chunk(i)
         if passage is not None:
             chunk_id = keyword.chunk_ids[keyword.segments.best_row(i, passage)]
-        elif words > 0 or nearest is None:
-            chunk_id = best
+        else:
+            best, words = keyword.best_chunk(i)
+            if words > 0 or nearest is None:
+                chunk_id = best
     return Ranked(parent, score, chunk_id, nearest[1] if nearest else 0.0)
