@@ -32,37 +32,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .segments import Segments
+from .segments import ChunkScores, Segments
 
 Fetch = Callable[[list[str]], tuple[list[str], np.ndarray]]
 """``fetch(chunk ids) -> (the stored ones of those ids, their vectors)``."""
 
 
 @dataclass(frozen=True)
-class DenseScores:
+class DenseScores(ChunkScores):
     """Dense evidence for one query, over every (allowed) entry/document.
 
-    ``parents[i]`` has ``similarity[i]``, the cosine similarity of its best chunk to the query;
-    :meth:`best_chunk` names that chunk.
+    ``chunk_scores`` are cosine similarities to the query; ``parents[i]`` has ``similarity[i]``,
+    that of its best chunk, which :meth:`best_chunk` names.
     """
 
-    segments: Segments
     similarity: np.ndarray
-    chunk_sims: np.ndarray
-    chunk_ids: list[str]
-
-    @property
-    def parents(self) -> list[str]:
-        return self.segments.parents
-
-    @property
-    def position(self) -> dict[str, int]:
-        return self.segments.position
-
-    def best_chunk(self, i: int) -> tuple[str, float]:
-        """``(chunk id, cosine similarity)`` of the best chunk of ``parents[i]``."""
-        j = self.segments.best_row(i, self.chunk_sims)
-        return self.chunk_ids[j], float(self.chunk_sims[j])
 
 
 @dataclass(frozen=True)
@@ -160,9 +144,9 @@ class DenseIndex:
         sims = np.einsum("ij,j->i", rows.matrix, query)
         best = rows.segments.best(sims)
         if allowed is None:
-            return DenseScores(rows.segments, best, sims, rows.chunk_ids)
+            return DenseScores(rows.segments, sims, rows.chunk_ids, similarity=best)
         segments, keep = rows.segments.restricted(allowed)
-        return DenseScores(segments, best[keep], sims, rows.chunk_ids)
+        return DenseScores(segments, sims, rows.chunk_ids, similarity=best[keep])
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

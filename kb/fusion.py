@@ -118,8 +118,8 @@ def _dense_row_sims(dense: DenseScores, keyword_ids: list[str]) -> np.ndarray:
     """The dense similarity of each keyword row's chunk; a chunk without a vector yet gets the lowest."""
     rows = _row_map(dense.chunk_ids, keyword_ids)
     if rows is None:
-        return dense.chunk_sims
-    return np.where(rows >= 0, dense.chunk_sims[np.maximum(rows, 0)], dense.chunk_sims.min())
+        return dense.chunk_scores
+    return np.where(rows >= 0, dense.chunk_scores[np.maximum(rows, 0)], dense.chunk_scores.min())
 
 
 def _aligned(values: np.ndarray, position: dict[str, int], parents: list[str]) -> np.ndarray:

@@ -20,7 +20,7 @@ import bm25s
 import numpy as np
 
 from .locks import file_lock
-from .segments import Segments
+from .segments import ChunkScores, Segments
 from .text import content_words, keyword_tokens
 
 K1, B = 1.2, 0.75
@@ -62,32 +62,16 @@ class _Field:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-@dataclass
-class KeywordScores:
+@dataclass(frozen=True)
+class KeywordScores(ChunkScores):
     """Keyword evidence for one query, over every (allowed) entry/document.
 
-    ``parents[i]`` has ``chunk_max[i]`` (the BM25 score of its best chunk) and ``whole[i]`` (the
-    BM25 score of the whole entry/document); :meth:`best_chunk` names that best chunk.
+    ``chunk_scores`` are BM25 scores; ``parents[i]`` has ``chunk_max[i]`` (the BM25 score of its best
+    chunk, which :meth:`best_chunk` names) and ``whole[i]`` (the BM25 score of the whole entry/document).
     """
 
-    segments: Segments
     chunk_max: np.ndarray
     whole: np.ndarray
-    chunk_scores: np.ndarray
-    chunk_ids: list[str]
-
-    @property
-    def parents(self) -> list[str]:
-        return self.segments.parents
-
-    @property
-    def position(self) -> dict[str, int]:
-        return self.segments.position
-
-    def best_chunk(self, i: int) -> tuple[str, float]:
-        """``(chunk id, BM25 score)`` of the best chunk of ``parents[i]``."""
-        j = self.segments.best_row(i, self.chunk_scores)
-        return self.chunk_ids[j], float(self.chunk_scores[j])
 
 
 class KeywordIndex:
@@ -180,6 +164,6 @@ class KeywordIndex:
         chunk_max = self._segments.best(chunk_scores)
         whole = np.where(self._whole_index >= 0, whole_scores[self._whole_index], 0.0)
         if allowed_parents is None:
-            return KeywordScores(self._segments, chunk_max, whole, chunk_scores, self.chunks.ids)
+            return KeywordScores(self._segments, chunk_scores, self.chunks.ids, chunk_max=chunk_max, whole=whole)
         segments, keep = self._segments.restricted(allowed_parents)
-        return KeywordScores(segments, chunk_max[keep], whole[keep], chunk_scores, self.chunks.ids)
+        return KeywordScores(segments, chunk_scores, self.chunks.ids, chunk_max=chunk_max[keep], whole=whole[keep])

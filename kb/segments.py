@@ -6,6 +6,7 @@ parent's best chunk is an ``argmax`` over its rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -63,3 +64,26 @@ class Segments:
             subset = Segments([self.parents[i] for i in keep], self.starts[keep], self.ends[keep])
             self._restricted = (allowed, subset, keep)
         return self._restricted[1], self._restricted[2]
+
+
+@dataclass(frozen=True)
+class ChunkScores:
+    """One retriever's evidence for one query: ``chunk_scores[j]`` scores chunk ``chunk_ids[j]`` (every
+    row), and ``segments`` groups the rows of every (allowed) entry/document."""
+
+    segments: Segments
+    chunk_scores: np.ndarray
+    chunk_ids: list[str]
+
+    @property
+    def parents(self) -> list[str]:
+        return self.segments.parents
+
+    @property
+    def position(self) -> dict[str, int]:
+        return self.segments.position
+
+    def best_chunk(self, i: int) -> tuple[str, float]:
+        """``(chunk id, score)`` of the best chunk of ``parents[i]``."""
+        j = self.segments.best_row(i, self.chunk_scores)
+        return self.chunk_ids[j], float(self.chunk_scores[j])

@@ -81,8 +81,8 @@ def test_refresh_skips_missing_vectors_and_refetches_a_new_collection():
 
 def keyword_scores(parents: list[str], chunk_max: list[float], whole: list[float]) -> KeywordScores:
     """One chunk per parent, named after it."""
-    return KeywordScores(Segments.of(parents), np.array(chunk_max), np.array(whole), np.array(chunk_max),
-                         [f"{p}-kw" for p in parents])
+    return KeywordScores(Segments.of(parents), np.array(chunk_max), [f"{p}-kw" for p in parents],
+                         chunk_max=np.array(chunk_max), whole=np.array(whole))
 
 
 def chunk_keyword_scores(rows: list[tuple[str, str]], chunk_scores: list[float],
@@ -92,7 +92,7 @@ def chunk_keyword_scores(rows: list[tuple[str, str]], chunk_scores: list[float],
     best, keep = segments.best(scores), np.arange(len(segments.parents))
     if allowed is not None:
         segments, keep = segments.restricted(allowed)
-    return KeywordScores(segments, best[keep], best[keep], scores, [c for c, _ in rows])
+    return KeywordScores(segments, scores, [c for c, _ in rows], chunk_max=best[keep], whole=best[keep])
 
 
 def test_fusion_ranks_every_parent_and_keeps_similarity():
