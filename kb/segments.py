@@ -40,16 +40,19 @@ class Segments:
         return self.ends - self.starts
 
     @cached_property
+    def offsets(self) -> np.ndarray:
+        """Where each parent's rows begin in :attr:`rows`."""
+        return np.cumsum(self.lengths) - self.lengths
+
+    @cached_property
     def rows(self) -> np.ndarray:
         """The rows these parents own, parent by parent (``lengths[i]`` rows for parent ``i``)."""
-        before = np.cumsum(self.lengths) - self.lengths
-        return np.repeat(self.starts - before, self.lengths) + np.arange(int(self.lengths.sum()), dtype=np.int64)
+        return np.repeat(self.starts - self.offsets, self.lengths) + np.arange(int(self.lengths.sum()), dtype=np.int64)
 
     def best_where(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Each parent's highest row value among its rows where ``mask`` holds (both are given for
         :attr:`rows`, in that order); every parent needs at least one such row."""
-        offsets = np.cumsum(self.lengths) - self.lengths
-        return np.maximum.reduceat(np.where(mask, values, -np.inf), offsets)
+        return np.maximum.reduceat(np.where(mask, values, -np.inf), self.offsets)
 
     def best_row(self, i: int, values: np.ndarray) -> int:
         """The row of parent ``i`` with the highest value."""
