@@ -1,36 +1,83 @@
-"""Calibrating the answer threshold (``min_confidence``) on an evaluation file.
+"""How well the bot answers an evaluation file, and which threshold (``min_confidence``) to use.
 
-An answerable question is served well when the best hit is its gold result and the confidence
-clears the threshold; an unanswerable one is served well when the confidence falls below it.
-The recommended threshold maximises the balanced accuracy of the two (ties: the lowest one).
+Every case is searched and judged once (:func:`bot.answer.decide`); the answer at each threshold
+follows from that without searching again. At a threshold, an answerable case is *answered right*
+when the bot answers from its gold entry/document, or asks which of two entries is meant and one of
+them is the gold one; an unanswerable case is *refused* when the bot says it has no answer.
+*Precision* is the share of the answers given (answered or ambiguous) that are right, over all cases.
+The recommended threshold is the lowest one with the most answerable cases answered right plus
+unanswerable cases refused, among those whose precision is at least :data:`TARGET_PRECISION`
+(among all thresholds when none reaches it).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kb import KnowledgeBase
 from kb.evaluate import EvalCase
 
-from .answer import confidence
+from .answer import Decision, decide, settle
 
 GRID = tuple(round(0.05 * i, 2) for i in range(4, 17))
+TARGET_PRECISION = 0.95
 
 
-def calibrate(kb: KnowledgeBase, cases: list[EvalCase]) -> dict:
-    """Confidence of every case's best hit, and the served-well rates for each threshold of ``GRID``."""
-    good, bad = [], []
+@dataclass(frozen=True)
+class Judgement:
+    """One case, judged once: its decision and which of its two candidate entries match the gold."""
+
+    case: EvalCase
+    decision: Decision
+    best_right: bool
+    rival_right: bool
+
+
+def judge_cases(kb: KnowledgeBase, cases: list[EvalCase], k: int = 5, as_of: str = "") -> list[Judgement]:
+    """Search and judge every case once."""
+    out = []
     for case in cases:
-        hits = kb.search(case.question, k=1)
-        score = confidence(kb, case.question, hits[0]) if hits else 0.0
-        if case.answerable:
-            good.append((score, bool(hits) and case.matches(hits[0])))
-        else:
-            bad.append(score)
-    rows = []
-    for t in GRID:
-        answered_right = sum(1 for s, right in good if right and s >= t) / len(good) if good else 0.0
-        refused = sum(1 for s in bad if s < t) / len(bad) if bad else 0.0
-        rows.append({"threshold": t, "answered_right": round(answered_right, 4), "refused_unanswerable": round(refused, 4)})
-    if not good or not bad:
-        return {"rows": rows, "recommended": None}
-    best = max(rows, key=lambda r: (r["answered_right"] + r["refused_unanswerable"], -r["threshold"]))
-    return {"rows": rows, "recommended": best["threshold"], "answerable": len(good), "unanswerable": len(bad)}
+        decision = decide(kb, case.question, kb.search(case.question, k=k, as_of=as_of))
+        best, rival = decision.verdict.best, decision.rival
+        right = case.answerable and best is not None and case.matches(best.hit)
+        out.append(Judgement(case, decision, bool(right),
+                             bool(case.answerable and rival is not None and case.matches(rival.hit))))
+    return out
+
+
+def quality(kb: KnowledgeBase, judged: list[Judgement], threshold: float) -> dict:
+    """The answer figures at ``threshold`` (see the module docstring), with counts."""
+    answerable = [j for j in judged if j.case.answerable]
+    unanswerable = [j for j in judged if not j.case.answerable]
+    right = given = refused = ambiguous = 0
+    for j in judged:
+        status = settle(kb, j.case.question, j.decision, threshold).status
+        if status == "no_answer":
+            refused += not j.case.answerable
+            continue
+        given += 1
+        ambiguous += status == "ambiguous"
+        right += j.best_right or (status == "ambiguous" and j.rival_right)
+    return {
+        "threshold": threshold,
+        "answered_right": round(right / len(answerable), 4) if answerable else 0.0,
+        "precision": round(right / given, 4) if given else 1.0,
+        "refused_unanswerable": round(refused / len(unanswerable), 4) if unanswerable else 0.0,
+        "answered": given, "ambiguous": ambiguous, "right": right,
+        "answerable": len(answerable), "unanswerable": len(unanswerable),
+    }
+
+
+def calibrate(kb: KnowledgeBase, cases: list[EvalCase], threshold: float | None = None, k: int = 5) -> dict:
+    """The answer figures for each threshold of ``GRID`` (and ``threshold``, if given, as ``at``) and the
+    recommended threshold (None unless the file has both answerable and unanswerable cases)."""
+    judged = judge_cases(kb, cases, k)
+    rows = [quality(kb, judged, t) for t in GRID]
+    result: dict = {"rows": rows, "recommended": None}
+    if threshold is not None:
+        result["at"] = quality(kb, judged, threshold)
+    if not rows[0]["answerable"] or not rows[0]["unanswerable"]:
+        return result
+    precise = [r for r in rows if r["precision"] >= TARGET_PRECISION] or rows
+    best = max(precise, key=lambda r: (r["answered_right"] + r["refused_unanswerable"], -r["threshold"]))
+    return {**result, "recommended": best["threshold"]}

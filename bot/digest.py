@@ -9,12 +9,17 @@ Sections (keys of :data:`SECTIONS`), each grouped by 事项:
 * ``new`` — cases first published that day through review (not revisions, not supersessions);
 * ``replaced`` — entries approved that day that supersede an older entry;
 * ``effective`` — published supersessions approved earlier that take effect that day;
-* ``revised`` — published entries that got a new version that day (revision, merge, rollback);
-* ``expired`` — published entries whose ``expire_on`` is that day.
+* ``revised`` — published entries that got a new version that day (revision, merge, rollback, an
+  admin's overwrite from an import file);
+* ``expired`` — published entries whose ``expire_on`` (their last valid day) is that day;
+* ``withdrawn`` — published entries deleted that day (they are no longer published, but the counters
+  must stop using them), with the reason and who did it;
+* ``restored`` — deleted entries put back into publication that day (restore, or an admin's
+  overwrite from an import file), with the reason and who did it.
 
-An entry that qualifies for several sections is listed once, in the first of
-:data:`PRIORITY`. Only entries that are published now are listed, with their current text; bulk
-imports (admin reference material) are not the day's cases and are never listed as such.
+An entry that qualifies for several sections is listed once, in the first of :data:`PRIORITY`.
+Apart from withdrawals, only entries that are published now are listed, with their current text;
+bulk imports (admin reference material) are not the day's cases and are never listed as such.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from kb import KnowledgeBase
 from kb.audit import events
 from kb.records import entry_dict
 from kb.types import Entry
-from kb.users import User, authorize
+from kb.users import LOCAL_ADMIN, User, Users, authorize
 
 from .word import Block, Heading, Paragraph, Table, write_docx
 
@@ -38,10 +43,12 @@ SECTIONS: dict[str, str] = {
     "effective": "当日起施行的新口径",
     "revised": "已发布条目修订",
     "expired": "口径失效",
+    "withdrawn": "口径撤回（删除）",
+    "restored": "口径恢复",
 }
-CHANGE_SECTIONS = ("replaced", "effective", "revised", "expired")
+CHANGE_SECTIONS = ("replaced", "effective", "revised", "expired", "withdrawn", "restored")
 """The sections that together make up 口径变更."""
-PRIORITY = ("replaced", "new", "expired", "revised", "effective")
+PRIORITY = ("withdrawn", "replaced", "new", "restored", "expired", "revised", "effective")
 """Most specific first: an entry qualifying for several sections goes to the first one here."""
 OTHER_ITEM = "其他"
 FIELD_LABELS: dict[str, str] = {
@@ -50,7 +57,9 @@ FIELD_LABELS: dict[str, str] = {
     "supersedes": "取代条目",
 }
 """The fields whose change a revision reports (bookkeeping such as 来源 and 日期 is left out)."""
-VERSION_ACTIONS = {"approve": "审核修订", "merge": "合并重复提交", "rollback": "回滚"}
+VERSION_ACTIONS = {"approve": "审核修订", "merge": "合并重复提交", "rollback": "回滚", "overwrite": "以导入文件覆盖"}
+STATUS_ACTIONS = ("delete", "restore", "overwrite")
+"""Audit actions that can take an entry out of publication or put it back."""
 NO_CHANGES = "当日没有新发布的案例，也没有业务口径变更，各窗口继续按现行口径办理。"
 _ALL = 1_000_000
 
@@ -70,7 +79,8 @@ class DigestItem:
     """One listed entry, with its current published text.
 
     ``replaces_id``/``replaces_question`` name the entry it supersedes (empty when none);
-    ``changes`` and ``actions`` (action labels such as 回滚) are set in the ``revised`` section.
+    ``changes`` and ``actions`` (action labels such as 回滚) are set in the ``revised`` section;
+    ``reason`` and ``actor`` (who, as a display label) in the ``withdrawn`` and ``restored`` sections.
     """
 
     entry_id: str
@@ -86,6 +96,8 @@ class DigestItem:
     replaces_question: str = ""
     changes: tuple[FieldChange, ...] = ()
     actions: tuple[str, ...] = ()
+    reason: str = ""
+    actor: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,8 @@ def build_digest(kb: KnowledgeBase, day: str, actor: User) -> Digest:
         state = records.state(ev.target)
         if state is None or state.status != "published":
             continue
+        if ev.action == "overwrite" and ev.before.get("status") != "published":
+            continue  # a deleted entry put back: listed under restored
         first = ev.action == "approve" and ev.before.get("status") == "draft"
         if first or (ev.action == "approve" and _newly_supersedes(ev.before, ev.after)):
             key = "replaced" if records.entry(ev.target).supersedes else "new"
@@ -175,6 +189,9 @@ def build_digest(kb: KnowledgeBase, day: str, actor: User) -> Digest:
     for entry, _ in records.entries_where("status='published' AND expire_on = ?", (day,)):
         if _published_by(kb, entry.id, day):
             found["expired"].setdefault(entry.id, {})
+    for target, ev in _status_changes(kb, day).items():
+        key = "withdrawn" if ev.action == "delete" else "restored"
+        found[key][target] = {"reason": ev.reason, "actor": _who(kb, ev.actor)}
     listed: set[str] = set()
     chosen: dict[str, list[DigestItem]] = {key: [] for key in SECTIONS}
     for key in PRIORITY:
@@ -190,6 +207,23 @@ def _day_events(kb: KnowledgeBase, day: str) -> list:
     found = [ev for action in VERSION_ACTIONS
              for ev in events(kb.records.conn, action=action, since=day, until=day, limit=_ALL)]
     return sorted(found, key=lambda ev: ev.id, reverse=True)
+
+
+def _status_changes(kb: KnowledgeBase, day: str) -> dict:
+    """entry id -> the day's last event that withdrew a published entry (a delete) or put a deleted
+    one back into publication (a restore, or an overwrite from an import file)."""
+    last = {}
+    for ev in reversed(events(kb.records.conn, actions=STATUS_ACTIONS, since=day, until=day, limit=_ALL)):
+        before, after = ev.before.get("status"), ev.after.get("status")
+        if (before, after) in (("published", "deleted"), ("deleted", "published")):
+            last[ev.target] = ev
+    return last
+
+
+def _who(kb: KnowledgeBase, username: str) -> str:
+    """An actor's display label (``李四（组长/培训师）``), or the user name of a removed account."""
+    user = LOCAL_ADMIN if username == LOCAL_ADMIN.username else Users(kb.records).get(username)
+    return user.label if user else username
 
 
 def _newly_supersedes(before: dict, after: dict) -> bool:
@@ -216,6 +250,7 @@ def _item(kb: KnowledgeBase, entry: Entry, extra: dict) -> DigestItem:
         entry.id, entry.question, entry.answer, entry.item or OTHER_ITEM, entry.basis, entry.counter,
         entry.submitter, entry.effective_from, entry.expire_on, entry.supersedes,
         old.question if old else "", changes, tuple(dict.fromkeys(extra.get("actions", ()))),
+        extra.get("reason", ""), extra.get("actor", ""),
     )
 
 
@@ -250,15 +285,23 @@ def _effect(item: DigestItem, day: str) -> str:
     return "自发布之日起施行" if item.replaces_id else ""
 
 
-def _fields(item: DigestItem, day: str) -> tuple[tuple[str, str], ...]:
-    """The label/value rows shown for one item (empty values left out)."""
+STATUS_NOTES = {"withdrawn": ("撤回", "已删除，即日起不再作为答复依据，请勿再按此口径答复"),
+                "restored": ("恢复", "重新发布，恢复为可以答复的口径")}
+"""The line that says what happened to an item of the ``withdrawn`` and ``restored`` sections."""
+
+
+def _fields(item: DigestItem, day: str, section: str = "") -> tuple[tuple[str, str], ...]:
+    """The label/value rows shown for one item of ``section`` (empty values left out)."""
     rows = [("答复", item.answer), ("依据", item.basis), ("窗口/组", item.counter), ("提交人", item.submitter)]
     if item.replaces_id:
         rows.append(("取代", f"#{item.replaces_id} {item.replaces_question}"))
-    rows.append(("施行", _effect(item, day)))
+    if section in STATUS_NOTES:
+        rows.append(STATUS_NOTES[section])
+    else:
+        rows.append(("施行", _effect(item, day)))
     if item.expire_on:
-        rows.append(("失效", f"{'将于' if item.expire_on > day else '自'} {item.expire_on} 起失效"))
-    rows.append(("变更方式", "、".join(item.actions)))
+        rows.append(("失效", f"有效至 {item.expire_on}（含当日），次日起失效"))
+    rows += [("操作人", item.actor), ("理由", item.reason), ("变更方式", "、".join(item.actions))]
     if item.actions:
         rows.append(("修改内容", "、".join(c.label for c in item.changes) or "内容无变化"))
         rows.extend((f"原{c.label}", c.before or "（空）") for c in item.changes if c.field != "alt_questions")
@@ -271,7 +314,7 @@ def _item_blocks(section: DigestSection, day: str, level: int) -> list[Block]:
         blocks.append(Heading(f"事项：{group.item}（{len(group.entries)} 条）", level))
         for item in group.entries:
             blocks.append(Paragraph(f"#{item.entry_id} {item.question}", bold=True))
-            blocks.append(Table(_fields(item, day), widths=(3, 13)))
+            blocks.append(Table(_fields(item, day, section.key), widths=(3, 13)))
     return blocks
 
 
@@ -286,7 +329,7 @@ def outline(digest: Digest) -> list[Block]:
     blocks.append(Heading(f"二、口径变更（{digest.changes} 条）", 1))
     if not digest.changes:
         blocks.append(Paragraph("当日没有业务口径变更。"))
-    numbers = iter("一二三四")
+    numbers = iter("一二三四五六")
     for key in CHANGE_SECTIONS:
         section = digest.section(key)
         if section.count:

@@ -14,6 +14,8 @@ import click
 
 from kb import RECORDS_FILE, Filters, KBError, KnowledgeBase, get_embedder
 from kb.config import load_settings
+from kb.dates import require_date
+from kb.errors import DateError
 from kb.records import Records
 from kb.users import User, Users
 
@@ -43,6 +45,30 @@ def cli():
     """
 
 
+class BadDate(click.BadParameter):
+    """A date option that cannot be read; the message is whole Chinese and names the option itself."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class DateType(click.ParamType):
+    """A date option: any form :func:`kb.dates.parse_date` reads, normalised to ISO (empty stays
+    empty); anything else is a usage error (exit code 2) naming the option and the accepted forms."""
+
+    name = "日期"
+
+    def convert(self, value, param, ctx):
+        option = max(param.opts, key=len) if param is not None and param.opts else "日期"
+        try:
+            return require_date(value, f"选项 {option} 的值")
+        except DateError as exc:
+            raise BadDate(str(exc), ctx, param) from exc
+
+
+DATE = DateType()
+
+
 def data_options(f):
     """--data-dir/--embedder/--chroma-url/--collection, shared by every command that opens a knowledge base."""
 
@@ -62,8 +88,8 @@ def filter_options(f):
     @click.option("--item", default="", help="按事项过滤")
     @click.option("--department", default="", help="按部门过滤")
     @click.option("--kind", type=click.Choice(["entry", "document"]), default=None, help="只查条目或只查文档")
-    @click.option("--date-from", default="", help="起始日期 YYYY-MM-DD（含）")
-    @click.option("--date-to", default="", help="截止日期 YYYY-MM-DD（含）")
+    @click.option("--date-from", type=DATE, default="", help="起始日期（含），如 2026-11-03 或 2026/11/3")
+    @click.option("--date-to", type=DATE, default="", help="截止日期（含），如 2026-11-30 或 2026/11/30")
     @wraps(f)
     def wrapper(item, department, kind, date_from, date_to, **kwargs):
         return f(filters=Filters(item, department, kind, date_from, date_to), **kwargs)

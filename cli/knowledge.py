@@ -12,13 +12,14 @@ import click
 
 from bot import Answer, answer, calibrate
 from ingest import IngestReport, ingest_paths
-from kb import Document
+from kb import Document, KBError
 from kb.config import load_settings, settings_table
 from kb.evaluate import evaluate, load_cases
 from kb.records import entry_dict
 from kb.users import authorize
 
 from .base import (
+    DATE,
     cli,
     data_options,
     filter_options,
@@ -36,10 +37,18 @@ def print_report(report: IngestReport) -> None:
             click.secho(f"失败  {r.path}：{r.reason}", fg="red", err=True)
         for warning in r.warnings:
             click.secho(f"提示  {r.path}：{warning}", fg="yellow", err=True)
+        for conflict in r.conflicts:
+            click.secho(f"冲突  {r.path}：{conflict.describe()}", fg="yellow")
+        for entry_id in r.overwritten:
+            click.echo(f"已覆盖  {entry_id}：按 {r.path} 更新（已记入审计日志）")
+    for entry_id in report.unused_overwrites:
+        click.secho(f"提示  --overwrite {entry_id}：所给文件与该条目没有冲突，未做任何修改。", fg="yellow", err=True)
     counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "failed")}
+    conflicts = sum(len(r.conflicts) for r in report.results)
     click.echo(
         f"新增 {counts['added']} 个文件，更新 {counts['updated']} 个，未变 {counts['unchanged']} 个，失败 {counts['failed']} 个；"
-        f"共 {sum(r.items for r in report.results)} 条记录写入。"
+        f"共 {sum(r.items for r in report.results)} 条记录写入"
+        + (f"；{conflicts} 条已审核的条目与文件冲突，未覆盖（见上）。" if conflicts else "。")
     )
 
 
@@ -47,19 +56,25 @@ def print_report(report: IngestReport) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--chunk-size", type=int, help="文档分块长度（字）[KB_CHUNK_SIZE]")
 @click.option("--overlap", type=int, help="分块重叠句数 [KB_CHUNK_OVERLAP]")
+@click.option("--overwrite", "overwrite", multiple=True, metavar="编号",
+              help="以文件为准覆盖这条已审核的条目（可重复；冲突见导入报告，操作记入审计日志）")
 @login_options
 @data_options
-def ingest(settings, paths, chunk_size, overlap, login):
+def ingest(settings, paths, chunk_size, overlap, overwrite, login):
     """管理员批量导入文件或目录（递归），条目直接发布并记入审计日志。未变化的文件自动跳过；有文件失败时退出码为 1。
+
+    经过审核流程的条目（修改、审核修订、合并、回滚、删除、恢复过）不会被导入覆盖、恢复或删除：
+    与文件不一致时报告“冲突”并保持原样；确认以文件为准时用 --overwrite 编号。
 
     \b
     kb ingest 常见问题解答.xlsx 业务口径/ --user admin
+    kb ingest 常见问题解答.xlsx --overwrite FAQ-QZ --user admin
     当天窗口登记的疑难案例请用 kb submit 提交审核。
     """
     chunking = load_settings(chunk_size=chunk_size, chunk_overlap=overlap)
     kb = open_kb(settings)
     report = ingest_paths(kb, list(paths), chunking.chunk_size, chunking.chunk_overlap,
-                          progress=sys.stderr.isatty(), actor=login(kb.records))
+                          progress=sys.stderr.isatty(), actor=login(kb.records), overwrite=frozenset(overwrite))
     print_report(report)
     if report.failed:
         sys.exit(1)
@@ -90,35 +105,66 @@ def format_answer(result: Answer) -> str:
         lines.append(f"出处：{citation.label()}")
     lines.append(f"置信度：{result.confidence:.2f}")
     if result.related:
-        lines.append("相关资料：" if result.answered else "可能相关（仅供参考，未达到可靠程度）：")
+        lines.append("相关资料：" if result.status != "no_answer" else "可能相关（仅供参考，未达到可靠程度）：")
         for hit in result.related[:3]:
             lines.append(f"  - 《{hit.title}》（{hit.source}，{hit.date or '日期不详'}）")
     return "\n".join(lines)
 
 
+def answer_json(result: Answer) -> dict:
+    """An answer as JSON: every field of :class:`~bot.Answer`, related hits reduced to their citation fields."""
+    data = asdict(result)
+    data["related"] = [{"parent_id": h.parent_id, "title": h.title, "source": h.source, "date": h.date}
+                       for h in result.related]
+    return data
+
+
+def read_questions(file: Path) -> list[str]:
+    """The questions of a text file, one per line (blank lines skipped; UTF-8 or GB18030)."""
+    data = file.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise KBError(f"{file} 不是 UTF-8 或 GB18030 编码的文本文件，请另存为 UTF-8 后重试。")
+    questions = [line.strip() for line in text.splitlines() if line.strip()]
+    if not questions:
+        raise KBError(f"{file} 中没有问题：请每行写一个问题。")
+    return questions
+
+
 @cli.command()
-@click.argument("question")
+@click.argument("question", required=False)
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="问题文件：每行一个问题，一次回答全部（配合 --json 每行输出一个 JSON 对象）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--min-confidence", type=float, help="最低置信度 [KB_MIN_CONFIDENCE]")
 @click.option("--drafts", is_flag=True, help="也参考待审核的草稿（会明确标注“待审核”）")
+@click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径回答（预览将要生效的变更），默认今天")
 @filter_options
 @data_options
-def ask(settings, question, as_json, min_confidence, drafts, filters):
-    """回答一个问题，附出处、日期和置信度；没有可靠答案时明确说明并建议转办。
+def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filters):
+    """回答问题，附出处、日期和置信度；没有可靠答案时明确说明并建议转办；两条相近条目分不清时请先问清是哪一种。
 
     \b
     kb ask "异地就医备案怎么办？"
+    kb ask --file 常见问题.txt --json > 回答.jsonl
+    kb ask "居住证怎么签注" --as-of 2026-12-01
     """
+    if bool(question) == bool(file):
+        raise click.UsageError("请给出一个问题，或用 --file 给出问题文件（二者选一）。")
     options = load_settings(min_confidence=min_confidence)
-    result = answer(open_kb(settings), question, k=options.top_k, min_confidence=options.min_confidence,
-                    filters=filters, drafts=drafts)
-    if as_json:
-        data = asdict(result)
-        data["related"] = [{"parent_id": h.parent_id, "title": h.title, "source": h.source, "date": h.date}
-                           for h in result.related]
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(format_answer(result))
+    kb = open_kb(settings)
+    for text in read_questions(file) if file else [question]:
+        result = answer(kb, text, k=options.top_k, min_confidence=options.min_confidence, filters=filters,
+                        drafts=drafts, as_of=as_of)
+        if as_json:
+            click.echo(json.dumps(answer_json(result), ensure_ascii=False, indent=None if file else 2))
+        else:
+            click.echo((f"问：{text}\n" if file else "") + format_answer(result) + ("\n" if file else ""))
 
 
 @cli.command()
@@ -186,13 +232,19 @@ def backup(settings, file, login):
 
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--overwrite", "overwrite", multiple=True, metavar="编号",
+              help="以文件为准覆盖这条已审核的条目（可重复；冲突见导入报告，操作记入审计日志）")
 @login_options
 @data_options
-def import_(settings, file, login):
-    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期和审核状态保持不变）。"""
+def import_(settings, file, overwrite, login):
+    """从 kb export 生成的 JSONL 恢复条目和文档（编号、来源、日期和审核状态保持不变）。
+
+    库中已经过审核流程的条目与文件不一致时不会被覆盖，报告为冲突；以文件为准时用 --overwrite 编号。
+    """
     chunking = load_settings()
     kb = open_kb(settings)
-    report = ingest_paths(kb, [file], chunking.chunk_size, chunking.chunk_overlap, actor=login(kb.records))
+    report = ingest_paths(kb, [file], chunking.chunk_size, chunking.chunk_overlap, actor=login(kb.records),
+                          overwrite=frozenset(overwrite))
     print_report(report)
     if report.failed:
         sys.exit(1)
@@ -202,19 +254,21 @@ def import_(settings, file, login):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "keyword"]),
               help="检索方式，可重复以在一次运行中对比（默认 hybrid）")
+@click.option("--min-confidence", type=float, help="按这个阈值报告回答效果 [KB_MIN_CONFIDENCE]")
 @click.option("--json", "as_json", is_flag=True, help="以一个 JSON 对象输出")
 @data_options
-def eval_(settings, file, modes, as_json):
-    """评测检索：hit@1/3/5/10、MRR、检索延迟 p50/p95；含不可回答问题时同时给出置信度阈值校准。
+def eval_(settings, file, modes, min_confidence, as_json):
+    """评测检索（hit@1/3/5/10、MRR、延迟 p50/p95）和回答：在设定的阈值下，可回答问题答对的比例、
+    给出的回答中答对的比例（准确率）、不可回答问题拒答的比例；并列出各阈值的效果、推荐阈值。
 
     \b
     kb eval questions.jsonl --mode hybrid --mode dense --mode keyword
     """
     kb = open_kb(settings)
     cases = load_cases(file)
-    results = {"modes": [evaluate(kb, cases, mode) for mode in (modes or ("hybrid",))]}
-    if any(not c.answerable for c in cases):
-        results["calibration"] = calibrate(kb, cases)
+    threshold = load_settings(min_confidence=min_confidence).min_confidence
+    results = {"modes": [evaluate(kb, cases, mode) for mode in (modes or ("hybrid",))],
+               "answers": calibrate(kb, cases, threshold, load_settings().top_k)}
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False))
         return
@@ -222,12 +276,17 @@ def eval_(settings, file, modes, as_json):
     for r in results["modes"]:
         click.echo(f"{r['mode']:<8} {r['questions']:>4} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} {r['hit@5']:>6.3f} "
                    f"{r['hit@10']:>6.3f} {r['mrr']:>6.3f} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f}")
-    if "calibration" in results:
-        cal = results["calibration"]
-        click.echo("阈值   答对率(可回答)  拒答率(不可回答)")
-        for row in cal["rows"]:
-            click.echo(f"{row['threshold']:<6} {row['answered_right']:>12.3f} {row['refused_unanswerable']:>14.3f}")
-        click.echo(f"建议阈值 min_confidence = {cal['recommended']}")
+    answers = results["answers"]
+    at = answers["at"]
+    click.echo(f"\n回答（阈值 {threshold}）：可回答问题答对 {at['answered_right']:.3f}（{at['answerable']} 个），"
+               f"回答准确率 {at['precision']:.3f}（给出 {at['answered']} 个回答，其中 {at['ambiguous']} 个请群众说明），"
+               f"不可回答问题拒答 {at['refused_unanswerable']:.3f}（{at['unanswerable']} 个）")
+    click.echo("阈值   答对率(可回答)  准确率(已回答)  拒答率(不可回答)")
+    for row in answers["rows"]:
+        click.echo(f"{row['threshold']:<6} {row['answered_right']:>12.3f} {row['precision']:>14.3f} "
+                   f"{row['refused_unanswerable']:>14.3f}")
+    if answers["recommended"] is not None:
+        click.echo(f"建议阈值 min_confidence = {answers['recommended']}")
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from kb.types import STATUSES
 from kb.users import authorize
 from kb.workflow import EDITABLE, Workflow
 
-from .base import cli, data_options, login_options, open_kb
+from .base import DATE, cli, data_options, login_options, open_kb
 
 
 def _workflow(settings, login):
@@ -46,9 +46,9 @@ def _entry_block(entry: Entry, title: str) -> list[str]:
 @click.option("--counter", default="", help="窗口/组")
 @click.option("--basis", default="", help="依据：文件名称文号，或给出口径的部门和人员")
 @click.option("--tags", default="", help="标签，用逗号或顿号分隔")
-@click.option("--date", "day", default="", help="案例日期 YYYY-MM-DD，默认今天")
-@click.option("--effective-from", default="", help="新口径生效日期 YYYY-MM-DD")
-@click.option("--expire-on", default="", help="口径失效日期 YYYY-MM-DD")
+@click.option("--date", "day", type=DATE, default="", help="案例日期，如 2026-11-28 或 2026/11/28，默认今天")
+@click.option("--effective-from", type=DATE, default="", help="新口径生效日期（当天起施行）")
+@click.option("--expire-on", type=DATE, default="", help="口径失效日期：最后有效的一天（含当日），次日起失效")
 @click.option("--supersedes", default="", help="本口径替代的条目编号")
 @click.option("--revises", default="", help="修改已发布条目：填它的编号（审核通过后成为该条目的新版本）")
 @login_options
@@ -71,6 +71,9 @@ def submit(settings, file, question, answer, item, department, counter, basis, t
         for s in report.flagged:
             click.secho(f"可能重复  {s.entry_id} 与已发布的 {s.duplicate_of} 相似（{s.similarity:.3f}），请审核人决定合并或保留",
                         fg="yellow")
+        for s in report.drafts:
+            for warning in s.successor_warnings:
+                click.secho(f"{s.entry_id}  {warning}，审核人发布前需确认", fg="yellow")
         for s in report.duplicates:
             click.echo(f"完全相同  已有条目 {s.entry_id}，未重复存储")
         click.echo(f"已提交 {len(report.drafts)} 条待审核：{'、'.join(s.entry_id for s in report.drafts) or '无'}；"
@@ -86,6 +89,8 @@ def submit(settings, file, question, answer, item, department, counter, basis, t
         click.echo(f"已有完全相同的条目 {result.entry_id}，未重复存储。")
         return
     click.echo(f"已提交 {result.entry_id}，状态：待审核。")
+    for warning in result.successor_warnings:
+        click.secho(f"{warning}，审核人发布前需确认。", fg="yellow")
     if result.duplicate_of:
         click.secho(f"可能与已发布的 {result.duplicate_of} 重复（相似度 {result.similarity:.3f}），审核人会决定合并或保留。",
                     fg="yellow")
@@ -100,11 +105,14 @@ def review():
 @data_options
 def review_list(settings):
     """列出待审核的条目（最早的在前）。"""
-    drafts = Workflow(open_kb(settings)).drafts()
+    workflow = Workflow(open_kb(settings))
+    drafts = workflow.drafts()
     for entry, state in drafts:
         flag = f"  ⚠ 可能重复 {state.duplicate_of}" if state.duplicate_of else ""
         kind = f"  修订 {state.revises}" if state.revises else ""
-        click.echo(f"{entry.id}  {entry.item or '—'}  {entry.question}  （{entry.submitter}，{state.created_at}）{kind}{flag}")
+        rivals = "".join(f"  {r.warning()}" for r in workflow.rivals(entry, state.revises))
+        click.echo(f"{entry.id}  {entry.item or '—'}  {entry.question}  （{entry.submitter}，{state.created_at}）"
+                   f"{kind}{flag}{rivals}")
     click.echo(f"共 {len(drafts)} 条待审核。")
 
 
@@ -117,6 +125,9 @@ def review_show(settings, entry_id):
     history = workflow.history(entry_id)
     entry, state = entry_from_dict(history["entry"]), history["state"]
     click.echo("\n".join(_entry_block(entry, STATUSES[state["status"]])))
+    if state["status"] == "draft":
+        for rival in workflow.rivals(entry, state["revises"]):
+            click.secho(f"  {rival.warning()}（发布前需确认：--confirm-successor）", fg="yellow")
     for label, other in (("可能重复的已发布条目", state["duplicate_of"]), ("修订的原条目", state["revises"])):
         if other:
             click.echo("\n".join(_entry_block(workflow.records.entry(other), label)))
@@ -127,10 +138,12 @@ def review_show(settings, entry_id):
 @click.option("--set", "changes", multiple=True, metavar="字段=值",
               help=f"发布前修改，可重复；字段：{', '.join(EDITABLE)}")
 @click.option("--keep-both", is_flag=True, help="被标记为可能重复时，确认两条都保留")
+@click.option("--confirm-successor", is_flag=True,
+              help="要替代的条目已有其他待审核或尚未生效的新口径时，确认仍发布本条")
 @click.option("--reason", default="", help="审核意见")
 @login_options
 @data_options
-def review_approve(settings, entry_id, changes, keep_both, reason, login):
+def review_approve(settings, entry_id, changes, keep_both, confirm_successor, reason, login):
     """审核通过并发布（可先用 --set 修改）。"""
     workflow, actor = _workflow(settings, login)
     edits = {}
@@ -139,7 +152,7 @@ def review_approve(settings, entry_id, changes, keep_both, reason, login):
         if not sep:
             raise click.UsageError(f"--set {change!r} 应写成 字段=值，例如 --set basis=市医保局2026年5号文")
         edits[field.strip()] = tuple(value.replace("、", ",").split(",")) if field.strip() == "tags" else value
-    published = workflow.approve(actor, entry_id, edits or None, keep_both, reason)
+    published = workflow.approve(actor, entry_id, edits or None, keep_both, reason, confirm_successor)
     click.echo(f"已发布 {published}。" if published == entry_id else f"已发布为 {published} 的新版本。")
 
 
@@ -231,8 +244,8 @@ def restore(settings, entry_id, reason, login):
 @click.option("--actor", "who", default="", help="按操作人过滤")
 @click.option("--action", type=click.Choice(sorted(ACTIONS)), help="按操作类型过滤")
 @click.option("--target", default="", help="按对象过滤（条目编号、file:路径、user:账号）")
-@click.option("--since", default="", help="起始日期 YYYY-MM-DD")
-@click.option("--until", default="", help="截止日期 YYYY-MM-DD")
+@click.option("--since", type=DATE, default="", help="起始日期（含），如 2026-11-28 或 2026/11/28")
+@click.option("--until", type=DATE, default="", help="截止日期（含）")
 @click.option("--limit", type=int, default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 事件")
 @login_options
@@ -251,7 +264,8 @@ def audit(settings, who, action, target, since, until, limit, as_json, login):
 
 
 @cli.command()
-@click.option("--date", "day", default=lambda: date.today().isoformat(), help="汇总哪一天 YYYY-MM-DD，默认今天")
+@click.option("--date", "day", type=DATE, default=lambda: date.today().isoformat(),
+              help="汇总哪一天，如 2026-11-28 或 2026/11/28，默认今天")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Markdown 和 Word 文件的输出目录")
 @login_options

@@ -1,10 +1,16 @@
-"""Chinese column aliases for FAQ sheets and daily case logs, and value clean-up for sheet cells."""
+"""Chinese column aliases for FAQ sheets and daily case logs, and value clean-up for sheet cells
+(dates are read by :func:`kb.dates.parse_date`, re-exported here with the other cell readers)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import datetime
+
+from kb.dates import parse_date
+
+__all__ = ["ALIASES", "REQUIRED", "canonical", "cell_text", "map_fields", "map_header", "missing_message",
+           "parse_date", "parse_lines", "parse_tags"]
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "question": ("问题", "咨询内容", "问", "咨询问题", "疑难问题", "问题描述", "情况描述", "群众诉求", "question"),
@@ -26,8 +32,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("question", "answer")
 
 _LOOKUP = {alias.lower(): field for field, names in ALIASES.items() for alias in names}
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _TAG_SPLIT = re.compile(r"[;；,，、|\s]+")
 
 
@@ -67,24 +71,6 @@ def missing_message(found: list[object]) -> str:
         f"问题列应命名为 {'/'.join(ALIASES['question'][:6])} 之一，"
         f"答案列应命名为 {'/'.join(ALIASES['answer'][:7])} 之一；请修改表头后重新导入。"
     )
-
-
-def parse_date(value: object) -> str | None:
-    """A cell value as an ISO date; '' for an empty cell; None if it cannot be read as a date."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    m = _DATE.search(text) or _DATE_COMPACT.match(text)
-    if not m:
-        return None
-    try:
-        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-    except ValueError:
-        return None
 
 
 def parse_tags(value: object) -> tuple[str, ...]:

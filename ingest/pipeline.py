@@ -17,6 +17,8 @@ from tqdm import tqdm
 
 from kb import Chunk, Document, Entry, IngestError, KnowledgeBase
 from kb.chunks import entry_chunks
+from kb.dates import ACCEPTED
+from kb.ownership import Conflict
 from kb.text import content_hash, normalize
 from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
@@ -33,18 +35,25 @@ _DATE_TEXT = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\
 
 @dataclass
 class FileResult:
-    """The outcome for one file. ``warnings`` lists skipped rows and other problems that did not stop it."""
+    """The outcome for one file. ``warnings`` lists skipped rows and other problems that did not stop it;
+    ``conflicts`` the reviewed entries the file disagrees with and that were left alone;
+    ``overwritten`` the entries taken from the file because the admin asked for it."""
 
     path: str
     status: str
     items: int = 0
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)
 
 
 @dataclass
 class IngestReport:
+    """Every file's result; ``unused_overwrites`` are requested overwrites no file had a conflict for."""
+
     results: list[FileResult] = field(default_factory=list)
+    unused_overwrites: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -90,7 +99,8 @@ def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
     """A sheet row as an Entry, or None with the reason it was skipped.
 
     An unreadable case date is left empty with a warning; an unreadable effective-from or
-    expire-on date skips the row, because guessing when a 口径 applies is not safe.
+    expire-on date, or an expire-on date (the last valid day) before the effective-from date, skips
+    the row, because guessing when a 口径 applies is not safe.
     """
     f = row.fields
     question, answer = normalize(cell_text(f.get("question"))), normalize(cell_text(f.get("answer")))
@@ -102,7 +112,10 @@ def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
     for name, label in (("effective_from", "生效日期"), ("expire_on", "失效日期")):
         dates[name] = parse_date(f.get(name))
         if dates[name] is None:
-            return None, f"{row.where}：{label}“{f.get(name)}”无法识别，请写成 2026-11-28 这样的日期，已跳过"
+            return None, f"{row.where}：{label}“{f.get(name)}”无法识别，请写成 {ACCEPTED}，已跳过"
+    if dates["effective_from"] and dates["expire_on"] and dates["expire_on"] < dates["effective_from"]:
+        return None, (f"{row.where}：失效日期 {dates['expire_on']} 早于生效日期 {dates['effective_from']}"
+                      "（失效日期是最后有效的一天，可与生效日期相同），已跳过")
     day = parse_date(f.get("date"))
     item = cell_text(f.get("item"))
     entry = Entry(
@@ -208,8 +221,13 @@ def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: in
 
 
 def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0,
-                bar: tqdm | None = None, actor: User = LOCAL_ADMIN) -> FileResult:
-    """Ingest one file; never raises for a bad file (the result says why it failed)."""
+                bar: tqdm | None = None, actor: User = LOCAL_ADMIN,
+                overwrite: frozenset[str] = frozenset()) -> FileResult:
+    """Ingest one file; never raises for a bad file (the result says why it failed).
+
+    ``overwrite`` names reviewed entries whose version in the file should replace the stored one;
+    an unchanged file is read again when it holds (or held) one of them.
+    """
     key = str(path.resolve())
     try:
         data = path.read_bytes()
@@ -218,21 +236,22 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         kb.log_file(key, "failed", reason)
         return FileResult(str(path), "failed", reason=reason)
     file_hash = content_hash(hashlib.sha256(data).hexdigest(), f"{chunk_size}/{overlap}")
-    if kb.is_unchanged(key, file_hash):
+    if kb.is_unchanged(key, file_hash) and not overwrite & kb.records.parents_of_file(key):
         return FileResult(str(path), "unchanged")
     try:
         built = _parse(kb, path, key, chunk_size, overlap)
+        change = kb.replace_file(key, file_hash, built.entries, built.documents, built.chunks,
+                                 on_embedded=bar.update if bar is not None else None, actor=actor.username,
+                                 states=built.states, overwrite=overwrite)
     except IngestError as exc:
         kb.log_file(key, "failed", exc.reason)
         return FileResult(str(path), "failed", reason=exc.reason)
-    change = kb.replace_file(key, file_hash, built.entries, built.documents, built.chunks,
-                             on_embedded=bar.update if bar is not None else None, actor=actor.username,
-                             states=built.states)
-    return FileResult(str(path), change.status, change.items, warnings=built.warnings)
+    return FileResult(str(path), change.status, change.items, warnings=built.warnings, conflicts=change.conflicts,
+                      overwritten=change.overwritten)
 
 
 def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,
-                 progress: bool = False, actor: User = LOCAL_ADMIN) -> IngestReport:
+                 progress: bool = False, actor: User = LOCAL_ADMIN, overwrite: frozenset[str] = frozenset()) -> IngestReport:
     """Ingest files and folders (recursively). The keyword index is refreshed once at the end.
 
     Args:
@@ -243,6 +262,9 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 3
         progress: show a progress bar (chunks embedded) on stderr.
         actor: who imports; this is an admin's bulk import (entries are published directly), so
             the ``import`` permission is required.
+        overwrite: ids of reviewed (governed) entries whose version in the files should replace the
+            stored one; without it such entries are left alone and reported as conflicts
+            (see :mod:`kb.ownership`).
     """
     authorize(kb.records, actor, "import")
     report = IngestReport()
@@ -250,6 +272,8 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 3
     with tqdm(unit="块", desc="嵌入", disable=not progress, leave=False) as bar:
         for path in files:
             bar.set_postfix_str(path.name[-30:])
-            report.results.append(ingest_file(kb, path, chunk_size, overlap, bar, actor))
+            report.results.append(ingest_file(kb, path, chunk_size, overlap, bar, actor, frozenset(overwrite)))
+    done = {entry_id for r in report.results for entry_id in r.overwritten}
+    report.unused_overwrites = sorted(set(overwrite) - done)
     kb.refresh_keywords()
     return report

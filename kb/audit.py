@@ -28,9 +28,11 @@ ACTIONS: dict[str, str] = {
     "delete": "删除",
     "restore": "恢复",
     "import": "批量导入",
+    "overwrite": "以导入文件覆盖",
     "duplicate": "重复提交（未存储）",
     "user_add": "新增用户",
     "user_passwd": "修改密码",
+    "lexicon": "补充词表",
 }
 
 
@@ -68,13 +70,17 @@ def record(conn: sqlite3.Connection, actor: str, action: str, target: str, befor
 
 
 def events(conn: sqlite3.Connection, actor: str = "", action: str = "", target: str = "", since: str = "",
-           until: str = "", limit: int = 200) -> list[AuditEvent]:
-    """Events matching every given filter, newest first. ``since``/``until`` are inclusive ISO dates."""
+           until: str = "", limit: int = 200, actions: tuple[str, ...] = ()) -> list[AuditEvent]:
+    """Events matching every given filter, newest first. ``since``/``until`` are inclusive ISO dates;
+    ``actions`` keeps events whose action is any of these."""
     clauses, args = [], []
     for column, value in (("actor", actor), ("action", action), ("target", target)):
         if value:
             clauses.append(f"{column} = ?")
             args.append(value)
+    if actions:
+        clauses.append(f"action IN ({','.join('?' * len(actions))})")
+        args.extend(actions)
     if since:
         clauses.append("substr(at, 1, 10) >= ?")
         args.append(since)

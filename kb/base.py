@@ -13,23 +13,25 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from . import audit
 from .chunks import entry_chunks
+from .deciding import NEAR, Verdict, judge
 from .dense import DenseIndex
 from .embed import Embedder
-from .errors import EmbedderMismatch
+from .errors import EmbedderMismatch, IngestError
 from .fusion import fuse
 from .hits import current_hits
 from .keyword import KeywordIndex
 from .lifecycle import Timeline
 from .locks import file_lock
-from .records import Records, now
+from .ownership import Conflict, apply_plan, plan_import
+from .records import Records
 from .store import VectorStore
-from .text import keyword_tokens
+from .tokens import Tokens
 from .types import Chunk, Document, Entry, EntryState, Filters, Hit
 
 MODES = ("hybrid", "dense", "keyword")
@@ -50,12 +52,16 @@ class PreparedEntry:
 
 @dataclass
 class FileChange:
-    """What :meth:`KnowledgeBase.replace_file` did: ``status`` is added, updated or unchanged."""
+    """What :meth:`KnowledgeBase.replace_file` did: ``status`` is added, updated or unchanged;
+    ``conflicts`` are the governed entries it left alone, ``overwritten`` those the admin had it take
+    from the file (see :mod:`kb.ownership`)."""
 
     status: str
     items: int
     embedded: int = 0
     removed: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)
 
 
 class KnowledgeBase:
@@ -82,6 +88,8 @@ class KnowledgeBase:
             if manifest.get("embedder", embedder.model_id) != embedder.model_id:
                 raise EmbedderMismatch(manifest.get("embedder_name", manifest["embedder"]), embedder.name)
         self.records = Records(self.data_dir / RECORDS_FILE)
+        self.tokens = Tokens(self.records)
+        self.tokens.sync()
         epoch = self.records.vector_epoch()  # read first: the client opened next is at least this current
         self.vectors = VectorStore(self.data_dir, chroma_url, collection, embedder.model_id, embedder.name,
                                    embedder.dim, epoch, check=not rebuild)
@@ -91,6 +99,7 @@ class KnowledgeBase:
         self.keywords = KeywordIndex(self.data_dir / "keyword")
         self.dense = DenseIndex(embedder.dim)
         self._visible: tuple[tuple, set[str]] = ((), set())
+        self._entries: tuple[int, frozenset[str]] = (-1, frozenset())
         self._timeline: tuple[tuple, Timeline | None] = ((), None)
         self._write_manifest(collection)
 
@@ -123,71 +132,52 @@ class KnowledgeBase:
 
     def replace_file(self, path: str, file_hash: str, entries: list[Entry], documents: list[Document],
                      chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None,
-                     actor: str = "local", states: dict[str, EntryState] | None = None) -> FileChange:
-        """Make the knowledge base hold exactly these records for ``path``, in one transaction.
+                     actor: str = "local", states: dict[str, EntryState] | None = None,
+                     overwrite: frozenset[str] = frozenset()) -> FileChange:
+        """Make the knowledge base hold these records for ``path``, in one transaction.
 
-        This is an admin's bulk import: entries are published directly, each content change is kept
-        as a new version, and one audit event per file records what was added, changed and removed.
-        Entries the file no longer holds are soft-deleted (documents are removed), unless another
-        file holds them too. Chunks whose content did not change keep their vectors; only new chunks
-        are embedded, before anything is written, so an embedding failure changes nothing.
+        This is an admin's bulk import: file-owned entries are published directly, each content
+        change is kept as a new version, and one audit event per file records what was added,
+        changed, removed, overwritten and left alone. Entries the file no longer holds are
+        soft-deleted (documents are removed), unless another file holds them too. Governed entries
+        (touched by the review workflow, see :mod:`kb.ownership`) are never overwritten, revived or
+        deleted: where the file disagrees they are left alone and reported as conflicts, unless
+        named in ``overwrite``. Chunks whose content did not change keep their vectors; only new
+        chunks are embedded, before anything is written, so an embedding failure changes nothing.
         ``on_embedded(n)`` reports progress. ``states`` (entry id -> state) restores the review
         state of entries from a `kb export` file instead of publishing them.
         """
+        states = states or {}
         previous = self.records.parents_of_file(path)
         status = "updated" if self.records.file_hash(path) is not None else "added"
         parents = {e.id for e in entries} | {d.id for d in documents}
+        removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
+        removed_documents = [p for p in removed if self.records.state(p) is None]
+        missing = [p for p in removed if p not in removed_documents]
+        plan = plan_import(self.records, entries, states, missing, overwrite)
+        chunks = [c for c in chunks if c.parent_id not in plan.untouched]
         wanted = {c.id for c in chunks}
         known = self.records.existing_chunk_ids(wanted)
         fresh = [c for c in chunks if c.id not in known]
         vectors = self._embed(fresh, on_embedded)
-        removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
-        removed_entries = [p for p in removed if self.records.state(p) is not None]
-        removed_documents = [p for p in removed if p not in removed_entries]
-        stale = self.records.chunk_ids_of(parents | set(removed_documents)) - wanted
-        tokens = {c.id: " ".join(keyword_tokens(c.index_text)) for c in fresh}
+        stale = self.records.chunk_ids_of((parents - plan.untouched) | set(removed_documents)) - wanted
+        tokens = {c.id: self.tokens.joined(c.index_text) for c in fresh}
         with self.records.transaction() as conn:
-            changed = {"added": [], "updated": [], "removed": removed_entries}
-            for entry_id in removed_entries:
-                state = self.records.state(entry_id)
-                self.records.set_state(conn, entry_id, replace(state, status="deleted", note="已从导入文件中移除"))
+            if plan_import(self.records, entries, states, missing, overwrite).decisions() != plan.decisions():
+                raise IngestError(path, "导入期间有条目刚被审核流程修改，本次导入未保存，请重新导入。")
+            changed = apply_plan(conn, self.records, plan, states, actor, path, self.tokens.of_parent)
             self.records.delete_parents(conn, removed_documents)
-            for e in entries:
-                change = self._import_entry(conn, e, actor, (states or {}).get(e.id))
-                if change:
-                    changed[change].append(e.id)
             for d in documents:
-                self.records.put_document(conn, d, _parent_tokens(d))
+                self.records.put_document(conn, d, self.tokens.of_parent(d))
             self.records.delete_chunks(conn, stale)
             self.records.put_chunks(conn, fresh, tokens)
-            self.records.set_file(conn, path, file_hash, parents)
+            self.records.set_file(conn, path, file_hash, parents | plan.kept)
             self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
             audit.record(conn, actor, "import", f"file:{path}",
                          after={**changed, "documents": sorted(d.id for d in documents)})
             self._write_vectors(conn, fresh, vectors, stale)
-        return FileChange(status, len(parents), len(fresh), removed)
-
-    def _import_entry(self, conn, entry: Entry, actor: str, restored: EntryState | None) -> str:
-        """Publish an imported entry (or give it its ``restored`` state); returns ``added``,
-        ``updated`` or '' (already stored as is)."""
-        old, state = self.records.entry(entry.id), self.records.state(entry.id)
-        if restored is not None:
-            if old == entry and state == restored:
-                return ""
-            self.records.put_entry(conn, entry, _parent_tokens(entry), restored)
-            self.records.add_version(conn, entry, restored.version, actor, "import")
-            return "updated" if state else "added"
-        if old == entry and state.status == "published":
-            return ""
-        at = now()
-        version = state.version + 1 if state and old != entry else (state.version if state else 1)
-        new_state = EntryState(status="published", version=version, origin="import", created_by=actor,
-                               created_at=state.created_at if state else at, reviewed_by=actor, reviewed_at=at,
-                               published_at=at)
-        self.records.put_entry(conn, entry, _parent_tokens(entry), new_state)
-        if old != entry:
-            self.records.add_version(conn, entry, version, actor, "import")
-        return "updated" if state else "added"
+        gone = [p for p in removed if p in removed_documents or p in changed["removed"]]
+        return FileChange(status, len(parents), len(fresh), gone, plan.conflicts, plan.overwritten)
 
     def prepare_entry(self, entry: Entry) -> PreparedEntry:
         """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of
@@ -201,9 +191,9 @@ class KnowledgeBase:
         """Store an entry, its chunks and their vectors; call inside ``records.transaction()``."""
         entry = prepared.entry
         stale = self.records.chunk_ids_of([entry.id]) - {c.id for c in prepared.chunks}
-        self.records.put_entry(conn, entry, _parent_tokens(entry), state)
+        self.records.put_entry(conn, entry, self.tokens.of_parent(entry), state)
         self.records.delete_chunks(conn, stale)
-        self.records.put_chunks(conn, prepared.fresh, {c.id: " ".join(keyword_tokens(c.index_text))
+        self.records.put_chunks(conn, prepared.fresh, {c.id: self.tokens.joined(c.index_text)
                                                        for c in prepared.fresh})
         self._write_vectors(conn, prepared.fresh, prepared.vectors, stale)
 
@@ -231,13 +221,17 @@ class KnowledgeBase:
         return self.records.files_of(parent_id)
 
     def _embed(self, chunks: list[Chunk], on_embedded: Callable[[int], None] | None):
-        out = []
-        for start in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[start : start + EMBED_BATCH]
-            out.extend(self.embedder.embed_passages([c.index_text for c in batch]))
+        """One vector per chunk; a text repeated across chunks (boilerplate, a repeated clause) is embedded once."""
+        texts = list(dict.fromkeys(c.index_text for c in chunks))
+        vectors = {}
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            vectors.update(zip(batch, self.embedder.embed_passages(batch)))
             if on_embedded:
                 on_embedded(len(batch))
-        return out
+        if on_embedded and len(chunks) > len(texts):
+            on_embedded(len(chunks) - len(texts))
+        return [vectors[c.index_text] for c in chunks]
 
     def log_file(self, path: str, status: str, detail: str = "") -> None:
         """Record an ingest event that stored nothing (an unchanged or a failed file)."""
@@ -247,6 +241,8 @@ class KnowledgeBase:
         """Rebuild the keyword index if the records changed since it was built."""
         generation = self.records.generation()
         if self.keywords.generation != generation:
+            if self.tokens.sync():
+                generation = self.records.generation()
             self.keywords.refresh(generation, lambda: (
                 [(c.id, c.parent_id, tokens) for c, tokens in self.records.iter_chunks()],
                 list(self.records.iter_parent_tokens())))
@@ -255,11 +251,9 @@ class KnowledgeBase:
         """Re-embed every chunk into the vector store, re-tokenise everything and rebuild the keyword
         index; returns the chunk count. Open with ``rebuild=True`` first when switching embedders.
         """
-        parents = [*self.records.iter_entries(), *self.records.iter_documents()]
         chunks = [c for c, _ in self.records.iter_chunks()]
         with self.records.transaction() as conn:
-            self.records.set_tokens(conn, {c.id: " ".join(keyword_tokens(c.index_text)) for c in chunks},
-                                    {p.id: _parent_tokens(p) for p in parents})
+            self.tokens.retokenize(conn)
             with self.writing_vectors(conn):
                 self.vectors.reset()
         for start in range(0, len(chunks), 512):
@@ -315,12 +309,24 @@ class KnowledgeBase:
         dense = keyword = None
         if mode in ("hybrid", "dense"):
             self.refresh_vectors()
-            dense = self.dense.search(self.embedder.embed_queries([query])[0], allowed)
+            dense = self.dense.search(self.embedder.embed_queries([self.tokens.annotated(query)])[0], allowed)
         if mode in ("hybrid", "keyword"):
             self.refresh_keywords()
-            keyword = self.keywords.search(query, allowed)
+            keyword = self.keywords.search(self.tokens.of(query), allowed)
         # superseded entries fold into their current version, so rank a few more than k
-        return current_hits(self.records, fuse(dense, keyword, 2 * k + 5), k, self.timeline(as_of))
+        ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
+        hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
+        return [j.hit for j in self.judge(query, hits).judged][:k]
+
+    def judge(self, question: str, hits: list[Hit]) -> Verdict:
+        """The deciding-word rules (:mod:`kb.deciding`) applied to ``hits`` for ``question``."""
+        return judge(self.tokens.lexicon, question, hits, self.records.entry)
+
+    def _entry_ids(self) -> frozenset[str]:
+        generation = self.records.generation()
+        if self._entries[0] != generation:
+            self._entries = (generation, self.records.entry_ids())
+        return self._entries[1]
 
     def _allowed(self, filters: Filters, as_of: str, drafts: bool) -> set[str]:
         """The entries/documents a search may return: visible on ``as_of`` and matching ``filters``
@@ -342,10 +348,11 @@ class KnowledgeBase:
             self._timeline = (key, Timeline(supersessions, questions, as_of))
         return self._timeline[1]
 
-    def term_weights(self, text: str) -> dict[str, float]:
-        """The content words of ``text`` with their IDF in this knowledge base (rare or unknown = high)."""
+    def term_weights(self, text: str) -> dict[str, tuple[str, float]]:
+        """The units of ``text`` (lexicon concepts, then content words; see :meth:`Tokens.units`) as
+        ``token -> (surface, IDF in this knowledge base)``; rare or unknown units weigh most."""
         self.refresh_keywords()
-        return self.keywords.term_weights(text)
+        return {token: (surface, self.keywords.idf(token)) for token, surface in self.tokens.units(text)}
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.records.entry(entry_id)
@@ -372,13 +379,6 @@ class KnowledgeBase:
             "index_complete": vectors == counts["chunks"],
             "recent": self.records.recent_log(),
         }
-
-
-def _parent_tokens(record: Entry | Document) -> str:
-    """Keyword tokens of a whole entry or document (the parent-level keyword field)."""
-    if isinstance(record, Entry):
-        return " ".join(keyword_tokens("\n".join((record.item, *record.questions, record.answer))))
-    return " ".join(keyword_tokens(f"{record.title}\n{record.text}"))
 
 
 def _chunk_meta(chunk: Chunk) -> dict:

@@ -56,3 +56,7 @@ class AuthenticationFailed(KBError):
 
 class ReviewError(KBError):
     """A lifecycle operation does not apply to the entry in its current state (the message says why)."""
+
+
+class DateError(KBError):
+    """A date given for a named field or option cannot be read (the message names it and the accepted forms)."""

@@ -21,7 +21,6 @@ import numpy as np
 
 from .locks import file_lock
 from .segments import ChunkScores, Segments
-from .text import content_words, keyword_tokens
 
 K1, B = 1.2, 0.75
 FIELDS = ("chunks", "parents")
@@ -128,7 +127,7 @@ class KeywordIndex:
               generation: int) -> None:
         """(Re)build from ``(chunk_id, parent_id, tokens)`` and ``(parent_id, tokens)`` rows; save atomically.
 
-        Tokens are space-joined output of :func:`kb.text.keyword_tokens`.
+        Tokens are space-joined output of :meth:`kb.tokens.Tokens.of`.
         """
         self.chunks = _Field.build([(cid, tokens) for cid, _, tokens in chunk_rows])
         self.chunk_parents = [parent for _, parent, _ in chunk_rows]
@@ -147,16 +146,15 @@ class KeywordIndex:
         self.generation = generation
         self._segment()
 
-    def term_weights(self, text: str) -> dict[str, float]:
-        """Each distinct content word of ``text`` with its IDF over whole entries/documents."""
-        return {t: self.parents.idf(t) for t in dict.fromkeys(content_words(text))}
+    def idf(self, token: str) -> float:
+        """The IDF of ``token`` over whole entries/documents (a token found nowhere gets the highest value)."""
+        return self.parents.idf(token)
 
-    def search(self, query: str, allowed_parents: set[str] | None = None) -> KeywordScores | None:
-        """Keyword scores of every entry/document for ``query`` (None when no query word is indexed).
+    def search(self, tokens: list[str], allowed_parents: set[str] | None = None) -> KeywordScores | None:
+        """Keyword scores of every entry/document for a query's ``tokens`` (None when none is indexed).
 
         ``allowed_parents`` restricts the result to those entries/documents.
         """
-        tokens = keyword_tokens(query)
         chunk_scores = self.chunks.scores(tokens)
         whole_scores = self.parents.scores(tokens)
         if chunk_scores is None or whole_scores is None:

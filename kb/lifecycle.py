@@ -1,8 +1,8 @@
 """口径 currency: which entry applies on a given day, and which newer entry replaces an old one.
 
 A published entry B that ``supersedes`` A replaces A from B's ``effective_from`` date (at once when
-B has none). Before that date A is still current and B is *upcoming*. An entry whose ``expire_on``
-date has come no longer applies. Chains are followed (A → B → C); a cycle is cut where it closes.
+B has none). Before that date A is still current and B is *upcoming*. An entry's ``expire_on`` date
+is its last valid day: it applies through that day and no longer from the next day. Chains are followed (A → B → C); a cycle is cut where it closes.
 """
 
 from __future__ import annotations
@@ -57,5 +57,9 @@ class Timeline:
 
 
 def expired(expire_on: str, as_of: str) -> bool:
-    """True when an entry with this ``expire_on`` date no longer applies on ``as_of``."""
-    return bool(expire_on) and expire_on <= as_of
+    """True when an entry with this ``expire_on`` date no longer applies on ``as_of``.
+
+    ``expire_on`` (失效日期) is the last day the entry applies: it still applies on that day and no
+    longer from the next day.
+    """
+    return bool(expire_on) and expire_on < as_of

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .audit import SCHEMA as AUDIT_SCHEMA
+from .lexicon import SCHEMA as LEXICON_SCHEMA
 from .types import Chunk, Document, Entry, EntryState, Filters
 
 SCHEMA = """
@@ -67,7 +68,7 @@ class Records:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA + AUDIT_SCHEMA)
+        self.conn.executescript(SCHEMA + AUDIT_SCHEMA + LEXICON_SCHEMA)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -288,6 +289,10 @@ class Records:
             (*statuses, as_of),
         )
         return {r[0] for r in rows}
+
+    def entry_ids(self) -> frozenset[str]:
+        """The ids of every entry (in any state)."""
+        return frozenset(r[0] for r in self.conn.execute("SELECT id FROM entries"))
 
     def supersessions(self) -> list[tuple[str, str, str]]:
         """``(new id, old id, effective from)`` for every published entry that supersedes another."""

@@ -34,6 +34,12 @@ class Segments:
         """Each parent's highest row value (``values`` has one value per row)."""
         return np.maximum.reduceat(values, self.starts)
 
+    def passage_best(self, values: np.ndarray, first_only: np.ndarray) -> np.ndarray:
+        """Each parent's highest row value, over its first row alone where ``first_only`` (an entry, whose
+        first chunk is its only passage) and over all its rows elsewhere."""
+        best = self.best(values)
+        return np.where(first_only, values[self.starts], best) if len(best) else best
+
     @cached_property
     def lengths(self) -> np.ndarray:
         """How many rows each parent owns."""

@@ -28,7 +28,9 @@ class Entry:
     and the ``basis`` (依据: a document name/number, or who gave the guidance).
 
     The 口径 lifecycle fields: ``effective_from``/``expire_on`` (ISO dates, empty = unbounded; the
-    entry applies on ``effective_from`` and no longer on ``expire_on``) and ``supersedes``, the id of
+    entry applies from ``effective_from`` through ``expire_on``, its last valid day, inclusive, and no
+    longer from the day after; ``expire_on`` may equal but not precede ``effective_from``) and
+    ``supersedes``, the id of
     the entry this one replaces from its ``effective_from`` date. ``alt_questions`` are other
     wordings of the question (folded in when a duplicate submission is merged).
     """
@@ -72,6 +74,9 @@ class EntryState:
     ``origin`` is ``submit`` (a counter case), ``import`` (an admin bulk import, published
     directly) or ``revision`` (a draft that changes the published entry ``revises``).
     ``duplicate_of`` flags a draft as a possible duplicate of that published entry.
+    ``rivals`` flags a draft that supersedes an entry which already had another successor when it
+    was submitted: the ids (comma-separated) of those pending drafts or published entries not yet
+    in effect (the reviewer must confirm before publishing a second successor).
     Times are ISO timestamps; ``published_at`` is when the current version was published.
     """
 
@@ -86,6 +91,7 @@ class EntryState:
     reviewed_at: str = ""
     published_at: str = ""
     note: str = ""
+    rivals: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,8 @@ class Hit:
     (0 in keyword-only search) and is what answer confidence is calibrated on.
 
     For an entry: ``status`` is ``published`` or ``draft`` (drafts only when asked for);
-    ``expired_on`` is set when the entry no longer applies; ``replaced`` lists the superseded
+    ``expired_on`` is set when the entry no longer applies: it is the entry's ``expire_on``, the
+    last day it applied; ``replaced`` lists the superseded
     entries this hit stands in for (a search that matched an old 口径 returns its current version);
     ``upcoming`` announces a published successor that takes effect later.
     """

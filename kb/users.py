@@ -45,12 +45,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review": _REVIEWERS,
     "digest": _REVIEWERS,
     "audit": _REVIEWERS,
+    "lexicon": _REVIEWERS,
     "import": _ADMINS,
     "delete": _ADMINS,
     "users": _ADMINS,
 }
 """Permission -> the roles that hold it. ``review`` covers approve, reject, edit, merge and
-rollback; ``import`` is the admin bulk import that publishes directly, and reindexing;
+rollback; ``lexicon`` is adding to the domain lexicon; ``import`` is the admin bulk import that
+publishes directly, and reindexing;
 ``delete`` covers soft delete and restore; ``users`` is account management."""
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -59,6 +61,7 @@ PERMISSION_LABELS: dict[str, str] = {
     "review": "审核发布",
     "digest": "生成汇总",
     "audit": "查看审计日志",
+    "lexicon": "补充词表",
     "import": "批量导入",
     "delete": "删除与恢复",
     "users": "管理账号",

@@ -13,11 +13,12 @@ processes cannot both act on the same draft or overwrite each other's change.
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
 
 from . import audit
 from .base import KnowledgeBase, PreparedEntry
+from .dates import require_date
 from .dedup import near_duplicate
 from .errors import ReviewError
 from .records import entry_dict, entry_from_dict, now
@@ -25,7 +26,7 @@ from .text import normalize
 from .types import STATUSES, Entry, EntryState
 from .users import User, authorize
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_FIELDS = {"date": "日期", "effective_from": "生效日期", "expire_on": "失效日期"}
 EDITABLE = ("question", "answer", "item", "department", "tags", "source", "date", "counter", "basis",
             "effective_from", "expire_on", "supersedes")
 
@@ -34,12 +35,29 @@ EDITABLE = ("question", "answer", "item", "department", "tags", "source", "date"
 class Submitted:
     """The outcome of a submission: ``status`` is ``draft`` (stored, awaiting review) or
     ``duplicate`` (an identical entry exists: ``entry_id`` is that entry and nothing was stored).
-    ``duplicate_of`` names a published entry the draft may duplicate (for the reviewer)."""
+    ``duplicate_of`` names a published entry the draft may duplicate (for the reviewer);
+    ``successor_warnings`` say that the entry it supersedes already has another new 口径."""
 
     entry_id: str
     status: str
     duplicate_of: str = ""
     similarity: float = 0.0
+    successor_warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rival:
+    """Another successor of the entry a draft supersedes: a pending draft (``status`` draft), or a
+    published entry that takes effect after today."""
+
+    entry_id: str
+    superseded: str
+    status: str
+    effective_from: str
+
+    def warning(self) -> str:
+        when = "待审核" if self.status == "draft" else f"将于 {self.effective_from} 生效"
+        return f"⚠ {self.superseded} 已有{when}的新口径 {self.entry_id}"
 
 
 class Workflow:
@@ -55,13 +73,16 @@ class Workflow:
         """Store a solved case (or a change to the published entry ``revises``) as a draft.
 
         ``entry.id`` is ignored: a new id (K00001 …) is allocated. The submitter defaults to the
-        actor. Raises :class:`ReviewError` for an invalid submission.
+        actor. A revision starts from every field of ``revises`` and overrides only the fields
+        ``entry`` fills in. A draft that supersedes an entry which already has another successor
+        (pending, or published but not yet in effect) is flagged (``EntryState.rivals``). Raises
+        :class:`ReviewError` for an invalid submission.
         """
         actor = authorize(self.records, actor, "submit")
+        if revises:
+            entry = _overlay(self._published(revises)[0], entry)
         entry = self._validated(replace(entry, submitter=entry.submitter or actor.label,
                                         date=entry.date or now()[:10]))
-        if revises:
-            self._published(revises)
         same = self._identical(entry)
         if same:
             with self.records.transaction() as conn:
@@ -72,9 +93,10 @@ class Workflow:
         with self.records.transaction(changes_index=False) as conn:
             entry = replace(entry, id=self.records.next_case_id(conn))
         prepared = self.kb.prepare_entry(entry)
+        rivals = self.rivals(entry, revises)
         state = EntryState(status="draft", version=1, origin="revision" if revises else "submit", revises=revises,
                            duplicate_of=duplicate.entry_id if duplicate else "", created_by=actor.username,
-                           created_at=now())
+                           created_at=now(), rivals=",".join(r.entry_id for r in rivals))
         with self.records.transaction() as conn:
             same = self._identical(entry)
             if same:
@@ -84,22 +106,35 @@ class Workflow:
             self.kb.write_entry(conn, prepared, state)
             self.records.add_version(conn, entry, 1, actor.username, "create")
             audit.record(conn, actor.username, "create", entry.id, after={**entry_dict(entry), **_brief(state)})
-        return Submitted(entry.id, "draft", state.duplicate_of, duplicate.similarity if duplicate else 0.0)
+        return Submitted(entry.id, "draft", state.duplicate_of, duplicate.similarity if duplicate else 0.0,
+                         tuple(r.warning() for r in rivals))
 
     def _validated(self, entry: Entry) -> Entry:
+        """The entry with question/answer cleaned and dates as ISO; raises for what cannot be stored."""
         question, answer = normalize(entry.question), normalize(entry.answer)
         if not question:
             raise ReviewError("问题（群众咨询的情况）不能为空，请填写后再提交。")
         if not answer:
             raise ReviewError("解决方案/答复不能为空，请填写后再提交。")
-        for label, value in (("日期", entry.date), ("生效日期", entry.effective_from), ("失效日期", entry.expire_on)):
-            if value and not _ISO.match(value):
-                raise ReviewError(f"{label}“{value}”格式不对，请写成 2026-11-28 这样的日期。")
-        if entry.effective_from and entry.expire_on and entry.expire_on <= entry.effective_from:
-            raise ReviewError("失效日期必须晚于生效日期。")
+        dates = {name: require_date(getattr(entry, name), label) for name, label in DATE_FIELDS.items()}
+        if dates["effective_from"] and dates["expire_on"] and dates["expire_on"] < dates["effective_from"]:
+            raise ReviewError(f"失效日期 {dates['expire_on']} 早于生效日期 {dates['effective_from']}。"
+                              "失效日期是口径最后有效的一天，可以与生效日期相同，不能更早；请改正后再提交。")
         if entry.supersedes:
             self._published(entry.supersedes)
-        return replace(entry, question=question, answer=answer)
+        return replace(entry, question=question, answer=answer, **dates)
+
+    def rivals(self, entry: Entry, revises: str = "") -> list[Rival]:
+        """Other successors of the entry that ``entry`` supersedes: drafts that supersede it too, and
+        published entries that supersede it from a day after today. Neither ``entry`` itself nor the
+        entry it ``revises`` (or other revisions of that entry) counts."""
+        if not entry.supersedes:
+            return []
+        rows = self.records.entries_where(
+            "supersedes = ? AND id != ? AND (CASE WHEN revises != '' THEN revises ELSE id END) != ? "
+            "AND (status = 'draft' OR (status = 'published' AND effective_from > ?))",
+            (entry.supersedes, entry.id, revises or entry.id, date.today().isoformat()))
+        return [Rival(e.id, entry.supersedes, s.status, e.effective_from) for e, s in rows]
 
     def _identical(self, entry: Entry) -> str:
         """The id of a live entry with exactly this 事项, question and answer, or ''."""
@@ -111,11 +146,13 @@ class Workflow:
     # -- review ----------------------------------------------------------------------------
 
     def approve(self, actor: User, entry_id: str, changes: dict | None = None, keep_both: bool = False,
-                reason: str = "") -> str:
+                reason: str = "", confirm_successor: bool = False) -> str:
         """Publish a draft, optionally editing it first; returns the id of the published entry.
 
         A draft flagged as a possible duplicate needs ``keep_both`` (or use :meth:`merge`). A draft
-        that revises a published entry becomes that entry's next version.
+        that revises a published entry becomes that entry's next version. A draft that supersedes an
+        entry which has another successor (see :meth:`rivals`, checked again now) needs
+        ``confirm_successor``; the confirmation is written into the audit event's reason.
         """
         actor = authorize(self.records, actor, "review")
         entry, state = self._draft(entry_id)
@@ -132,6 +169,12 @@ class Workflow:
         at = now()
         with self.records.transaction() as conn:
             entry, state = self._draft(entry_id)
+            rivals = self.rivals(edited, state.revises)
+            if rivals and not confirm_successor:
+                raise ReviewError(f"{entry_id} 要替代 {edited.supersedes}，但{'；'.join(r.warning() for r in rivals)}。"
+                                  "请先核对两个新口径；确认仍要发布请加 --confirm-successor。")
+            if rivals:
+                reason = "；".join(filter(None, [reason, "已确认另有新口径：" + "；".join(r.warning() for r in rivals)]))
             if edited != entry and not state.revises:
                 self.records.add_version(conn, edited, state.version + 1, actor.username, "edit")
                 audit.record(conn, actor.username, "edit", entry_id, entry_dict(entry), entry_dict(edited), reason)
@@ -140,7 +183,7 @@ class Workflow:
                 self._publish_revision(conn, actor, prepared, entry_id, state, reason, base)
             else:
                 new = replace(state, status="published", reviewed_by=actor.username, reviewed_at=at,
-                              published_at=at, duplicate_of="")
+                              published_at=at, duplicate_of="", rivals="")
                 self.kb.write_entry(conn, prepared, new)
                 audit.record(conn, actor.username, "approve", entry_id, _brief(state), _brief(new), reason)
         return target
@@ -175,9 +218,10 @@ class Workflow:
         """Fold a draft into a published entry (by default the one it was flagged as duplicating).
 
         ``keep="existing"`` keeps the published wording and adds the draft's question as an
-        alternative question; ``keep="new"`` publishes the draft's wording and keeps the old
-        question as the alternative. Either way the published entry gets a new version and the draft
-        is marked 已合并. Returns the published entry's id.
+        alternative question; ``keep="new"`` publishes the draft's question and answer, keeps the old
+        question as the alternative, and keeps every other field (依据, 标签, 来源 …) unless the draft
+        gives a value for it. Either way the published entry gets a new version and the draft is
+        marked 已合并. Returns the published entry's id.
         """
         actor = authorize(self.records, actor, "review")
         if keep not in ("existing", "new"):
@@ -281,7 +325,8 @@ class Workflow:
 
 
 def _brief(state: EntryState) -> dict:
-    return {"status": state.status, "version": state.version, "duplicate_of": state.duplicate_of}
+    return {"status": state.status, "version": state.version, "duplicate_of": state.duplicate_of,
+            "rivals": state.rivals}
 
 
 def _apply(entry: Entry, changes: dict) -> Entry:
@@ -292,9 +337,20 @@ def _apply(entry: Entry, changes: dict) -> Entry:
     return replace(entry, **values)
 
 
+def _overlay(base: Entry, given: Entry) -> Entry:
+    """``base`` with every field that ``given`` fills in (an empty field keeps ``base``'s value)."""
+    return replace(base, **{f.name: getattr(given, f.name) for f in fields(Entry) if getattr(given, f.name)})
+
+
 def _merged(old: Entry, draft: Entry, keep: str) -> Entry:
-    kept, other = (old, draft) if keep == "existing" else (replace(draft, id=old.id), old)
+    """The published entry after merging ``draft`` into ``old``.
+
+    ``keep="existing"`` keeps ``old`` as it is; ``keep="new"`` takes the draft's question and answer
+    and, for every other field, the draft's value where it has one. Either way no wording is lost
+    (the other questions become alternatives) and the tags of both are kept.
+    """
+    kept, other = (old, draft) if keep == "existing" else (replace(_overlay(old, draft), id=old.id), old)
     alternatives = [q for q in (*kept.alt_questions, *other.questions) if q != kept.question]
     tags = tuple(dict.fromkeys((*kept.tags, *other.tags)))
-    return replace(kept, alt_questions=tuple(dict.fromkeys(alternatives)), tags=tags,
-                   supersedes=old.supersedes, effective_from=kept.effective_from or old.effective_from)
+    supersedes = kept.supersedes if kept.supersedes != old.id else old.supersedes
+    return replace(kept, alt_questions=tuple(dict.fromkeys(alternatives)), tags=tags, supersedes=supersedes)

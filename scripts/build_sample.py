@@ -31,7 +31,8 @@ SRC = ROOT / "scripts" / "sample_src"
 OUT = ROOT / "kb" / "sample"
 FIXED_TIME = dt.datetime(2026, 11, 20, 9, 0, 0)
 COLUMN_WIDTHS = {"日期": 12, "组别": 12, "登记人": 10, "事项": 22,
-                 "部门": 24, "问题": 45, "答复": 80, "标签": 30}
+                 "部门": 24, "问题": 45, "答复": 80, "标签": 30,
+                 "编号": 10}
 HEADING_PREFIXES = (("### ", "h2"), ("## ", "h1"), ("# ", "title"))
 META_LINE = re.compile(r"^(.*〔\d{4}〕\d+号|\d{4}年\d{1,2}月\d{1,2}日)$")
 

@@ -172,13 +172,17 @@ def test_eval_table_and_json(run, data, eval_file):
     table = ok(run("eval", eval_file, data_dir=data)).output
     assert "hit@1" in table and "MRR" in table and "hybrid" in table
     assert "建议阈值" in table  # an unanswerable question triggers the calibration
+    assert "回答（阈值" in table and "准确率" in table
     parsed = json.loads(ok(run("eval", eval_file, "--json", "--mode", "dense", "--mode", "keyword", data_dir=data)).stdout)
     assert [m["mode"] for m in parsed["modes"]] == ["dense", "keyword"]
     for figures in parsed["modes"]:
         assert figures["questions"] == 3
         assert 0 < figures["mrr"] <= 1 and figures["hit@1"] <= figures["hit@3"] <= figures["hit@10"]
     assert parsed["modes"][0]["hit@1"] == 1.0
-    assert "calibration" in parsed
+    at = parsed["answers"]["at"]
+    assert (at["answerable"], at["unanswerable"]) == (3, 1)
+    assert at["right"] <= at["answered"] and at["precision"] == pytest.approx(at["right"] / at["answered"], abs=1e-4)
+    assert len(parsed["answers"]["rows"]) > 1 and parsed["answers"]["recommended"] is not None
 
 
 def test_eval_bad_line_is_a_clean_error(run, data, tmp_path):

@@ -32,6 +32,7 @@ class Store:
 
 
 ROWS = [("a1", "A"), ("a2", "A"), ("b1", "B"), ("c1", "C")]
+DOCS = frozenset()  # no entries: every parent in these tests is a document
 
 
 def test_search_gives_every_parent_its_best_chunk():
@@ -100,12 +101,13 @@ def test_fusion_ranks_every_parent_and_keeps_similarity():
     index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
     dense = index.search(np.array([0.6, 0.8, 0.0]))
     keyword = chunk_keyword_scores(ROWS, [0.0, 0.0, 3.0, 0.0])
-    ranked = fuse(dense, keyword, 3)
-    assert [r.parent_id for r in ranked] == ["B", "C", "A"]
-    assert [r.chunk_id for r in ranked] == ["b1", "c1", "a2"]  # no query word: the nearest chunk
-    assert ranked[1].similarity == pytest.approx(1.0)
-    assert [r.parent_id for r in fuse(dense, None, 2)] == ["C", "A"]
-    assert fuse(None, keyword, 1)[0].similarity == 0.0
+    ranked = fuse(dense, keyword, 3, DOCS)
+    assert [r.parent_id for r in ranked][2] == "A"  # last on both the words and the meaning
+    shown = {r.parent_id: r.chunk_id for r in ranked}
+    assert shown == {"B": "b1", "C": "c1", "A": "a2"}  # no query word: the nearest chunk
+    assert next(r for r in ranked if r.parent_id == "C").similarity == pytest.approx(1.0)
+    assert [r.parent_id for r in fuse(dense, None, 2, DOCS)] == ["C", "A"]
+    assert fuse(None, keyword, 1, DOCS)[0].similarity == 0.0
 
 
 def test_shown_passage_weighs_the_words_and_the_meaning():
@@ -113,8 +115,8 @@ def test_shown_passage_weighs_the_words_and_the_meaning():
     index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
     dense = index.search(np.array([0.0, 1.0, 0.0]))  # a1 0.0, a2 1.0, b1 0.0, c1 0.8
     keyword = chunk_keyword_scores(ROWS, [2.0, 1.8, 0.0, 0.0])  # a1 has a few more of the words
-    assert fuse(dense, keyword, 1)[0].chunk_id == "a2"
-    assert fuse(None, keyword, 1)[0].chunk_id == "a1"  # keyword search alone: the most words
+    assert fuse(dense, keyword, 1, DOCS)[0].chunk_id == "a2"
+    assert fuse(None, keyword, 1, DOCS)[0].chunk_id == "a1"  # keyword search alone: the most words
 
 
 def test_fusion_aligns_indexes_refreshed_at_different_generations():
@@ -122,7 +124,7 @@ def test_fusion_aligns_indexes_refreshed_at_different_generations():
     index.refresh(ROWS, 1, "col", Store(VECTORS).fetch)
     dense = index.search(np.array([0.0, 0.0, 1.0]))
     keyword = keyword_scores(["A", "C", "D"], [0.0, 0.0, 5.0], [0.0, 0.0, 5.0])
-    ranked = fuse(dense, keyword, 4)
+    ranked = fuse(dense, keyword, 4, DOCS)
     assert {r.parent_id for r in ranked} == {"A", "B", "C", "D"}
     assert ranked[0].parent_id in {"B", "D"}
     assert next(r for r in ranked if r.parent_id == "D").similarity == 0.0
@@ -134,14 +136,14 @@ def test_agreement_is_the_similarity_of_the_keyword_best_chunk():
     dense = index.search(np.array([1.0, 0.0, 0.0]))  # a1 1.0, a2 0.0, b1 0.0, c1 0.6
     assert dense.similarity == pytest.approx([1.0, 0.0, 0.6])
     # A's words are in a2, not in its nearest chunk a1; B and C have no query word: their nearest chunk
-    assert agreement(dense, chunk_keyword_scores(ROWS, [0.0, 2.0, 0.0, 0.0])) == pytest.approx([0.0, 0.0, 0.6])
+    assert agreement(dense, chunk_keyword_scores(ROWS, [0.0, 2.0, 0.0, 0.0]), DOCS) == pytest.approx([0.0, 0.0, 0.6])
     # a tie between A's chunks goes to the nearer one
-    assert agreement(dense, chunk_keyword_scores(ROWS, [1.0, 1.0, 3.0, 0.0]))[0] == pytest.approx(1.0)
+    assert agreement(dense, chunk_keyword_scores(ROWS, [1.0, 1.0, 3.0, 0.0]), DOCS)[0] == pytest.approx(1.0)
     restricted = chunk_keyword_scores(ROWS, [0.0, 2.0, 0.0, 0.0], allowed={"C", "A"})
-    assert agreement(dense, restricted) == pytest.approx([0.0, 0.6])
+    assert agreement(dense, restricted, DOCS) == pytest.approx([0.0, 0.6])
     # a chunk the dense index has no vector for yet counts as the least similar
     later = [*ROWS, ("d1", "D")]
-    assert agreement(dense, chunk_keyword_scores(later, [0.0, 0.0, 0.0, 0.0, 5.0]))[-1] == pytest.approx(0.0)
+    assert agreement(dense, chunk_keyword_scores(later, [0.0, 0.0, 0.0, 0.0, 5.0]), DOCS)[-1] == pytest.approx(0.0)
 
 
 def test_fusion_prefers_the_parent_whose_matching_passage_means_the_question():
@@ -153,7 +155,7 @@ def test_fusion_prefers_the_parent_whose_matching_passage_means_the_question():
     dense = index.search(np.array([1.0, 0.0, 0.0]))
     # A and B tie on every other signal: same best similarity, same keyword scores
     keyword = chunk_keyword_scores(rows, [0.0, 2.0, 2.0, 0.0, 0.0, 0.0])
-    assert [r.parent_id for r in fuse(dense, keyword, 2)] == ["B", "A"]
+    assert [r.parent_id for r in fuse(dense, keyword, 2, DOCS)] == ["B", "A"]
 
 
 def test_saved_vectors_round_trip_and_only_changes_are_fetched(tmp_path):
@@ -182,3 +184,31 @@ def test_a_new_knowledge_base_object_starts_from_the_saved_vectors(kb_factory, s
     reopened.vectors.get = lambda ids: asked.append(ids) or original(ids)
     assert [h.parent_id for h in reopened.search("居住证签注", k=3, mode="dense")] == [h.parent_id for h in expected]
     assert asked == []
+
+
+ENTRY_ROWS = [("e1", "E1"), ("e1q", "E1"), ("e2", "E2"), ("e2q", "E2"), ("d1", "D"), ("d2", "D")]
+"""Two entries (question + answer chunk, then a question-wording chunk) and a two-chunk document."""
+
+
+def entry_fusion(vectors, keyword_scores, query=(1.0, 0.0, 0.0)):
+    index = DenseIndex(3)
+    index.refresh(ENTRY_ROWS, 1, "col", Store(vectors).fetch)
+    dense = index.search(np.array(query))
+    return fuse(dense, chunk_keyword_scores(ENTRY_ROWS, keyword_scores), 3, frozenset({"E1", "E2"}))
+
+
+def test_the_entry_whose_question_wording_matches_comes_first_among_entries():
+    vectors = {"e1": [0.8, 0.6, 0.0], "e1q": [1.0, 0.0, 0.0], "e2": [0.8, 0.6, 0.0], "e2q": [0.6, 0.8, 0.0],
+               "d1": [0.0, 1.0, 0.0], "d2": [0.0, 0.0, 1.0]}
+    ranked = entry_fusion(vectors, [1.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+    assert [r.parent_id for r in ranked] == ["E1", "E2", "D"]
+    assert ranked[0].similarity == pytest.approx(1.0)  # an entry's similarity is its best chunk's
+
+
+def test_a_question_wording_alone_does_not_outrank_a_passage_that_answers():
+    # E1's wording chunk is the question itself, but its question + answer chunk is off the point;
+    # the document's passage means what was asked. Wording chunks only order entries among themselves.
+    vectors = {"e1": [0.2, 0.98, 0.0], "e1q": [1.0, 0.0, 0.0], "e2": [0.0, 1.0, 0.0], "e2q": [0.0, 1.0, 0.0],
+               "d1": [0.95, 0.31, 0.0], "d2": [0.0, 0.0, 1.0]}
+    ranked = entry_fusion(vectors, [0.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    assert [r.parent_id for r in ranked][:2] == ["D", "E1"]

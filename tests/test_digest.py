@@ -81,9 +81,10 @@ def test_sections_list_exactly_the_days_entries(day):
     assert digest.ids("replaced") == (ids["new"],)
     assert set(digest.ids("revised")) == {"Z1", "Z2"}
     assert digest.ids("effective") == () and digest.ids("expired") == ()
+    assert digest.ids("withdrawn") == (ids["deleted"],) and digest.ids("restored") == ()
     listed = [i for s in digest.sections for i in s.ids]
-    assert len(listed) == len(set(listed)) == digest.total == 5
-    for absent in ("rejected", "pending", "revision", "duplicate", "deleted"):
+    assert len(listed) == len(set(listed)) == digest.total == 6
+    for absent in ("rejected", "pending", "revision", "duplicate"):
         assert ids[absent] not in listed
 
 
@@ -113,7 +114,7 @@ def test_effective_and_expiring_entries_on_their_day(day):
     assert digest.ids("expired") == (ids["markup"],)
     assert digest.total == 2
     text = to_markdown(digest)
-    assert f"自 {TOMORROW} 起施行" in text and f"自 {TOMORROW} 起失效" in text
+    assert f"自 {TOMORROW} 起施行" in text and f"有效至 {TOMORROW}（含当日），次日起失效" in text
 
 
 def test_staff_may_not_build_a_digest(day):
@@ -126,8 +127,8 @@ def test_markdown_lists_entries_and_escapes_markup(day):
     kb, people, ids = day
     text = to_markdown(build_digest(kb, TODAY, people["reviewer"]))
     assert text.startswith(f"# {TODAY} 窗口疑难问题与业务口径每日汇总\n")
-    assert "当日共 5 条：新发布案例 2 条，口径变更 3 条" in text
-    for entry_id in (ids["old"], ids["new"], ids["markup"], "Z1", "Z2"):
+    assert "当日共 6 条：新发布案例 2 条，口径变更 4 条" in text
+    for entry_id in (ids["old"], ids["new"], ids["markup"], "Z1", "Z2", ids["deleted"]):
         assert f"**#{entry_id} " in text
     assert "居住证过期三个月后签注需要什么材料？" in text
     assert f"取代：#{ids['old']} 居住证过期三个月还能直接签注吗？" in text
@@ -163,9 +164,9 @@ def test_docx_holds_the_same_entries(day, tmp_path):
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert paragraphs[0] == digest.title
     assert any("新发布案例" in p for p in paragraphs) and any("口径变更" in p for p in paragraphs)
-    for entry_id in (ids["old"], ids["new"], ids["markup"], "Z1", "Z2"):
+    for entry_id in (ids["old"], ids["new"], ids["markup"], "Z1", "Z2", ids["deleted"]):
         assert any(p.startswith(f"#{entry_id} ") for p in paragraphs)
-    for absent in ("rejected", "pending", "deleted"):
+    for absent in ("rejected", "pending"):
         assert not any(ids[absent] in p for p in paragraphs)
     assert f"登记表里写了{SCRIPT}怎么处理？" in " ".join(paragraphs)
     assert "**加粗**和 [链接](http://example.com) 照原样保存。\n# 不是标题" in cells
@@ -188,3 +189,26 @@ def test_imports_are_not_the_days_cases(kb, tmp_path):
     ingest_paths(kb, [sheet])
     digest = build_digest(kb, TODAY, LOCAL_ADMIN)
     assert digest.total == 0 and NO_CHANGES in to_markdown(digest)
+
+
+def test_withdrawals_and_restorations_say_who_and_why(day, tmp_path):
+    kb, people, ids = day
+    flow = Workflow(kb)
+    flow.delete(people["admin"], "Z1", "社保卡补办改由银行网点办理")
+    digest = build_digest(kb, TODAY, people["reviewer"])
+    assert set(digest.ids("withdrawn")) == {ids["deleted"], "Z1"} and "Z1" not in digest.ids("revised")
+    items = {e.entry_id: e for g in digest.section("withdrawn").groups for e in g.entries}
+    assert (items["Z1"].reason, items["Z1"].actor) == ("社保卡补办改由银行网点办理", "王主任（管理员）")
+    assert (items[ids["deleted"]].reason, items[ids["deleted"]].answer) == ("内容有误", "到贷款银行预约提前还款。")
+    text = to_markdown(digest)
+    assert "口径撤回（删除）（2 条）" in text and "理由：社保卡补办改由银行网点办理" in text
+    assert "操作人：王主任（管理员）" in text and "不再作为答复依据" in text
+
+    flow.restore(people["admin"], "Z1", "银行网点尚未开通，恢复原口径")
+    digest = build_digest(kb, TODAY, people["reviewer"])
+    assert digest.ids("withdrawn") == (ids["deleted"],) and digest.ids("restored") == ("Z1",)
+    assert "口径恢复（1 条）" in to_markdown(digest)
+    document = docx.Document(str(digest_docx(digest, tmp_path / "恢复.docx")))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert "银行网点尚未开通，恢复原口径" in cells and "内容有误" in cells
+    assert build_digest(kb, TOMORROW, people["reviewer"]).ids("withdrawn") == ()

@@ -21,8 +21,8 @@ ADMIN_PASSWORD = "admin-secret-42"
 
 EXPECTED = {
     "staff": {"submit", "read"},
-    "reviewer": {"submit", "read", "review", "digest", "audit"},
-    "admin": {"submit", "read", "review", "digest", "audit", "import", "delete", "users"},
+    "reviewer": {"submit", "read", "review", "digest", "audit", "lexicon"},
+    "admin": {"submit", "read", "review", "digest", "audit", "lexicon", "import", "delete", "users"},
 }
 
 

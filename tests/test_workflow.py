@@ -16,7 +16,7 @@ from bot.answer import NO_ANSWER_TEXT
 from kb import Entry
 from kb.audit import events
 from kb.dedup import NEAR_DUPLICATE
-from kb.errors import PermissionDenied, ReviewError
+from kb.errors import DateError, PermissionDenied, ReviewError
 from kb.records import entry_from_dict
 from kb.users import LOCAL_ADMIN, User
 from kb.workflow import Submitted
@@ -268,20 +268,20 @@ def test_future_supersession_is_announced_but_not_applied(kb, wf, people):
 
 
 def test_expired_entry_is_marked_and_refused(kb, wf, people):
-    with pytest.raises(ReviewError, match="晚于生效日期"):
-        wf.submit(people.staff, case(OLD_Q, OLD_A, effective_from=day(0), expire_on=day(0)))
-    with pytest.raises(ReviewError, match="2026-11-28"):
+    with pytest.raises(ReviewError, match="早于生效日期"):
+        wf.submit(people.staff, case(OLD_Q, OLD_A, effective_from=day(0), expire_on=day(-1)))
+    with pytest.raises(DateError, match="失效日期"):
         wf.submit(people.staff, case(OLD_Q, OLD_A, expire_on="明年一月"))
     assert kb.records.counts()["entries"] == 0
 
-    gone = publish(wf, people, OLD_Q, OLD_A, effective_from=day(-60), expire_on=day(0))
+    gone = publish(wf, people, OLD_Q, OLD_A, effective_from=day(-60), expire_on=day(-1))
     hit = kb.search(OLD_Q)[0]
-    assert (hit.parent_id, hit.expired_on, hit.is_current) == (gone, day(0), False)
+    assert (hit.parent_id, hit.expired_on, hit.is_current) == (gone, day(-1), False)
     reply = answer(kb, OLD_Q)
     assert (reply.status, reply.text) == ("no_answer", NO_ANSWER_TEXT)
     assert reply.citations[0].parent_id == gone
-    assert any("失效" in note and day(0) in note for note in reply.notes)
-    assert kb.search(OLD_Q, as_of=day(-1))[0].expired_on == ""
+    assert any("失效" in note and day(-1) in note for note in reply.notes)
+    assert kb.search(OLD_Q, as_of=day(-1))[0].expired_on == ""  # its last valid day
 
 
 # -- history, delete, permissions -------------------------------------------------------------

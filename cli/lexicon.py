@@ -1,0 +1,76 @@
+"""Lexicon commands: list the domain lexicon, add to it, import a lexicon sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ingest.lexicon_sheet import read_lexicon_sheet
+from kb.lexicon import KINDS, stored_lines
+
+from .base import cli, data_options, login_options, open_kb
+
+
+@cli.group()
+def lexicon():
+    """领域词表：群众说法与规范用语（同义词），以及区分相近条目的词（区分词）。组长/培训师、管理员可补充。
+
+    \b
+    kb lexicon add 不动产权证书 房产证 房本 --user li
+    kb lexicon add --contrast "离职 辞职" "退休" --user li
+    kb lexicon import 词表.xlsx --user li
+    """
+
+
+@lexicon.command("list")
+@click.option("--mine", is_flag=True, help="只列出本中心补充的词")
+@data_options
+def lexicon_list(settings, mine):
+    """列出词表：同义词每行一组（第一个是规范用语），区分词用 | 分隔各类。"""
+    kb = open_kb(settings)
+    if mine:
+        for kind, line in stored_lines(kb.records.conn):
+            click.echo(f"{KINDS[kind]}  {line}")
+        return
+    lex = kb.tokens.lexicon
+    for group in lex.groups:
+        click.echo(f"同义词  {' '.join(group)}")
+    for classes in lex.contrasts:
+        click.echo(f"区分词  {' | '.join(' '.join(c) for c in classes)}")
+
+
+def _report(added: list[str], total: int) -> None:
+    for line in added:
+        click.echo(f"已补充  {line}")
+    click.echo(f"补充 {len(added)} 行，{total - len(added)} 行词表中已有；知识库已按新词表更新关键词索引。")
+
+
+@lexicon.command("add")
+@click.argument("terms", nargs=-1, required=True)
+@click.option("--contrast", is_flag=True, help="区分词：每个参数是一类（类内多个词用空格分隔）")
+@login_options
+@data_options
+def lexicon_add(settings, terms, contrast, login):
+    """补充一组同义词（第一个写规范用语，其余写群众的说法），或用 --contrast 补充一组区分词。
+
+    \b
+    kb lexicon add 不动产权证书 房本 小红本          同义词：与内置的“不动产权证书”一组合并
+    kb lexicon add --contrast "首次 第一次" "补领 丢了"  区分词：两类
+    """
+    kb = open_kb(settings)
+    line = " | ".join(terms) if contrast else " ".join(terms)
+    added = kb.tokens.add(login(kb.records), [("contrast" if contrast else "synonym", line)])
+    _report(added, 1)
+
+
+@lexicon.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@login_options
+@data_options
+def lexicon_import(settings, file, login):
+    """从 xlsx/csv 导入词表：“规范用语”“其他说法”两列，或“词语”一列（可加“类型”列：同义词/区分词）。"""
+    kb = open_kb(settings)
+    lines = read_lexicon_sheet(file)
+    added = kb.tokens.add(login(kb.records), lines)
+    _report(added, len(lines))

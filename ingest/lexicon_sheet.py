@@ -1,0 +1,68 @@
+"""A lexicon sheet (xlsx or csv) as lexicon lines for :meth:`kb.tokens.Tokens.add`.
+
+Columns are found by name in the first five rows:
+
+* ``规范用语`` + ``其他说法`` — one synonym group per row: the official term, then the other ways
+  people say it (separated by spaces, 、 ， , or ；);
+* ``词语`` (with an optional ``类型`` column: 同义词 or 区分词) — a line as written in the lexicon
+  file: ``不动产权证书 房产证 房本`` or, for 区分词, classes separated by ``|`` (``离职 辞职 | 退休``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from kb import IngestError
+from kb.lexicon import KINDS
+
+from .columns import cell_text
+from .loaders import decode
+
+_TERMS = re.compile(r"[\s、，,；;]+")
+_HEADERS = {"类型": "kind", "规范用语": "official", "其他说法": "others", "词语": "line"}
+_KIND_NAMES = {name: key for key, name in KINDS.items()} | {key: key for key in KINDS}
+
+
+def _table(path: Path) -> list[list[object]]:
+    if path.suffix.lower() == ".csv":
+        return list(csv.reader(io.StringIO(decode(path.read_bytes(), path))))
+    if path.suffix.lower() != ".xlsx":
+        raise IngestError(str(path), "词表只能是 .xlsx 或 .csv 文件。")
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a corrupt workbook makes openpyxl raise anything
+        raise IngestError(str(path), f"无法读取表格（{type(exc).__name__}）。请用 Excel/WPS 打开检查后另存再试。") from exc
+    try:
+        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def read_lexicon_sheet(path: Path) -> list[tuple[str, str]]:
+    """``(kind, line)`` for every filled row; a row that names an unknown 类型 is an error naming its row."""
+    table = _table(path)
+    for offset, header in enumerate(table[:5]):
+        columns = {_HEADERS[h]: i for i, cell in enumerate(header) if (h := cell_text(cell)) in _HEADERS}
+        if "line" in columns or {"official", "others"} <= columns.keys():
+            break
+    else:
+        raise IngestError(str(path), "没有找到词表的列：请用“规范用语”和“其他说法”两列，或用“词语”一列（可加“类型”列：同义词/区分词）。")
+    lines = []
+    for number, row in enumerate(table[offset + 1:], start=offset + 2):
+        cell = {name: cell_text(row[i]) if i < len(row) else "" for name, i in columns.items()}
+        kind = _KIND_NAMES.get(cell.get("kind") or "同义词")
+        if kind is None:
+            raise IngestError(str(path), f"第 {number} 行的类型“{cell['kind']}”无法识别，请写 同义词 或 区分词。")
+        if cell.get("line"):
+            lines.append((kind, cell["line"]))
+        elif cell.get("official") or cell.get("others"):
+            terms = [t for t in _TERMS.split(f"{cell.get('official', '')} {cell.get('others', '')}") if t]
+            lines.append(("synonym", " ".join(terms)))
+    if not lines:
+        raise IngestError(str(path), "词表中没有任何词语行。")
+    return lines

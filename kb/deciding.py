@@ -1,0 +1,121 @@
+"""The deciding word: an answer must agree with what the question names.
+
+Near entries are often separated by one word (办理/取消, 离职/退休, 首次/补领, 个人/单位): the
+lexicon's contrast sets (:mod:`kb.lexicon`). Four rules, applied to the first :data:`NEAR` hits:
+
+* **contradiction** — the question names a class of a contrast set and an entry names only other
+  classes of it in its own question wordings and 事项 (辞职 asked, the entry is about 退休). A
+  class other than the set's first one (its default: an entry on applying is about a first
+  application) must moreover be mentioned somewhere in the entry, answer included (丢了 asked, the
+  entry only explains how to apply). A question that names no class is never contradicted: it may
+  still be about that case in other words.
+* **answer type** — a question that asks 多少钱, 多久 or 几岁 is only answered by a hit whose answer
+  (or passage) states an amount, a duration or an age (the lexicon's answer types): the entry on how
+  to apply for a passport does not answer what the passport costs.
+* **subject** — a lexicon concept the question names (房产证, 医保卡 …) that none of the near hits
+  names anywhere is a subject the knowledge base does not cover: the question is refused rather
+  than answered from a neighbour (房产证 is never answered from the 医保卡 entry).
+* **open choice** — when the two best entries that keep the rules differ on a contrast set the
+  question does not settle (公积金全部取出来：离职 or 退休?), neither is picked: the bot asks which.
+
+Search (:meth:`kb.KnowledgeBase.search`) moves entries that contradict the question behind the near
+hits that do not; the answer step reads the verdict to refuse, or to ask which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .lexicon import Lexicon
+from .types import Entry, Hit
+
+NEAR = 3
+"""How many of the best hits count as near: a rule may promote one of these over the first."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A hit, the classes of each contrast set its own text names, the sets it contradicts the question
+    on and the answer types the question asks for that it does not give."""
+
+    hit: Hit
+    marks: tuple[frozenset[int], ...]
+    contradicted: tuple[int, ...] = ()
+    unanswered: tuple[int, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.contradicted and not self.unanswered
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The hits reordered by the rules (within the first :data:`NEAR`, those that keep them first),
+    the question's concepts that no near hit names, and the contrast set that leaves the choice
+    between the first two open (-1 when none does)."""
+
+    judged: tuple[Judged, ...]
+    uncovered: tuple[str, ...] = ()
+    open_set: int = -1
+
+    @property
+    def best(self) -> Judged | None:
+        return self.judged[0] if self.judged else None
+
+
+def hit_text(hit: Hit) -> str:
+    """Everything a hit shows: title (an entry's question), passage, answer, 事项 and the questions of
+    the old 口径 it stands in for."""
+    return "\n".join((hit.title, hit.text, hit.answer, hit.item, *(r.old_question for r in hit.replaced)))
+
+
+def _own_text(hit: Hit, entry: Callable[[str], Entry | None]) -> str:
+    """An entry's question wordings, 事项 and the questions of the old 口径 it replaced: what it is about."""
+    found = entry(hit.parent_id)
+    questions = found.questions if found is not None else (hit.title,)
+    return "\n".join((hit.item, *questions, *(r.old_question for r in hit.replaced)))
+
+
+def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str], Entry | None]) -> Verdict:
+    """Apply the three rules to ``hits`` (best first) for ``question``; ``entry(id)`` looks an entry up.
+
+    Documents cover many cases, so only entries can contradict a question or leave a choice open.
+    """
+    asked, types = lexicon.marks(question), lexicon.asked_types(question)
+    judged = []
+    for hit in hits:
+        said = hit.answer if hit.kind == "entry" else hit.text
+        unanswered = tuple(t for t in types if not lexicon.gives(t, said))
+        if hit.kind != "entry":
+            judged.append(Judged(hit, tuple(frozenset() for _ in asked), (), unanswered))
+            continue
+        marks = lexicon.marks(_own_text(hit, entry))
+        anywhere = lexicon.marks(hit_text(hit))
+        contradicted = tuple(i for i, a in enumerate(asked) if a and (
+            (marks[i] and not a & marks[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
+        judged.append(Judged(hit, marks, contradicted, unanswered))
+    near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]
+    texts = [hit_text(j.hit) for j in near[:NEAR]]
+    uncovered = tuple(c for c in lexicon.concepts(question) if not any(lexicon.names(c, t) for t in texts))
+    return Verdict(tuple(near), uncovered, _open_set(lexicon, asked, near))
+
+
+def _marked(lexicon: Lexicon, index: int, asked: frozenset[int]) -> bool:
+    """Whether the classes a question names of contrast set ``index`` include one besides its default
+    (the first class of a set with several; a one-class set has no default)."""
+    return len(lexicon.contrasts[index]) == 1 or bool(asked - {0})
+
+
+def _open_set(lexicon: Lexicon, asked: tuple[frozenset[int], ...], judged: list[Judged]) -> int:
+    """The contrast set on which the first two entries differ while the question names none of its
+    classes (-1 when they agree everywhere, or either breaks a rule)."""
+    if len(judged) < 2 or not (judged[0].clean and judged[1].clean):
+        return -1
+    first, second = judged[0], judged[1]
+    if first.hit.kind != "entry" or second.hit.kind != "entry":
+        return -1
+    for i in range(len(lexicon.contrasts)):
+        if not asked[i] and first.marks[i] != second.marks[i]:
+            return i
+    return -1

@@ -1,0 +1,204 @@
+"""The domain lexicon: how citizens say things (房产证) and how the knowledge base writes them (不动产权证书).
+
+Two kinds of knowledge, both shipped in ``resources/lexicon.txt`` and extended by the centre
+(``kb lexicon add``, stored in the record store's ``lexicon`` table):
+
+* **synonym groups** — every term of a group names one *concept*, called by the group's first
+  (official) term. Keyword search adds a concept token for each term it finds, so a question
+  with 房产证 matches an entry that says 不动产权证书, and answer confidence counts the two as one word.
+* **contrast sets** — classes of words that separate two near entries (办理/取消, 离职/退休,
+  首次/补领, 个人/单位). A set with one class contrasts "says it" with "does not say it".
+* **answer types** — what a question asks for (多少钱, 多久, 几岁) and what an answer to it must
+  say (an amount in 元 or 免费, a duration, an age). A term of the form ``#单位`` stands for a number
+  followed by that unit (``#个工作日`` matches 15个工作日 and 三个工作日).
+
+Terms are matched as substrings of NFKC-normalised, lower-cased text, longest term first, without
+overlaps; jieba is not involved, so the lexicon never changes how text is segmented.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache, cached_property
+from importlib import resources
+
+from .errors import KBError
+from .text import content_hash
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS lexicon (
+    kind TEXT NOT NULL, line TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (kind, line));
+"""
+KINDS = {"synonym": "同义词", "contrast": "区分词", "answer_type": "问答类型"}
+CONCEPT_PREFIX = "#"
+NUMBER_PREFIX = "#"
+_SECTIONS = {f"[{name}]": kind for kind, name in KINDS.items()}
+_NUMBER = "[0-9一二三四五六七八九十百千万两半]+(?:\\.[0-9]+)?\\s*"
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+class LexiconError(KBError):
+    """A lexicon line that cannot be used; the message says which and how to fix it."""
+
+
+def fold(text: str) -> str:
+    """The form terms are matched in: NFKC-normalised and lower-cased."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def parse_line(kind: str, line: str) -> tuple[tuple[str, ...], ...]:
+    """One line as classes of terms: a synonym line is one class, a contrast line is split at ``|``,
+    an answer-type line at ``=>`` (the question's wordings, then what the answer must say).
+
+    Raises :class:`LexiconError` for an empty class, a one-term synonym group or a duplicated term.
+    """
+    if kind not in KINDS:
+        raise LexiconError(f"词表类型只能是 {'、'.join(KINDS.values())}。")
+    if kind == "answer_type" and line.count("=>") != 1:
+        raise LexiconError(f"问答类型“{line}”应写成 问法 => 答复中应有的说法，例如：多少钱 => #元 免费。")
+    parts = line.split("|") if kind == "contrast" else line.split("=>") if kind == "answer_type" else [line]
+    classes = tuple(tuple(dict.fromkeys(fold(t) for t in _SPACES.split(p.strip()) if t)) for p in parts)
+    if not classes or any(not c for c in classes):
+        raise LexiconError(f"词表行“{line}”有空的一类：每类至少写一个词，类之间用 | 分隔。")
+    if kind == "synonym" and len(classes[0]) < 2:
+        raise LexiconError(f"同义词“{line}”只有一个词：请写规范用语和至少一个其他说法，用空格分隔。")
+    terms = [t for c in classes for t in c]
+    if len(terms) != len(set(terms)):
+        raise LexiconError(f"词表行“{line}”中有重复的词，请删去重复。")
+    return classes
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Synonym groups (official term first) and contrast sets (tuples of classes of terms).
+
+    Synonym lines that share a term form one group (the group of the first of them keeps its
+    official term), so the centre can add a colloquial word to a shipped group by naming any of its terms.
+    """
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    contrasts: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    answer_types: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[tuple[str, str]]) -> Lexicon:
+        """A lexicon from ``(kind, line)`` pairs (kind ``synonym`` or ``contrast``)."""
+        groups: list[list[str]] = []
+        contrasts, answer_types = [], []
+        for kind, line in lines:
+            classes = parse_line(kind, line)
+            if kind != "synonym":
+                (contrasts if kind == "contrast" else answer_types).append(classes)
+                continue
+            terms = list(classes[0])
+            joined = [g for g in groups if set(g) & set(terms)]
+            for g in joined:
+                groups.remove(g)
+            merged = [t for g in joined for t in g]
+            groups.append(list(dict.fromkeys(merged + terms)) if joined else terms)
+        return cls(tuple(tuple(g) for g in groups), tuple(contrasts), tuple(answer_types))
+
+    @cached_property
+    def concept_of(self) -> dict[str, str]:
+        """term -> the official term of its group."""
+        return {term: group[0] for group in self.groups for term in group}
+
+    @cached_property
+    def members(self) -> dict[str, tuple[str, ...]]:
+        """concept -> every term that names it."""
+        out: dict[str, list[str]] = {}
+        for term, concept in self.concept_of.items():
+            out.setdefault(concept, []).append(term)
+        return {c: tuple(terms) for c, terms in out.items()}
+
+    @cached_property
+    def _pattern(self) -> re.Pattern | None:
+        terms = sorted(self.concept_of, key=lambda t: (-len(t), t))
+        return re.compile("|".join(map(re.escape, terms))) if terms else None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever the concept tokens of some text could change."""
+        return content_hash(*("\t".join(g) for g in self.groups))[:16]
+
+    def matches(self, text: str) -> list[tuple[str, str]]:
+        """``(surface term, concept)`` for each non-overlapping term in ``text``, longest first, in order."""
+        if self._pattern is None:
+            return []
+        return [(m[0], self.concept_of[m[0]]) for m in self._pattern.finditer(fold(text))]
+
+    def annotated(self, text: str) -> str:
+        """``text`` (folded) with each term that is not itself official followed by its official term in brackets."""
+        if self._pattern is None:
+            return fold(text)
+
+        def note(m: re.Match) -> str:
+            concept = self.concept_of[m[0]]
+            return m[0] if concept == m[0] else f"{m[0]}（{concept}）"
+
+        return self._pattern.sub(note, fold(text))
+
+    def concepts(self, text: str) -> list[str]:
+        """The concepts ``text`` names, in order of first mention, without repeats."""
+        return list(dict.fromkeys(concept for _, concept in self.matches(text)))
+
+    def concept_tokens(self, text: str) -> list[str]:
+        """One keyword token per concept mention (``#`` + official term), for the keyword index."""
+        return [CONCEPT_PREFIX + concept for _, concept in self.matches(text)]
+
+    def names(self, concept: str, text: str) -> bool:
+        """Whether ``text`` names ``concept`` by any of its terms."""
+        folded = fold(text)
+        return any(term in folded for term in self.members.get(concept, (concept,)))
+
+    def marks(self, text: str) -> tuple[frozenset[int], ...]:
+        """For each contrast set, the classes whose terms ``text`` contains."""
+        folded = fold(text)
+        return tuple(frozenset(i for i, cls in enumerate(classes) if any(t in folded for t in cls))
+                     for classes in self.contrasts)
+
+    @cached_property
+    def _answer_patterns(self) -> tuple[re.Pattern, ...]:
+        def term(t: str) -> str:
+            return _NUMBER + re.escape(t[1:]) if t.startswith(NUMBER_PREFIX) else re.escape(t)
+
+        return tuple(re.compile("|".join(map(term, gives))) for _, gives in self.answer_types)
+
+    def asked_types(self, question: str) -> tuple[int, ...]:
+        """The answer types ``question`` asks for (indexes into :attr:`answer_types`)."""
+        folded = fold(question)
+        return tuple(i for i, (asks, _) in enumerate(self.answer_types) if any(t in folded for t in asks))
+
+    def gives(self, index: int, text: str) -> bool:
+        """Whether ``text`` says what answer type ``index`` asks for."""
+        return bool(self._answer_patterns[index].search(fold(text)))
+
+
+@cache
+def builtin_lines() -> tuple[tuple[str, str], ...]:
+    """The shipped lexicon (``resources/lexicon.txt``) as ``(kind, line)`` pairs."""
+    text = (resources.files("kb") / "resources" / "lexicon.txt").read_text(encoding="utf-8")
+    lines, kind = [], ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line in _SECTIONS:
+            kind = _SECTIONS[line]
+            continue
+        lines.append((kind, line))
+    return tuple(lines)
+
+
+def stored_lines(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The centre's own lexicon lines, in the order they were added."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT kind, line FROM lexicon ORDER BY rowid")]
+
+
+def load(conn: sqlite3.Connection) -> Lexicon:
+    """The shipped lexicon plus the centre's additions."""
+    return Lexicon.from_lines([*builtin_lines(), *stored_lines(conn)])

@@ -1,0 +1,110 @@
+"""Keyword tokens of one knowledge base: jieba words and bigrams (:mod:`kb.text`) plus the concept tokens
+of its lexicon (:mod:`kb.lexicon`).
+
+Stored chunk and entry/document tokens must be made with the lexicon that queries are tokenised
+with. The record store's ``meta`` row ``lexicon`` holds the fingerprint of the lexicon the stored
+tokens were made with; :meth:`Tokens.sync` re-tokenises everything (no embedding: jieba only) when
+the lexicon changed, whether through an upgrade of the shipped lexicon or another process's
+``kb lexicon add``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from . import audit
+from . import lexicon as lex
+from .records import Records, now
+from .text import content_words, keyword_tokens
+from .types import Document, Entry
+from .users import User, authorize
+
+_META_KEY = "lexicon"
+
+
+class Tokens:
+    """Tokenises with the lexicon of ``records`` (the shipped one plus the centre's additions)."""
+
+    def __init__(self, records: Records):
+        self.records = records
+        self.lexicon = lex.load(records.conn)
+
+    def of(self, text: str) -> list[str]:
+        """Keyword tokens of ``text``: jieba words, character bigrams and one ``#concept`` per lexicon term."""
+        return keyword_tokens(text) + self.lexicon.concept_tokens(text)
+
+    def joined(self, text: str) -> str:
+        """:meth:`of`, space-joined as stored."""
+        return " ".join(self.of(text))
+
+    def of_parent(self, record: Entry | Document) -> str:
+        """Stored tokens of a whole entry (事项, every question wording, answer) or document (title, text)."""
+        if isinstance(record, Entry):
+            return self.joined("\n".join((record.item, *record.questions, record.answer)))
+        return self.joined(f"{record.title}\n{record.text}")
+
+    def annotated(self, text: str) -> str:
+        """``text`` with the official term after each colloquial one (房本丢了 -> 房本（不动产权证书）丢了),
+        for the embedder, which may not know the everyday word."""
+        return self.lexicon.annotated(text)
+
+    def units(self, text: str) -> list[tuple[str, str]]:
+        """The meaningful units of a question as ``(token, surface)``: each lexicon concept it names
+        (token ``#concept``), then the content words of the rest of the text."""
+        matches = self.lexicon.matches(text)
+        rest = lex.fold(text)
+        for surface, _ in matches:
+            rest = rest.replace(surface, " ")
+        concepts = [(lex.CONCEPT_PREFIX + c, s) for s, c in matches]
+        words = [(w, w) for w in content_words(rest)]
+        return list({token: (token, surface) for token, surface in concepts + words}.values())
+
+    def present(self, token: str, text: str) -> bool:
+        """Whether ``text`` contains the unit ``token`` (a concept by any of its terms)."""
+        if token.startswith(lex.CONCEPT_PREFIX):
+            return self.lexicon.names(token[len(lex.CONCEPT_PREFIX):], text)
+        return token in lex.fold(text)
+
+    def sync(self) -> bool:
+        """Reload the lexicon and re-tokenise the stored records if it changed; True when it did."""
+        current = lex.load(self.records.conn)
+        if current.fingerprint == _stored(self.records.conn) and current == self.lexicon:
+            return False
+        with self.records.transaction() as conn:
+            self.lexicon = lex.load(conn)
+            if self.lexicon.fingerprint != _stored(conn):
+                self.retokenize(conn)
+        return True
+
+    def add(self, actor: User, lines: list[tuple[str, str]]) -> list[str]:
+        """Add the centre's own lexicon lines (``(kind, line)``, kind ``synonym`` or ``contrast``) and
+        re-tokenise the knowledge base with them, in one audited transaction; returns the lines added
+        (a line already in the lexicon is skipped). Every line is checked before anything is stored."""
+        actor = authorize(self.records, actor, "lexicon")
+        for kind, line in lines:
+            lex.parse_line(kind, line)
+        with self.records.transaction() as conn:
+            have = set(lex.stored_lines(conn))
+            added = [(kind, " | ".join(" ".join(c) for c in lex.parse_line(kind, line)))
+                     for kind, line in dict.fromkeys(lines)]
+            added = [pair for pair in dict.fromkeys(added) if pair not in have]
+            conn.executemany("INSERT INTO lexicon(kind, line, actor, at) VALUES(?,?,?,?)",
+                             [(kind, line, actor.username, now()) for kind, line in added])
+            if added:
+                audit.record(conn, actor.username, "lexicon", "lexicon",
+                             after={"added": [f"{lex.KINDS[k]}：{line}" for k, line in added]})
+            self.lexicon = lex.load(conn)
+            self.retokenize(conn)
+        return [line for _, line in added]
+
+    def retokenize(self, conn: sqlite3.Connection) -> None:
+        """Re-tokenise every chunk and entry/document with the current lexicon; call inside a transaction."""
+        chunks = {c.id: self.joined(c.index_text) for c, _ in self.records.iter_chunks()}
+        parents = {p.id: self.of_parent(p) for p in (*self.records.iter_entries(), *self.records.iter_documents())}
+        self.records.set_tokens(conn, chunks, parents)
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (_META_KEY, self.lexicon.fingerprint))
+
+
+def _stored(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (_META_KEY,)).fetchone()
+    return row[0] if row else ""
