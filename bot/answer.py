@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
-from kb.deciding import Judged, Verdict
+from kb.deciding import Judged, Verdict, is_paper
 from kb.lexicon import fold
 from kb.config import default
 from kb.text import keyword_tokens, split_sentences
@@ -224,6 +224,10 @@ def rule_notes(kb: KnowledgeBase, question: str, verdict: Verdict) -> tuple[str,
         asks = next(term for term in lexicon.answer_types[t][0] if term in fold(question))
         notes.append(f"知识库中最接近的资料“{best.hit.title}”没有说明问题问的“{asks}”。")
     surfaces = {concept: surface for surface, concept in lexicon.matches(question)}
+    if best.other_papers:
+        asked_papers = "、".join(s for s, c in lexicon.matches(question) if is_paper(c))
+        notes.append(f"知识库中最接近的条目“{best.hit.title}”讲的是“{'、'.join(best.other_papers)}”，"
+                     f"不是问题中的“{asked_papers}”，不能套用。")
     for concept in verdict.uncovered:
         notes.append(f"知识库中相近的资料都没有提到问题中的“{surfaces.get(concept, concept)}”。")
     return tuple(notes)

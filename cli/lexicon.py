@@ -19,6 +19,7 @@ def lexicon():
     \b
     kb lexicon add 不动产权证书 房产证 房本 --user li
     kb lexicon add --contrast "离职 辞职" "退休" --user li
+    kb lexicon add --answer-type "多少钱 交多少钱" "#元 免费" --user li
     kb lexicon import 词表.xlsx --user li
     """
 
@@ -48,19 +49,25 @@ def _report(added: list[str], total: int) -> None:
 
 @lexicon.command("add")
 @click.argument("terms", nargs=-1, required=True)
-@click.option("--contrast", is_flag=True, help="区分词：每个参数是一类（类内多个词用空格分隔）")
+@click.option("--contrast", "kind", flag_value="contrast", help="区分词：每个参数是一类（类内多个词用空格分隔），第一类是默认情形")
+@click.option("--answer-type", "kind", flag_value="answer_type",
+              help="问答类型：两个参数，先写问法，再写答复中应有的说法（#单位 表示数字+单位）")
 @login_options
 @data_options
-def lexicon_add(settings, terms, contrast, login):
-    """补充一组同义词（第一个写规范用语，其余写群众的说法），或用 --contrast 补充一组区分词。
+def lexicon_add(settings, terms, kind, login):
+    """补充一组同义词（第一个写规范用语，其余写群众的说法），或一组区分词、一条问答类型。
 
     \b
-    kb lexicon add 不动产权证书 房本 小红本          同义词：与内置的“不动产权证书”一组合并
-    kb lexicon add --contrast "首次 第一次" "补领 丢了"  区分词：两类
+    kb lexicon add 不动产权证书 房本 小红本                同义词：与内置的“不动产权证书”一组合并
+    kb lexicon add --contrast "首次 第一次" "补领 丢了"        区分词：两类
+    kb lexicon add --answer-type "多少钱 收费" "#元 免费"      问答类型：问“多少钱”，答复须有金额或“免费”
     """
+    kind = kind or "synonym"
+    if kind == "answer_type" and len(terms) != 2:
+        raise click.UsageError("--answer-type 需要两个参数：问法、答复中应有的说法，例如 \"多少钱 收费\" \"#元 免费\"。")
+    line = {"synonym": " ".join(terms), "contrast": " | ".join(terms), "answer_type": " => ".join(terms)}[kind]
     kb = open_kb(settings)
-    line = " | ".join(terms) if contrast else " ".join(terms)
-    added = kb.tokens.add(login(kb.records), [("contrast" if contrast else "synonym", line)])
+    added = kb.tokens.add(login(kb.records), [(kind, line)])
     _report(added, 1)
 
 

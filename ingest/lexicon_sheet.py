@@ -4,8 +4,9 @@ Columns are found by name in the first five rows:
 
 * ``规范用语`` + ``其他说法`` — one synonym group per row: the official term, then the other ways
   people say it (separated by spaces, 、 ， , or ；);
-* ``词语`` (with an optional ``类型`` column: 同义词 or 区分词) — a line as written in the lexicon
-  file: ``不动产权证书 房产证 房本`` or, for 区分词, classes separated by ``|`` (``离职 辞职 | 退休``).
+* ``词语`` (with an optional ``类型`` column: 同义词, 区分词 or 问答类型) — a line as written in the
+  lexicon file: ``不动产权证书 房产证 房本``; for 区分词, classes separated by ``|`` (``离职 辞职 | 退休``);
+  for 问答类型, ``多少钱 => #元 免费``.
 """
 
 from __future__ import annotations
@@ -51,13 +52,13 @@ def read_lexicon_sheet(path: Path) -> list[tuple[str, str]]:
         if "line" in columns or {"official", "others"} <= columns.keys():
             break
     else:
-        raise IngestError(str(path), "没有找到词表的列：请用“规范用语”和“其他说法”两列，或用“词语”一列（可加“类型”列：同义词/区分词）。")
+        raise IngestError(str(path), "没有找到词表的列：请用“规范用语”和“其他说法”两列，或用“词语”一列（可加“类型”列：同义词/区分词/问答类型）。")
     lines = []
     for number, row in enumerate(table[offset + 1:], start=offset + 2):
         cell = {name: cell_text(row[i]) if i < len(row) else "" for name, i in columns.items()}
         kind = _KIND_NAMES.get(cell.get("kind") or "同义词")
         if kind is None:
-            raise IngestError(str(path), f"第 {number} 行的类型“{cell['kind']}”无法识别，请写 同义词 或 区分词。")
+            raise IngestError(str(path), f"第 {number} 行的类型“{cell['kind']}”无法识别，请写 同义词、区分词 或 问答类型。")
         if cell.get("line"):
             lines.append((kind, cell["line"]))
         elif cell.get("official") or cell.get("others"):

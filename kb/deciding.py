@@ -1,7 +1,7 @@
 """The deciding word: an answer must agree with what the question names.
 
 Near entries are often separated by one word (办理/取消, 离职/退休, 首次/补领, 个人/单位): the
-lexicon's contrast sets (:mod:`kb.lexicon`). Four rules, applied to the first :data:`NEAR` hits:
+lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :data:`NEAR` hits:
 
 * **contradiction** — the question names a class of a contrast set and an entry names only other
   classes of it in its own question wordings and 事项 (辞职 asked, the entry is about 退休). A
@@ -9,17 +9,23 @@ lexicon's contrast sets (:mod:`kb.lexicon`). Four rules, applied to the first :d
   application) must moreover be mentioned somewhere in the entry, answer included (丢了 asked, the
   entry only explains how to apply). A question that names no class is never contradicted: it may
   still be about that case in other words.
+* **another paper** — certificates and cards (证照: lexicon concepts whose official name ends in 证,
+  卡, 照, 簿, 证明 …) contrast with each other: an entry whose own question is about one paper (社会
+  保障卡丢了怎么补办) does not answer a question about another (护照丢了怎么补办). An entry whose
+  question names no paper is not ruled out: the paper may come up in passing.
 * **answer type** — a question that asks 多少钱, 多久 or 几岁 is only answered by a hit whose answer
   (or passage) states an amount, a duration or an age (the lexicon's answer types): the entry on how
   to apply for a passport does not answer what the passport costs.
-* **subject** — a lexicon concept the question names (房产证, 医保卡 …) that none of the near hits
+* **subject** — a lexicon concept the question names (房产证, 驾驶证 …) that none of the near hits
   names anywhere is a subject the knowledge base does not cover: the question is refused rather
-  than answered from a neighbour (房产证 is never answered from the 医保卡 entry).
+  than answered from a neighbour. (Requiring every hit to name every concept of the question was
+  measured and rejected: concepts come up in passing — 房本 in a question about selling a mortgaged
+  flat — and the rule then refused or demoted right answers more often than it caught wrong ones.)
 * **open choice** — when the two best entries that keep the rules differ on a contrast set the
   question does not settle (公积金全部取出来：离职 or 退休?), neither is picked: the bot asks which.
 
-Search (:meth:`kb.KnowledgeBase.search`) moves entries that contradict the question behind the near
-hits that do not; the answer step reads the verdict to refuse, or to ask which.
+Search (:meth:`kb.KnowledgeBase.search`) moves the near hits that break a rule behind those that keep
+them; the answer step reads the verdict to refuse, or to ask which.
 """
 
 from __future__ import annotations
@@ -43,10 +49,11 @@ class Judged:
     marks: tuple[frozenset[int], ...]
     contradicted: tuple[int, ...] = ()
     unanswered: tuple[int, ...] = ()
+    other_papers: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:
-        return not self.contradicted and not self.unanswered
+        return not self.contradicted and not self.unanswered and not self.other_papers
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,15 @@ class Verdict:
     @property
     def best(self) -> Judged | None:
         return self.judged[0] if self.judged else None
+
+
+PAPER_ENDINGS = ("证", "证书", "证明", "卡", "照", "簿", "凭证", "通行证", "护照")
+"""How the official names of certificates, cards and papers (证照) end: 居住证, 社会保障卡, 护照 …"""
+
+
+def is_paper(concept: str) -> bool:
+    """Whether a lexicon concept is a certificate, card or paper, by how its official name ends."""
+    return concept.endswith(PAPER_ENDINGS)
 
 
 def hit_text(hit: Hit) -> str:
@@ -83,6 +99,7 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
     Documents cover many cases, so only entries can contradict a question or leave a choice open.
     """
     asked, types = lexicon.marks(question), lexicon.asked_types(question)
+    papers = {c for c in lexicon.concepts(question) if is_paper(c)}
     judged = []
     for hit in hits:
         said = hit.answer if hit.kind == "entry" else hit.text
@@ -90,14 +107,18 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
         if hit.kind != "entry":
             judged.append(Judged(hit, tuple(frozenset() for _ in asked), (), unanswered))
             continue
-        marks = lexicon.marks(_own_text(hit, entry))
+        own = _own_text(hit, entry)
+        marks = lexicon.marks(own)
         anywhere = lexicon.marks(hit_text(hit))
+        its_papers = [c for c in lexicon.concepts(own) if is_paper(c)]
+        other_papers = tuple(its_papers) if papers and its_papers and not papers & set(its_papers) else ()
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
             (marks[i] and not a & marks[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
-        judged.append(Judged(hit, marks, contradicted, unanswered))
+        judged.append(Judged(hit, marks, contradicted, unanswered, other_papers))
+    texts = [hit_text(j.hit) for j in judged[:NEAR]]
+    named = {c: [lexicon.names(c, t) for t in texts] for c in lexicon.concepts(question)}
+    uncovered = tuple(c for c, by in named.items() if not any(by))
     near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]
-    texts = [hit_text(j.hit) for j in near[:NEAR]]
-    uncovered = tuple(c for c in lexicon.concepts(question) if not any(lexicon.names(c, t) for t in texts))
     return Verdict(tuple(near), uncovered, _open_set(lexicon, asked, near))
 
 

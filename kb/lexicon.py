@@ -72,6 +72,12 @@ def parse_line(kind: str, line: str) -> tuple[tuple[str, ...], ...]:
     return classes
 
 
+def normal_line(kind: str, line: str) -> str:
+    """``line`` as stored: folded terms, single spaces, `` | `` or `` => `` between classes."""
+    separator = {"contrast": " | ", "answer_type": " => "}.get(kind, " ")
+    return separator.join(" ".join(c) for c in parse_line(kind, line))
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Synonym groups (official term first) and contrast sets (tuples of classes of terms).

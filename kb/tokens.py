@@ -85,14 +85,14 @@ class Tokens:
             lex.parse_line(kind, line)
         with self.records.transaction() as conn:
             have = set(lex.stored_lines(conn))
-            added = [(kind, " | ".join(" ".join(c) for c in lex.parse_line(kind, line)))
-                     for kind, line in dict.fromkeys(lines)]
+            added = [(kind, lex.normal_line(kind, line)) for kind, line in dict.fromkeys(lines)]
             added = [pair for pair in dict.fromkeys(added) if pair not in have]
+            if not added:
+                return []
             conn.executemany("INSERT INTO lexicon(kind, line, actor, at) VALUES(?,?,?,?)",
                              [(kind, line, actor.username, now()) for kind, line in added])
-            if added:
-                audit.record(conn, actor.username, "lexicon", "lexicon",
-                             after={"added": [f"{lex.KINDS[k]}：{line}" for k, line in added]})
+            audit.record(conn, actor.username, "lexicon", "lexicon",
+                         after={"added": [f"{lex.KINDS[k]}：{line}" for k, line in added]})
             self.lexicon = lex.load(conn)
             self.retokenize(conn)
         return [line for _, line in added]

@@ -1,0 +1,118 @@
+"""The domain lexicon: parsing and matching, keyword search through it, and the centre extending it."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from fixtures import make_csv, make_xlsx, unique_collection
+from ingest import ingest_paths
+from kb import KBError
+from kb.audit import events
+from kb.lexicon import Lexicon, LexiconError, builtin_lines, parse_line
+from kb.users import PermissionDenied
+
+LINES = [
+    ("synonym", "不动产权证书 房产证 房本"),
+    ("synonym", "房本 小红本"),
+    ("contrast", "离职 辞职 | 退休"),
+    ("contrast", "取消 撤销"),
+    ("answer_type", "多少钱 交多少钱 => #元 免费"),
+]
+ROWS = [
+    ["FAQ-BF", "不动产权证书遗失了，怎么申请补发？", "权利人持身份证到不动产登记中心申请补发，登报公告15个工作日后补发新证。", "不动产权证书补发"],
+    ["FAQ-SB", "社会保障卡丢了去哪里补？", "带身份证到合作银行网点补办，十五个工作日内制卡。", "社保卡补办"],
+    ["FAQ-QZ", "居住证每年都要签注吗？", "居住证每年签注一次，可以在居住地派出所或网上办理。", "居住证签注"],
+]
+HEADERS = ["编号", "问题", "答复", "事项"]
+
+
+def test_lines_become_concepts_contrasts_and_answer_types():
+    lexicon = Lexicon.from_lines(LINES)
+    assert lexicon.groups == (("不动产权证书", "房产证", "房本", "小红本"),)  # lines sharing a term merge
+    assert lexicon.concepts("小红本丢了，房本也找不到") == ["不动产权证书"]
+    assert lexicon.concept_tokens("房产证即不动产权证书") == ["#不动产权证书", "#不动产权证书"]
+    assert lexicon.annotated("房本丢了") == "房本（不动产权证书）丢了"
+    assert lexicon.names("不动产权证书", "他的房产证") and not lexicon.names("不动产权证书", "他的社保卡")
+    assert lexicon.marks("辞职了要撤销备案吗") == (frozenset({0}), frozenset({0}))
+    assert lexicon.marks("退休了") == (frozenset({1}), frozenset())
+    assert lexicon.asked_types("补办护照要交多少钱？") == (0,)
+    assert lexicon.gives(0, "工本费120元") and lexicon.gives(0, "补办免费") and not lexicon.gives(0, "到窗口办理")
+
+
+@pytest.mark.parametrize("kind, line, words", [
+    ("synonym", "房本", "只有一个词"),
+    ("contrast", "离职 | ", "空的一类"),
+    ("contrast", "离职 | 离职", "重复"),
+    ("answer_type", "多少钱 #元", "=>"),
+    ("antonym", "多 少", "词表类型"),
+])
+def test_bad_lines_say_what_to_fix(kind, line, words):
+    with pytest.raises(LexiconError, match=words):
+        parse_line(kind, line)
+
+
+def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
+    lexicon = Lexicon.from_lines(builtin_lines())
+    for everyday, official in [("房产证", "不动产权证书"), ("户口本", "居民户口簿"), ("准生证", "生育登记"),
+                               ("退休金", "基本养老金"), ("断缴", "中断缴费"), ("老人卡", "老年人优待证")]:
+        assert lexicon.concepts(f"{everyday}怎么办") == [official]
+    assert lexicon.marks("辞职了") != lexicon.marks("退休了")
+
+
+def test_keyword_search_finds_the_official_wording_from_an_everyday_word(kb, tmp_path):
+    assert ingest_paths(kb, [make_xlsx(tmp_path / "常见问题.xlsx", ROWS, HEADERS)]).failed == []
+    assert kb.search("房本丢了咋办", k=1, mode="keyword")[0].parent_id == "FAQ-BF"
+    assert kb.search("房本丢了咋办", k=1)[0].parent_id == "FAQ-BF"
+
+
+def test_the_centre_extends_the_lexicon_and_every_process_follows(kb_factory, people, tmp_path):
+    kb = kb_factory()
+    assert ingest_paths(kb, [make_xlsx(tmp_path / "常见问题.xlsx", ROWS, HEADERS)], actor=people.admin).failed == []
+    other = kb_factory(kb.data_dir)  # another process on the same data directory
+    before = other.search("小红本找不着了", k=3, mode="keyword")
+    assert "FAQ-BF" not in [h.parent_id for h in before]
+
+    with pytest.raises(PermissionDenied):
+        kb.tokens.add(people.staff, [("synonym", "不动产权证书 小红本")])
+    assert kb.tokens.add(people.reviewer, [("synonym", "不动产权证书 小红本")]) == ["不动产权证书 小红本"]
+    assert kb.tokens.add(people.reviewer, [("synonym", "不动产权证书 小红本")]) == []  # already there
+
+    assert other.search("小红本找不着了", k=1, mode="keyword")[0].parent_id == "FAQ-BF"
+    (event,) = events(kb.records.conn, action="lexicon")
+    assert event.actor == people.reviewer.username and "小红本" in event.after["added"][0]
+
+
+def test_a_bad_line_stores_nothing(kb, people):
+    with pytest.raises(KBError):
+        kb.tokens.add(people.reviewer, [("synonym", "居住证 暂住证明"), ("synonym", "孤零零")])
+    assert kb.tokens.add(people.reviewer, []) == [] and kb.tokens.lexicon == Lexicon.from_lines(builtin_lines())
+
+
+def test_lexicon_commands(tmp_path):
+    data = ["--data-dir", str(tmp_path / "data"), "--collection", unique_collection()]
+    run = CliRunner().invoke
+    added = run(cli, ["lexicon", "add", "不动产权证书", "小红本", *data])
+    assert added.exit_code == 0 and "已补充  不动产权证书 小红本" in added.output
+    contrast = run(cli, ["lexicon", "add", "--contrast", "首次 第一次", "补领 丢了", *data])
+    assert contrast.exit_code == 0 and "首次 第一次 | 补领 丢了" in contrast.output
+    asks = run(cli, ["lexicon", "add", "--answer-type", "多久 几天", "#天 当场", *data])
+    assert asks.exit_code == 0 and "多久 几天 => #天 当场" in asks.output
+    sheet = make_xlsx(tmp_path / "词表.xlsx", [["不动产权证书", "红本、产权本"], ["", ""]], ["规范用语", "其他说法"])
+    imported = run(cli, ["lexicon", "import", str(sheet), *data])
+    assert imported.exit_code == 0 and "补充 1 行" in imported.output
+    lines = make_csv(tmp_path / "区分词.csv", [["区分词", "个人 | 单位"], ["同义词", "公积金 公基金"]], ["类型", "词语"])
+    assert run(cli, ["lexicon", "import", str(lines), *data]).exit_code == 0
+    mine = run(cli, ["lexicon", "list", "--mine", *data]).output.splitlines()
+    assert mine == ["同义词  不动产权证书 小红本", "区分词  首次 第一次 | 补领 丢了", "问答类型  多久 几天 => #天 当场",
+                    "同义词  不动产权证书 红本 产权本",
+                    "区分词  个人 | 单位", "同义词  公积金 公基金"]
+    everything = run(cli, ["lexicon", "list", *data]).output
+    assert "不动产权证书" in everything and "红本" in everything and "住房公积金 公积金 公基金" in everything
+
+    bad = make_csv(tmp_path / "坏表.csv", [["反义词", "多 | 少"]], ["类型", "词语"])
+    refused = run(cli, ["lexicon", "import", str(bad), *data])
+    assert refused.exit_code == 1 and "第 2 行" in refused.output and "同义词、区分词 或 问答类型" in refused.output
+    single = run(cli, ["lexicon", "add", "孤零零", *data])
+    assert single.exit_code == 1 and "只有一个词" in single.output and "Traceback" not in single.output
