@@ -27,7 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chunk_size", 300, "KB_CHUNK_SIZE", "文档分块的目标长度（汉字数），按句子边界切分"),
     Setting("chunk_overlap", 0, "KB_CHUNK_OVERLAP", "相邻分块重叠的句子数"),
     Setting("top_k", 5, "KB_TOP_K", "检索返回的条目/文档数（去重后计数）"),
-    Setting("min_confidence", 0.6, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
+    Setting("min_confidence", 0.5, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -13,9 +13,9 @@ lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :d
   卡, 照, 簿, 证明 …) contrast with each other: an entry whose own question is about one paper (社会
   保障卡丢了怎么补办) does not answer a question about another (护照丢了怎么补办). An entry whose
   question names no paper is not ruled out: the paper may come up in passing.
-* **answer type** — a question that asks 多少钱, 多久 or 几岁 is only answered by a hit whose answer
-  (or passage) states an amount, a duration or an age (the lexicon's answer types): the entry on how
-  to apply for a passport does not answer what the passport costs.
+* **answer type** — a question that asks 多少钱, 多久 or 几岁 is only answered by an entry whose answer
+  states an amount, a duration or an age (the lexicon's answer types): the entry on how to apply for
+  a passport does not answer what the passport costs.
 * **subject** — a lexicon concept the question names (房产证, 驾驶证 …) that none of the near hits
   names anywhere is a subject the knowledge base does not cover: the question is refused rather
   than answered from a neighbour. (Requiring every hit to name every concept of the question was
@@ -96,17 +96,17 @@ def _own_text(hit: Hit, entry: Callable[[str], Entry | None]) -> str:
 def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str], Entry | None]) -> Verdict:
     """Apply the three rules to ``hits`` (best first) for ``question``; ``entry(id)`` looks an entry up.
 
-    Documents cover many cases, so only entries can contradict a question or leave a choice open.
+    Documents cover many cases and are shown by one passage of many, so only entries are held to the
+    contrast, paper and answer-type rules.
     """
     asked, types = lexicon.marks(question), lexicon.asked_types(question)
     papers = {c for c in lexicon.concepts(question) if is_paper(c)}
     judged = []
     for hit in hits:
-        said = hit.answer if hit.kind == "entry" else hit.text
-        unanswered = tuple(t for t in types if not lexicon.gives(t, said))
         if hit.kind != "entry":
-            judged.append(Judged(hit, tuple(frozenset() for _ in asked), (), unanswered))
+            judged.append(Judged(hit, tuple(frozenset() for _ in asked)))
             continue
+        unanswered = tuple(t for t in types if not lexicon.gives(t, hit.answer))
         own = _own_text(hit, entry)
         marks = lexicon.marks(own)
         anywhere = lexicon.marks(hit_text(hit))
