@@ -182,8 +182,9 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
 
 
 def _rival(verdict: Verdict) -> Judged | None:
-    """The second entry when the bot cannot choose between the first two: both keep the rules, are
-    equally close to the question and answer differently."""
+    """The second entry when the bot cannot choose between the first two: both keep the rules, answer
+    differently, and either the question leaves open which of their cases (离职/退休) it is about —
+    then however much closer its wording is to one of them — or they are equally close to it."""
     if len(verdict.judged) < 2:
         return None
     best, second = verdict.judged[0], verdict.judged[1]
@@ -191,7 +192,7 @@ def _rival(verdict: Verdict) -> Judged | None:
         return None
     if best.hit.answer.strip() == second.hit.answer.strip() or second.hit.expired_on:
         return None
-    return second if best.hit.score - second.hit.score < CLOSE else None
+    return second if verdict.open_set >= 0 or best.hit.score - second.hit.score < CLOSE else None
 
 
 def _ambiguous(kb: KnowledgeBase, question: str, verdict: Verdict, best: Judged, other: Judged,

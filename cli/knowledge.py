@@ -28,7 +28,10 @@ from .base import (
     open_records,
 )
 
-DEMO_QUESTIONS = ("异地就医备案怎么办？", "居住证到期了怎么续签？", "开办企业一天能办完吗？")
+DEMO_QUESTIONS = ("房本丢了怎么补办？", "辞职了，公积金能全部取出来吗？", "公积金账户里的钱能一次性全部取出来吗？",
+                  "居住证到期了怎么续签？", "驾驶证到期了怎么换？")
+"""Everyday words, a deciding word, a question two entries answer differently, a document, and a subject
+the sample does not cover."""
 
 
 def print_report(report: IngestReport) -> None:

@@ -94,7 +94,7 @@ def _own_text(hit: Hit, entry: Callable[[str], Entry | None]) -> str:
 
 
 def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str], Entry | None]) -> Verdict:
-    """Apply the three rules to ``hits`` (best first) for ``question``; ``entry(id)`` looks an entry up.
+    """Apply the rules to ``hits`` (best first) for ``question``; ``entry(id)`` looks an entry up.
 
     Documents cover many cases and are shown by one passage of many, so only entries are held to the
     contrast, paper and answer-type rules.
@@ -130,13 +130,16 @@ def _marked(lexicon: Lexicon, index: int, asked: frozenset[int]) -> bool:
 
 def _open_set(lexicon: Lexicon, asked: tuple[frozenset[int], ...], judged: list[Judged]) -> int:
     """The contrast set on which the first two entries differ while the question names none of its
-    classes (-1 when they agree everywhere, or either breaks a rule)."""
+    classes: each names a different class, or (a one-class set) one says it and the other does not.
+    -1 when there is none, or either entry breaks a rule."""
     if len(judged) < 2 or not (judged[0].clean and judged[1].clean):
         return -1
     first, second = judged[0], judged[1]
     if first.hit.kind != "entry" or second.hit.kind != "entry":
         return -1
-    for i in range(len(lexicon.contrasts)):
-        if not asked[i] and first.marks[i] != second.marks[i]:
+    for i, classes in enumerate(lexicon.contrasts):
+        if asked[i] or first.marks[i] == second.marks[i]:
+            continue
+        if len(classes) == 1 or (first.marks[i] and second.marks[i]):
             return i
     return -1

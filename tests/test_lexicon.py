@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from fixtures import make_csv, make_xlsx, unique_collection
+from fixtures import CHROMA_URL, drop_server_collections, make_csv, make_xlsx, unique_collection
 from ingest import ingest_paths
 from kb import KBError
 from kb.audit import events
@@ -90,8 +90,15 @@ def test_a_bad_line_stores_nothing(kb, people):
     assert kb.tokens.add(people.reviewer, []) == [] and kb.tokens.lexicon == Lexicon.from_lines(builtin_lines())
 
 
-def test_lexicon_commands(tmp_path):
-    data = ["--data-dir", str(tmp_path / "data"), "--collection", unique_collection()]
+@pytest.fixture
+def data(tmp_path):
+    """Options that put `kb` on a fresh data dir (and the test Chroma server, if any)."""
+    collection = unique_collection()
+    yield ["--data-dir", str(tmp_path / "data"), "--collection", collection, *(["--chroma-url", CHROMA_URL] if CHROMA_URL else [])]
+    drop_server_collections([collection])
+
+
+def test_lexicon_commands(tmp_path, data):
     run = CliRunner().invoke
     added = run(cli, ["lexicon", "add", "不动产权证书", "小红本", *data])
     assert added.exit_code == 0 and "已补充  不动产权证书 小红本" in added.output
