@@ -9,8 +9,9 @@ first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``A
 * ``answered`` — one entry/document answers, with a confidence at or above the threshold;
 * ``ambiguous`` — the two best entries answer differently and the question does not say which case
   it is about (离职 or 退休?) or they are equally close: both are shown and the bot asks which;
-* ``no_answer`` — nothing clears the threshold, every near hit contradicts the question or lacks
-  its subject, or the only match has expired: a fixed "no reliable answer" text suggests escalation.
+* ``no_answer`` — the best hit breaks a deciding-word rule, no near hit names the question's subject,
+  nothing clears the threshold, or the only match has expired: a fixed "no reliable answer" text
+  suggests escalation, and ``notes`` say why the nearest hit does not apply.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
+from kb.config import default
 from kb.deciding import Judged, Verdict, is_paper
 from kb.lexicon import fold
-from kb.config import default
 from kb.text import keyword_tokens, split_sentences
 
 from .confidence import confidence

@@ -88,16 +88,17 @@ def ingest(settings, paths, chunk_size, overlap, overwrite, login):
 @click.option("--k", "k", type=int, help="返回条数（按条目/文档去重）[KB_TOP_K]")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
 @click.option("--drafts", is_flag=True, help="同时检索待审核的草稿（结果中 status 为 draft）")
+@click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径检索，默认今天")
 @filter_options
 @data_options
-def search(settings, query, k, mode, drafts, filters):
+def search(settings, query, k, mode, drafts, as_of, filters):
     """检索，每行输出一个 JSON 结果（可接管道）。
 
     \b
     kb search "公积金提取" --k 3 --item 公积金
     """
     kb = open_kb(settings)
-    for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode, drafts=drafts):
+    for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode, drafts=drafts, as_of=as_of):
         click.echo(json.dumps(asdict(hit), ensure_ascii=False))
 
 

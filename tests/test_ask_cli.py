@@ -50,6 +50,8 @@ def test_as_of_previews_a_change_before_it_takes_effect(kb_cli, tmp_path):  # no
     later = json.loads(ok(kb_cli("ask", "居住证签注怎么办理？", "--json", "--as-of", LATER)))
     assert later["citations"][0]["parent_id"] == new_id and "一网通办" in later["text"]
     assert any("FAQ-QZ" in note and "替代" in note for note in later["notes"])
+    searched = json.loads(ok(kb_cli("search", "居住证签注怎么办理？", "--k", "1", "--as-of", LATER)))
+    assert searched["parent_id"] == new_id and searched["replaced"][0]["old_id"] == "FAQ-QZ"
 
     bad = kb_cli("ask", "居住证签注怎么办理？", "--as-of", "明天")
     assert bad.exit_code == 2 and "--as-of" in bad.output and "Traceback" not in bad.output
