@@ -1,6 +1,6 @@
 """The domain lexicon: how citizens say things (房产证) and how the knowledge base writes them (不动产权证书).
 
-Two kinds of knowledge, both shipped in ``resources/lexicon.txt`` and extended by the centre
+Three kinds of knowledge, all shipped in ``resources/lexicon.txt`` and extended by the centre
 (``kb lexicon add``, stored in the record store's ``lexicon`` table):
 
 * **synonym groups** — every term of a group names one *concept*, called by the group's first

@@ -66,10 +66,12 @@ class Tokens:
         return token in lex.fold(text)
 
     def sync(self) -> bool:
-        """Reload the lexicon and re-tokenise the stored records if it changed; True when it did."""
+        """Reload the lexicon, and re-tokenise the stored records when they were made with another one
+        (which bumps the generation); True when anything changed."""
         current = lex.load(self.records.conn)
-        if current.fingerprint == _stored(self.records.conn) and current == self.lexicon:
-            return False
+        changed, self.lexicon = current != self.lexicon, current
+        if current.fingerprint == _stored(self.records.conn):
+            return changed
         with self.records.transaction() as conn:
             self.lexicon = lex.load(conn)
             if self.lexicon.fingerprint != _stored(conn):
@@ -77,18 +79,17 @@ class Tokens:
         return True
 
     def add(self, actor: User, lines: list[tuple[str, str]]) -> list[str]:
-        """Add the centre's own lexicon lines (``(kind, line)``, kind ``synonym`` or ``contrast``) and
-        re-tokenise the knowledge base with them, in one audited transaction; returns the lines added
-        (a line already in the lexicon is skipped). Every line is checked before anything is stored."""
+        """Add the centre's own lexicon lines (``(kind, line)``, kind ``synonym``, ``contrast`` or
+        ``answer_type``) and re-tokenise the knowledge base with them, in one audited transaction;
+        returns the lines added (a line already in the lexicon is skipped). Every line is checked
+        before anything is stored."""
         actor = authorize(self.records, actor, "lexicon")
-        for kind, line in lines:
-            lex.parse_line(kind, line)
+        wanted = list(dict.fromkeys((kind, lex.normal_line(kind, line)) for kind, line in lines))
+        if all(pair in set(lex.stored_lines(self.records.conn)) for pair in wanted):
+            return []
         with self.records.transaction() as conn:
             have = set(lex.stored_lines(conn))
-            added = [(kind, lex.normal_line(kind, line)) for kind, line in dict.fromkeys(lines)]
-            added = [pair for pair in dict.fromkeys(added) if pair not in have]
-            if not added:
-                return []
+            added = [pair for pair in wanted if pair not in have]
             conn.executemany("INSERT INTO lexicon(kind, line, actor, at) VALUES(?,?,?,?)",
                              [(kind, line, actor.username, now()) for kind, line in added])
             audit.record(conn, actor.username, "lexicon", "lexicon",

@@ -71,17 +71,17 @@ def test_the_centre_extends_the_lexicon_and_every_process_follows(kb_factory, pe
     kb = kb_factory()
     assert ingest_paths(kb, [make_xlsx(tmp_path / "常见问题.xlsx", ROWS, HEADERS)], actor=people.admin).failed == []
     other = kb_factory(kb.data_dir)  # another process on the same data directory
-    before = other.search("小红本找不着了", k=3, mode="keyword")
+    before = other.search("房契找不着了", k=3, mode="keyword")
     assert "FAQ-BF" not in [h.parent_id for h in before]
 
     with pytest.raises(PermissionDenied):
-        kb.tokens.add(people.staff, [("synonym", "不动产权证书 小红本")])
-    assert kb.tokens.add(people.reviewer, [("synonym", "不动产权证书 小红本")]) == ["不动产权证书 小红本"]
-    assert kb.tokens.add(people.reviewer, [("synonym", "不动产权证书 小红本")]) == []  # already there
+        kb.tokens.add(people.staff, [("synonym", "不动产权证书 房契")])
+    assert kb.tokens.add(people.reviewer, [("synonym", "不动产权证书 房契")]) == ["不动产权证书 房契"]
+    assert kb.tokens.add(people.reviewer, [("synonym", "不动产权证书 房契")]) == []  # already there
 
-    assert other.search("小红本找不着了", k=1, mode="keyword")[0].parent_id == "FAQ-BF"
+    assert other.search("房契找不着了", k=1, mode="keyword")[0].parent_id == "FAQ-BF"
     (event,) = events(kb.records.conn, action="lexicon")
-    assert event.actor == people.reviewer.username and "小红本" in event.after["added"][0]
+    assert event.actor == people.reviewer.username and "房契" in event.after["added"][0]
 
 
 def test_a_bad_line_stores_nothing(kb, people):
