@@ -213,7 +213,7 @@ def _ambiguous(kb: KnowledgeBase, question: str, verdict: Verdict, best: Judged,
 def rule_notes(kb: KnowledgeBase, question: str, verdict: Verdict) -> tuple[str, ...]:
     """Why the nearest hit cannot answer: the case it is about, or the subject no near hit mentions."""
     lexicon = kb.tokens.lexicon
-    asked = lexicon.marks(question)
+    asked = lexicon.asked(question)
     best = verdict.best
     notes = []
     for i in best.contradicted:

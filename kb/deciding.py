@@ -99,7 +99,7 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
     Documents cover many cases and are shown by one passage of many, so only entries are held to the
     contrast, paper and answer-type rules.
     """
-    asked, types = lexicon.marks(question), lexicon.asked_types(question)
+    asked, types = lexicon.asked(question), lexicon.asked_types(question)
     papers = {c for c in lexicon.concepts(question) if is_paper(c)}
     judged = []
     for hit in hits:

@@ -167,6 +167,13 @@ class Lexicon:
         return tuple(frozenset(i for i, cls in enumerate(classes) if any(t in folded for t in cls))
                      for classes in self.contrasts)
 
+    def asked(self, question: str) -> tuple[frozenset[int], ...]:
+        """Like :meth:`marks`, for a question: a class that is only named after a negation
+        (是辞职不是退休, 不是到期，是丢了) is not what it asks about."""
+        folded = fold(question)
+        return tuple(frozenset(i for i, cls in enumerate(classes) if any(_affirmed(folded, t) for t in cls))
+                     for classes in self.contrasts)
+
     @cached_property
     def _answer_patterns(self) -> tuple[re.Pattern, ...]:
         def term(t: str) -> str:
@@ -182,6 +189,19 @@ class Lexicon:
     def gives(self, index: int, text: str) -> bool:
         """Whether ``text`` says what answer type ``index`` asks for."""
         return bool(self._answer_patterns[index].search(fold(text)))
+
+
+NEGATIONS = ("不是", "并非", "而非", "不是问")
+
+
+def _affirmed(text: str, term: str) -> bool:
+    """Whether ``term`` occurs in ``text`` at least once without a negation right before it."""
+    start = text.find(term)
+    while start >= 0:
+        if not text[max(0, start - 3):start].endswith(NEGATIONS):
+            return True
+        start = text.find(term, start + 1)
+    return False
 
 
 @cache

@@ -47,6 +47,8 @@ def near_kb(tmp_path_factory, embedder):
     ("辞职了公积金能全部取出来吗？", "FAQ-LZ"),
     ("刚退休，公积金能全部取出来吗？", "FAQ-TX"),
     ("异地长期居住备案怎么取消？", "FAQ-QX"),
+    ("是退休不是辞职，公积金能全部取出来吗？", "FAQ-TX"),
+    ("是辞职，不是退休，公积金能全部取出来吗？", "FAQ-LZ"),
 ])
 def test_the_answer_agrees_with_the_deciding_word(near_kb, question, expected):
     reply = answer(near_kb, question, min_confidence=0)
