@@ -136,8 +136,8 @@ def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float =
     Only current knowledge is given as the answer: a match on a superseded entry is answered with
     the entry that replaced it, with a note saying since when; a match on an expired entry is refused.
     """
-    hits = kb.search(question, k=k, filters=filters, drafts=drafts, as_of=as_of)
-    return settle(kb, question, decide(kb, question, hits), min_confidence)
+    verdict = kb.judged_search(question, k=k, filters=filters, drafts=drafts, as_of=as_of)
+    return settle(kb, question, decide(kb, question, verdict), min_confidence)
 
 
 @dataclass(frozen=True)
@@ -151,9 +151,8 @@ class Decision:
     rival_score: float = 0.0
 
 
-def decide(kb: KnowledgeBase, question: str, hits: list[Hit]) -> Decision:
-    """Judge ``hits`` (best first) for ``question`` and score the first one that keeps the rules."""
-    verdict = kb.judge(question, hits)
+def decide(kb: KnowledgeBase, question: str, verdict: Verdict) -> Decision:
+    """Score the first hit of a search's ``verdict`` for ``question``, and find a rival for it."""
     if verdict.best is None:
         return Decision(verdict)
     weights = kb.term_weights(question)

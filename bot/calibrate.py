@@ -37,7 +37,7 @@ def judge_cases(kb: KnowledgeBase, cases: list[EvalCase], k: int = 5, as_of: str
     """Search and judge every case once."""
     out = []
     for case in cases:
-        decision = decide(kb, case.question, kb.search(case.question, k=k, as_of=as_of))
+        decision = decide(kb, case.question, kb.judged_search(case.question, k=k, as_of=as_of))
         best, rival = decision.verdict.best, decision.rival
         right = case.answerable and best is not None and case.matches(best.hit)
         out.append(Judgement(case, decision, bool(right),

@@ -12,6 +12,7 @@ import click
 
 from bot import Answer, answer, calibrate
 from ingest import IngestReport, ingest_paths
+from ingest.loaders import decode
 from kb import Document, KBError
 from kb.config import load_settings, settings_table
 from kb.evaluate import evaluate, load_cases
@@ -124,17 +125,8 @@ def answer_json(result: Answer) -> dict:
 
 
 def read_questions(file: Path) -> list[str]:
-    """The questions of a text file, one per line (blank lines skipped; UTF-8 or GB18030)."""
-    data = file.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise KBError(f"{file} 不是 UTF-8 或 GB18030 编码的文本文件，请另存为 UTF-8 后重试。")
-    questions = [line.strip() for line in text.splitlines() if line.strip()]
+    """The questions of a text file, one per line (blank lines skipped; any encoding the loaders read)."""
+    questions = [line.strip() for line in decode(file.read_bytes(), file).splitlines() if line.strip()]
     if not questions:
         raise KBError(f"{file} 中没有问题：请每行写一个问题。")
     return questions

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -284,7 +284,12 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
                drafts: bool = False, as_of: str = "") -> list[Hit]:
-        """Search the knowledge base.
+        """The hits of :meth:`judged_search`, best first."""
+        return [j.hit for j in self.judged_search(query, k, filters, mode, drafts, as_of).judged]
+
+    def judged_search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
+                      drafts: bool = False, as_of: str = "") -> Verdict:
+        """Search the knowledge base, with the deciding-word verdict (:mod:`kb.deciding`) on the hits.
 
         Only knowledge that applies on ``as_of`` is returned as current: a match on a superseded
         entry returns the entry that replaced it (with ``Hit.replaced`` saying what changed when),
@@ -300,7 +305,8 @@ class KnowledgeBase:
             as_of: the day to judge currency on (ISO date), today by default.
 
         Returns:
-            Up to ``k`` hits, best first, one per entry or document.
+            The verdict on up to ``k`` hits, best first, one per entry or document; the rules are
+            applied to the first :data:`~kb.deciding.NEAR` hits even when ``k`` is smaller.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -316,11 +322,8 @@ class KnowledgeBase:
         # superseded entries fold into their current version, so rank a few more than k
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
-        return [j.hit for j in self.judge(query, hits).judged][:k]
-
-    def judge(self, question: str, hits: list[Hit]) -> Verdict:
-        """The deciding-word rules (:mod:`kb.deciding`) applied to ``hits`` for ``question``."""
-        return judge(self.tokens.lexicon, question, hits, self.records.entry)
+        verdict = judge(self.tokens.lexicon, query, hits, self.records.entry)
+        return replace(verdict, judged=verdict.judged[:k])
 
     def _entry_ids(self) -> frozenset[str]:
         generation = self.records.generation()

@@ -99,25 +99,24 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
     Documents cover many cases and are shown by one passage of many, so only entries are held to the
     contrast, paper and answer-type rules.
     """
-    asked, types = lexicon.asked(question), lexicon.asked_types(question)
-    papers = {c for c in lexicon.concepts(question) if is_paper(c)}
+    asked, types, concepts = lexicon.asked(question), lexicon.asked_types(question), lexicon.concepts(question)
+    papers = {c for c in concepts if is_paper(c)}
+    texts = [hit_text(hit) for hit in hits]
     judged = []
-    for hit in hits:
+    for hit, text in zip(hits, texts):
         if hit.kind != "entry":
             judged.append(Judged(hit, tuple(frozenset() for _ in asked)))
             continue
         unanswered = tuple(t for t in types if not lexicon.gives(t, hit.answer))
         own = _own_text(hit, entry)
         marks = lexicon.marks(own)
-        anywhere = lexicon.marks(hit_text(hit))
+        anywhere = lexicon.marks(text)
         its_papers = [c for c in lexicon.concepts(own) if is_paper(c)]
         other_papers = tuple(its_papers) if papers and its_papers and not papers & set(its_papers) else ()
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
             (marks[i] and not a & marks[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
         judged.append(Judged(hit, marks, contradicted, unanswered, other_papers))
-    texts = [hit_text(j.hit) for j in judged[:NEAR]]
-    named = {c: [lexicon.names(c, t) for t in texts] for c in lexicon.concepts(question)}
-    uncovered = tuple(c for c, by in named.items() if not any(by))
+    uncovered = tuple(c for c in concepts if not any(lexicon.names(c, t) for t in texts[:NEAR]))
     near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]
     return Verdict(tuple(near), uncovered, _open_set(lexicon, asked, near))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -164,14 +164,17 @@ class Lexicon:
     def marks(self, text: str) -> tuple[frozenset[int], ...]:
         """For each contrast set, the classes whose terms ``text`` contains."""
         folded = fold(text)
-        return tuple(frozenset(i for i, cls in enumerate(classes) if any(t in folded for t in cls))
-                     for classes in self.contrasts)
+        return self._classes(lambda term: term in folded)
 
     def asked(self, question: str) -> tuple[frozenset[int], ...]:
         """Like :meth:`marks`, for a question: a class that is only named after a negation
         (是辞职不是退休, 不是到期，是丢了) is not what it asks about."""
         folded = fold(question)
-        return tuple(frozenset(i for i, cls in enumerate(classes) if any(_affirmed(folded, t) for t in cls))
+        return self._classes(lambda term: _affirmed(folded, term))
+
+    def _classes(self, named: Callable[[str], bool]) -> tuple[frozenset[int], ...]:
+        """For each contrast set, the classes with a term for which ``named(term)`` holds."""
+        return tuple(frozenset(i for i, cls in enumerate(classes) if any(named(t) for t in cls))
                      for classes in self.contrasts)
 
     @cached_property

@@ -37,8 +37,7 @@ class Segments:
     def passage_best(self, values: np.ndarray, first_only: np.ndarray) -> np.ndarray:
         """Each parent's highest row value, over its first row alone where ``first_only`` (an entry, whose
         first chunk is its only passage) and over all its rows elsewhere."""
-        best = self.best(values)
-        return np.where(first_only, values[self.starts], best) if len(best) else best
+        return np.where(first_only, values[self.starts], self.best(values))
 
     @cached_property
     def lengths(self) -> np.ndarray:

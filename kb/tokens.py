@@ -59,11 +59,12 @@ class Tokens:
         words = [(w, w) for w in content_words(rest)]
         return list({token: (token, surface) for token, surface in concepts + words}.values())
 
-    def present(self, token: str, text: str) -> bool:
-        """Whether ``text`` contains the unit ``token`` (a concept by any of its terms)."""
+    def present(self, token: str, folded: str) -> bool:
+        """Whether ``folded`` (text folded by :func:`kb.lexicon.fold`) contains the unit ``token``
+        (a concept by any of its terms)."""
         if token.startswith(lex.CONCEPT_PREFIX):
-            return self.lexicon.names(token[len(lex.CONCEPT_PREFIX):], text)
-        return token in lex.fold(text)
+            return self.lexicon.names(token[len(lex.CONCEPT_PREFIX):], folded)
+        return token in folded
 
     def sync(self) -> bool:
         """Reload the lexicon, and re-tokenise the stored records when they were made with another one

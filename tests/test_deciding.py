@@ -92,7 +92,7 @@ def test_an_entry_about_the_other_case_is_refused(near_kb):
 
 def test_an_entry_about_another_paper_does_not_answer(near_kb):
     question = "护照丢了，去哪补办护照？"
-    judged = {j.hit.parent_id: j for j in near_kb.judge(question, near_kb.search(question, k=5)).judged}
+    judged = {j.hit.parent_id: j for j in near_kb.judged_search(question, k=5).judged}
     assert judged["FAQ-SB"].other_papers == ("社会保障卡",) and not judged["FAQ-SB"].clean
     assert judged["FAQ-HZ"].other_papers == ()
     reply = answer(near_kb, question, min_confidence=0)
