@@ -12,7 +12,7 @@ import click
 
 from bot import Answer, answer, calibrate
 from ingest import IngestReport, ingest_paths
-from ingest.loaders import decode
+from ingest.loaded import decode
 from kb import Document, KBError
 from kb.config import load_settings, settings_table
 from kb.evaluate import evaluate, load_cases

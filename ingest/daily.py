@@ -18,7 +18,7 @@ from kb.users import User, authorize
 from kb.workflow import Submitted, Workflow
 
 from .columns import map_fields
-from .loaders import Row
+from .loaded import Row
 from .pipeline import read, to_entry
 
 MAPPING_SUFFIXES = (".json", ".yaml", ".yml")

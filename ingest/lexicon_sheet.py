@@ -20,7 +20,7 @@ from kb import IngestError
 from kb.lexicon import KINDS
 
 from .columns import cell_text
-from .loaders import decode
+from .loaded import decode
 
 _TERMS = re.compile(r"[\s、，,；;]+")
 _HEADERS = {"类型": "kind", "规范用语": "official", "其他说法": "others", "词语": "line"}

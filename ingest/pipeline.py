@@ -24,7 +24,8 @@ from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
 from .columns import cell_text, parse_date, parse_lines, parse_tags
-from .loaders import LOADERS, Loaded, RawDocument, Row, load
+from .loaded import Loaded, RawDocument, Row
+from .loaders import LOADERS, load
 from .split import document_chunks
 
 STATUSES = ("added", "updated", "unchanged", "failed")

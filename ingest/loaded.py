@@ -1,0 +1,67 @@
+"""What a loader returns: sheet-like rows that become entries, and raw documents; plus the text decoder.
+
+Loaders raise :class:`kb.IngestError` with a Chinese reason; they never write anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.errors import IngestError
+
+from .blocks import Block
+
+
+@dataclass
+class Row:
+    """One record that should become an entry; ``number`` is the sheet row or the JSONL line."""
+
+    number: int
+    fields: dict[str, object]
+    sheet: str = ""
+    state: dict | None = None
+
+    @property
+    def where(self) -> str:
+        """``工作表“3月”第 5 行`` or ``第 5 行``."""
+        return (f"工作表“{self.sheet}”" if self.sheet else "") + f"第 {self.number} 行"
+
+
+@dataclass
+class RawDocument:
+    """A document: its ``blocks`` when the loader read the structure, else plain ``text``; empty
+    fields are filled in by the pipeline. ``ocr`` marks text that came from character recognition."""
+
+    text: str = ""
+    title: str = ""
+    id: str = ""
+    date: str = ""
+    item: str = ""
+    department: str = ""
+    source: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    ocr: bool = False
+
+
+@dataclass
+class Loaded:
+    rows: list[Row] = field(default_factory=list)
+    documents: list[RawDocument] = field(default_factory=list)
+
+
+def decode(data: bytes, path: Path) -> str:
+    """Decode text: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (covers GBK/GB2312)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError(str(path), "无法识别文件编码，请用记事本或 WPS 另存为 UTF-8 编码后重新导入。")
+    return str(best)
