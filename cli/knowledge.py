@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bot import Answer, answer, calibrate
-from ingest import IngestReport, ingest_paths
+from ingest import FileResult, IngestReport, ingest_paths
 from ingest.loaded import decode
 from kb import Document, KBError
 from kb.config import load_settings, settings_table
@@ -35,10 +35,23 @@ DEMO_QUESTIONS = ("房本丢了怎么补办？", "辞职了，公积金能全部
 the sample does not cover."""
 
 
+_STATUS_WORDS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "unsupported": "不支持"}
+
+
+def _file_line(r: FileResult) -> str:
+    word = _STATUS_WORDS[r.status]
+    if r.status in ("failed", "unsupported"):
+        return f"{word}  {r.path}：{r.reason}"
+    if r.status == "unchanged":
+        return f"{word}  {r.path}"
+    return f"{word}  {r.path}（{r.items} 条记录{'，含 OCR 识别文字' if r.ocr else ''}）"
+
+
 def print_report(report: IngestReport) -> None:
+    """One line per file (新增/更新/未变/失败/不支持), its warnings and conflicts, then the totals."""
+    colours = {"failed": "red", "unsupported": "yellow"}
     for r in report.results:
-        if r.status == "failed":
-            click.secho(f"失败  {r.path}：{r.reason}", fg="red", err=True)
+        click.secho(_file_line(r), fg=colours.get(r.status), err=r.status == "failed")
         for warning in r.warnings:
             click.secho(f"提示  {r.path}：{warning}", fg="yellow", err=True)
         for conflict in r.conflicts:
@@ -47,11 +60,11 @@ def print_report(report: IngestReport) -> None:
             click.echo(f"已覆盖  {entry_id}：按 {r.path} 更新（已记入审计日志）")
     for entry_id in report.unused_overwrites:
         click.secho(f"提示  --overwrite {entry_id}：所给文件与该条目没有冲突，未做任何修改。", fg="yellow", err=True)
-    counts = {s: report.count(s) for s in ("added", "updated", "unchanged", "failed")}
+    counts = {s: report.count(s) for s in _STATUS_WORDS}
     conflicts = sum(len(r.conflicts) for r in report.results)
     click.echo(
-        f"新增 {counts['added']} 个文件，更新 {counts['updated']} 个，未变 {counts['unchanged']} 个，失败 {counts['failed']} 个；"
-        f"共 {sum(r.items for r in report.results)} 条记录写入"
+        f"新增 {counts['added']} 个文件，更新 {counts['updated']} 个，未变 {counts['unchanged']} 个，失败 {counts['failed']} 个，"
+        f"不支持 {counts['unsupported']} 个；共 {sum(r.items for r in report.results)} 条记录写入"
         + (f"；{conflicts} 条已审核的条目与文件冲突，未覆盖（见上）。" if conflicts else "。")
     )
 

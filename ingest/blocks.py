@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kb.text import normalize
+
 _HEADING = re.compile(
     r"^(第[一二三四五六七八九十百零〇]+[章节条部分篇]|[一二三四五六七八九十]+[、．]|（[一二三四五六七八九十]+）"
     r"|\(\s*[一二三四五六七八九十]+\s*\)|\d{1,2}[、．](?!\d)|\d{1,2}\.(?!\d)\s*[^\d\s.])"
 )
+_CJK_BREAK = re.compile(r"(?<=[\u3400-\u9fff，。；：、（）“”])\s*\n\s*(?=[\u3400-\u9fff，。；：、（）“”])")
 _SENTENCE_END = ("。", "；", ";", "，", ",", "：", ":")
 
 
@@ -79,6 +82,26 @@ def text_blocks(text: str) -> list[Block]:
             continue
         blocks.append(Heading(line, heading_level(line)) if is_heading(line) else Paragraph(line))
     return blocks
+
+
+def normalized(blocks: list[Block]) -> list[Block]:
+    """The blocks with their text normalised (spaces folded, line breaks inside a cell or paragraph
+    removed) and empty ones dropped."""
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            rows = [[_flat(c) for c in row] for row in block.rows]
+            rows = [row for row in rows if any(row)]
+            if rows:
+                out.append(Table([_flat(c) for c in block.header], rows, _flat(block.caption)))
+        elif text := _flat(block.text):
+            out.append(Heading(text, block.level) if isinstance(block, Heading) else Paragraph(text))
+    return out
+
+
+def _flat(text: str) -> str:
+    """One line: a break between Chinese characters disappears, any other becomes a space."""
+    return normalize(_CJK_BREAK.sub("", text).replace("\n", " ")) if text else ""
 
 
 def plain_text(blocks: list[Block]) -> str:

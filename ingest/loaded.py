@@ -13,6 +13,10 @@ from kb.errors import IngestError
 from .blocks import Block
 
 
+class UnsupportedFormat(IngestError):
+    """No loader reads this kind of file; the reason says what to do instead."""
+
+
 @dataclass
 class Row:
     """One record that should become an entry; ``number`` is the sheet row or the JSONL line."""

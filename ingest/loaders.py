@@ -12,7 +12,8 @@ from pathlib import Path
 from kb.errors import IngestError
 from kb.text import normalize
 
-from .loaded import Loaded
+from .blocks import normalized, plain_text, text_blocks
+from .loaded import Loaded, UnsupportedFormat
 from .pdf import load_pdf
 from .plain import load_json, load_jsonl, load_markdown, load_text
 from .sheets import load_csv, load_xlsx
@@ -36,15 +37,37 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
 
 
 def load(path: Path) -> Loaded:
-    """Load one file with the loader for its suffix; the texts come back normalised."""
+    """Load one file with the loader for its suffix; every document comes back as normalised blocks
+    (plain text is split into blocks here) with ``text`` the blocks' full text."""
+    loaded = loader_for(path)(path)
+    for doc in loaded.documents:
+        doc.blocks = normalized(doc.blocks) if doc.blocks else text_blocks(normalize(doc.text))
+        doc.text = plain_text(doc.blocks)
+    if not loaded.rows and not any(d.text for d in loaded.documents):
+        raise IngestError(str(path), "文件中没有可导入的文字内容（空文件、只有表头，或只有空白页）。")
+    return loaded
+
+
+def loader_for(path: Path) -> Callable[[Path], Loaded]:
+    """The loader for ``path``, or :class:`UnsupportedFormat` saying what to do with the file."""
+    if path.name.startswith("~$"):
+        raise UnsupportedFormat(str(path), "这是 Office/WPS 打开文档时生成的临时文件，不含内容，已忽略；关闭文档后它会自动消失。")
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
-        raise IngestError(
-            str(path), f"不支持的文件类型 {path.suffix or '（无扩展名）'}，支持：{'、'.join(sorted(LOADERS))}。"
-        )
-    loaded = loader(path)
-    for doc in loaded.documents:
-        doc.text = normalize(doc.text)
-    if not loaded.rows and not any(d.text for d in loaded.documents):
-        raise IngestError(str(path), "文件中没有可导入的内容（空文件或只有表头）。")
-    return loaded
+        raise UnsupportedFormat(str(path), _unsupported_reason(path))
+    return loader
+
+
+def _unsupported_reason(path: Path) -> str:
+    hint = _HINTS.get(path.suffix.lower(), "如内容是文字，请另存为 .docx、.pdf 或 .txt 后导入")
+    return f"不支持的文件类型 {path.suffix or '（无扩展名）'}：{hint}。支持的类型：{'、'.join(sorted(LOADERS))}。"
+
+
+_HINTS = {
+    ".zip": "压缩包请先解压，再导入解压后的文件夹",
+    ".rar": "压缩包请先解压，再导入解压后的文件夹",
+    ".7z": "压缩包请先解压，再导入解压后的文件夹",
+    ".ofd": "OFD 版式文件请用数科阅读器等软件另存为 PDF 后导入",
+    ".xlsm": "请在 Excel/WPS 中另存为 .xlsx 后导入",
+    ".exe": "程序文件不含知识内容，请从导入目录中移除",
+}

@@ -8,7 +8,6 @@ in one transaction. A file that cannot be read is reported with its reason and t
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,25 +23,27 @@ from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
 from .columns import cell_text, parse_date, parse_lines, parse_tags
-from .loaded import Loaded, RawDocument, Row
-from .loaders import LOADERS, load
+from .loaded import Loaded, RawDocument, Row, UnsupportedFormat
+from .loaders import load, loader_for
+from .meta import date_of, title_of
 from .split import document_chunks
 
-STATUSES = ("added", "updated", "unchanged", "failed")
+STATUSES = ("added", "updated", "unchanged", "failed", "unsupported")
+OCR_MARK = "（扫描件，OCR 识别文字）"
 STATE_KEYS = set(EntryState.__dataclass_fields__)
-_TITLE_END = re.compile(r"[\s。！？；]")
-_DATE_TEXT = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?")
 
 
 @dataclass
 class FileResult:
     """The outcome for one file. ``warnings`` lists skipped rows and other problems that did not stop it;
     ``conflicts`` the reviewed entries the file disagrees with and that were left alone;
-    ``overwritten`` the entries taken from the file because the admin asked for it."""
+    ``overwritten`` the entries taken from the file because the admin asked for it; ``ocr`` whether
+    text was recognised from images."""
 
     path: str
     status: str
     items: int = 0
+    ocr: bool = False
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
@@ -65,35 +66,19 @@ class IngestReport:
 
 
 def discover(paths: list[Path]) -> list[Path]:
-    """Expand folders recursively to the supported files in them (sorted); files given by name are kept."""
+    """Expand folders recursively to every file in them (sorted), so each gets an outcome, supported
+    or not; hidden files and folders (.git, .DS_Store) are system files and left out. Files given by
+    name are kept."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(
                 p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in LOADERS and not p.name.startswith((".", "~$"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
             found.append(path)
     return list(dict.fromkeys(found))
-
-
-def guess_title(text: str, fallback: str) -> str:
-    """A document's title: its first line or headline (cut to 60 characters), else ``fallback``."""
-    first = text.lstrip().split("\n", 1)[0]
-    head = _TITLE_END.split(first, 1)[0]
-    if len(head) > 60:
-        return head[:59] + "…"
-    return head if len(head) >= 4 else fallback
-
-
-def guess_date(text: str) -> str:
-    """The first date written near the top or the bottom of a document (its 成文/发布日期), ISO or ''."""
-    for window in (text[:200], text[-120:]):
-        m = _DATE_TEXT.search(window)
-        if m and 1 <= int(m[2]) <= 12 and 1 <= int(m[3]) <= 31:
-            return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
-    return ""
 
 
 def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
@@ -131,10 +116,12 @@ def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
 
 
 def to_document(raw: RawDocument, path: Path, default_id: str) -> Document:
-    title = normalize(raw.title) or guess_title(raw.text, path.stem)
+    """The stored document; text recognised by OCR says so in its source, which every citation shows."""
+    source = raw.source or path.name
     return Document(
-        id=raw.id or default_id, title=title, text=raw.text, source=raw.source or path.name,
-        date=parse_date(raw.date) or guess_date(raw.text), item=raw.item, department=raw.department,
+        id=raw.id or default_id, title=title_of(raw.blocks, normalize(raw.title), path.stem), text=raw.text,
+        source=source + OCR_MARK if raw.ocr else source, date=date_of(raw.blocks, parse_date(raw.date) or ""),
+        item=raw.item, department=raw.department,
     )
 
 
@@ -156,6 +143,7 @@ class Built:
     chunks: list[Chunk]
     warnings: list[str]
     states: dict[str, EntryState]
+    ocr: bool = False
 
 
 def to_state(row: Row) -> tuple[EntryState | None, str]:
@@ -190,16 +178,18 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
     raws = [raw for raw in loaded.documents if raw.text]
     fallback = iter(default_ids(path, sum(1 for raw in raws if not raw.id), held_elsewhere))
     documents: dict[str, Document] = {}
+    blocks = {}
     for raw in raws:
         doc = to_document(raw, path, "" if raw.id else next(fallback))
         if doc.id in documents:
             warnings.append(f"文档编号 {doc.id} 重复，保留后一篇")
-        documents[doc.id] = doc
+        documents[doc.id], blocks[doc.id] = doc, raw.blocks
     if not entries and not documents:
         raise IngestError(str(path), "没有一行有效数据：" + "；".join(warnings[:5]))
     chunks = [c for e in entries.values() for c in entry_chunks(e)]
-    chunks += [c for d in documents.values() for c in document_chunks(d, chunk_size, overlap)]
-    return Built(list(entries.values()), list(documents.values()), chunks, warnings, states)
+    chunks += [c for d in documents.values() for c in document_chunks(d, blocks[d.id], chunk_size, overlap)]
+    return Built(list(entries.values()), list(documents.values()), chunks, warnings, states,
+                 ocr=any(raw.ocr for raw in raws))
 
 
 def read(path: Path) -> Loaded:
@@ -231,6 +221,11 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
     """
     key = str(path.resolve())
     try:
+        loader_for(path)
+    except UnsupportedFormat as exc:
+        kb.log_file(key, "unsupported", exc.reason)
+        return FileResult(str(path), "unsupported", reason=exc.reason)
+    try:
         data = path.read_bytes()
     except OSError as exc:
         reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
@@ -247,8 +242,8 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
     except IngestError as exc:
         kb.log_file(key, "failed", exc.reason)
         return FileResult(str(path), "failed", reason=exc.reason)
-    return FileResult(str(path), change.status, change.items, warnings=built.warnings, conflicts=change.conflicts,
-                      overwritten=change.overwritten)
+    return FileResult(str(path), change.status, change.items, built.ocr, warnings=built.warnings,
+                      conflicts=change.conflicts, overwritten=change.overwritten)
 
 
 def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,

@@ -1,8 +1,10 @@
-"""Chunking. Entries are never split; documents are cut along sentence and heading boundaries.
+"""Chunking. Entries are never split; documents are cut along their structure.
 
-A document chunk packs whole sentences up to a target length (a sentence longer than the limit is
-cut at commas, then by length, as a last resort). A heading (一、 （一） 第一章 1. …) always starts a
-new chunk and becomes part of the chunk's context, together with the document title.
+A document chunk packs whole sentences of the paragraphs under one heading up to a target length
+(a sentence longer than the limit is cut at commas, then by length, as a last resort). A heading
+always starts a new chunk and, with its parent heading and the document title, becomes the chunk's
+context. A table stays where it stood: its rows (each rendered with its column headers) are packed
+into chunks of their own, so a long table is split by rows and every piece still names its columns.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ from kb.chunks import make_chunks
 from kb.text import split_sentences
 from kb.types import Chunk, Document
 
-_HEADING = re.compile(r"^(第[一二三四五六七八九十百零]+[章节条部分]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+(\.\d+)*[、.．]\s*\S)")
-_CLAUSE = re.compile(r"(?<=[，,：:])")
+from .blocks import Block, Heading, Table
 
-
-def is_heading(line: str) -> bool:
-    return len(line) <= 40 and not line.endswith(("。", "；", ";")) and bool(_HEADING.match(line))
+_CLAUSE = re.compile(r"(?<=[，,：:；;])")
+_CONTEXT_LEVELS = 2
 
 
 def _cut_long(sentence: str, size: int) -> list[str]:
@@ -38,33 +38,66 @@ def _cut_long(sentence: str, size: int) -> list[str]:
     return [p for p in pieces if p]
 
 
-def document_chunks(doc: Document, size: int = 300, overlap: int = 0) -> list[Chunk]:
-    """Split a document into chunks of about ``size`` characters, overlapping by ``overlap`` sentences.
+class _Packer:
+    """Collects sentences into chunks of about ``size`` characters under one context."""
 
-    Every chunk's context is the document title plus the heading it falls under.
-    """
-    pieces: list[tuple[str, str]] = []
-    heading = ""
-    sentences: list[str] = []
+    def __init__(self, size: int, overlap: int) -> None:
+        self.size, self.overlap = size, overlap
+        self.pieces: list[tuple[str, str]] = []
+        self.sentences: list[str] = []
+        self.context = ""
 
-    def flush() -> None:
-        if sentences:
-            pieces.append(("".join(sentences), " ".join(p for p in (doc.title, heading) if p)))
+    def flush(self, keep_overlap: bool = False) -> None:
+        if self.sentences:
+            self.pieces.append(("".join(self.sentences), self.context))
+        self.sentences = self.sentences[-self.overlap :] if keep_overlap and self.overlap else []
 
-    lines = [s for s in split_sentences(doc.text) if s != doc.title]
-    for sentence in lines:
-        if is_heading(sentence):
-            flush()
-            sentences, heading = [], sentence
-            continue
-        for part in _cut_long(sentence, size):
-            if sentences and sum(map(len, sentences)) + len(part) > size:
-                flush()
-                sentences = sentences[-overlap:] if overlap else []
-                if sum(map(len, sentences)) + len(part) > size:
-                    sentences = []
-            sentences.append(part)
-    flush()
+    def add(self, sentence: str) -> None:
+        for part in _cut_long(sentence, self.size):
+            if self.sentences and sum(map(len, self.sentences)) + len(part) > self.size:
+                self.flush(keep_overlap=True)
+                if sum(map(len, self.sentences)) + len(part) > self.size:
+                    self.sentences = []
+            self.sentences.append(part)
+
+    def add_row(self, row: str) -> None:
+        """A table row joins the current chunk whole or starts the next one (never overlapping)."""
+        for part in _cut_long(row, self.size):
+            if self.sentences and sum(map(len, self.sentences)) + len(part) > self.size:
+                self.flush()
+            self.sentences.append(part)
+
+    def start(self, context: str) -> None:
+        self.flush()
+        self.context = context
+
+
+def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap: int = 0) -> list[Chunk]:
+    """Split a document, given as blocks, into chunks of about ``size`` characters, overlapping by
+    ``overlap`` sentences within a section (table rows never overlap)."""
+    packer = _Packer(size, overlap)
+    headings: list[Heading] = []
+
+    def context(*extra: str) -> str:
+        chain = [h.text for h in headings][-_CONTEXT_LEVELS:]
+        return " ".join(p for p in (doc.title, *chain, *extra) if p)
+
+    for block in blocks:
+        if isinstance(block, Heading):
+            if block.text == doc.title and not packer.pieces and not packer.sentences:
+                continue
+            headings = [h for h in headings if h.level < block.level] + [block]
+            packer.start(context())
+        elif isinstance(block, Table):
+            packer.start(context(block.caption))
+            for row in block.lines():
+                packer.add_row(row)
+            packer.start(context())
+        elif block.text != doc.title:
+            for sentence in split_sentences(block.text):
+                packer.add(sentence)
+    packer.flush()
+    pieces = packer.pieces
     _merge_short_tail(pieces, size)
     if not pieces and doc.title:
         pieces.append((doc.title, ""))

@@ -1,28 +1,92 @@
-"""Web pages (.html, .htm)."""
+"""Web pages (.html, .htm): the article only, without the site's navigation, banners and footers.
+
+trafilatura finds the main content; its HTML is read into blocks (h1–h6 headings, paragraphs,
+tables with their header row). The title is the gov.cn ArticleTitle tag, else what trafilatura
+reads from the page's metadata, else the <h1>, else <title> without its site name (……_某某市人民政府).
+The date is the PubDate tag, a 发布时间 line on the page, the article's own signature date, then
+the page's other date metadata — never a guess from figures in the body. A page trafilatura
+cannot read (a bare fragment) is read whole, minus nav/header/footer.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from .blocks import Block, Heading, Paragraph, Table
 from .loaded import Loaded, RawDocument, decode
+from .meta import date_of, labelled_date
+
+_GOV_TITLE = ("ArticleTitle", "articletitle", "title")
+_GOV_DATE = ("PubDate", "pubdate", "firstpublishedtime", "publishdate")
+_SITE_SUFFIX = re.compile(r"\s*[-_|｜—]+\s*[^-_|｜—]{2,30}$")
+_BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "table", "div"]
 
 
-_HTML_BLOCKS = ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "td", "th", "section", "article",
-                "table", "ul", "ol", "blockquote", "pre"]
+def _meta(soup, names: tuple[str, ...]) -> str:
+    for name in names:
+        tag = soup.find("meta", attrs={"name": name})
+        if tag and tag.get("content", "").strip():
+            return tag["content"].strip()
+    return ""
+
+
+def _table(tag) -> Table | None:
+    rows = []
+    for tr in tag.find_all("tr"):
+        cells = []
+        for cell in tr.find_all(["td", "th"]):
+            span = str(cell.get("colspan", "1")).strip()
+            cells += [cell.get_text(" ", strip=True)] * (int(span) if span.isdigit() and 0 < int(span) < 50 else 1)
+        if any(cells):
+            rows.append(cells)
+    if not rows:
+        return None
+    width = max(map(len, rows))
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    if len(rows) == 1:
+        return Table([""] * width, rows)
+    return Table(rows[0], rows[1:])
+
+
+def _blocks(root) -> list[Block]:
+    """Headings, paragraphs and tables in document order; a block inside a table or another block
+    is read as part of its container."""
+    out: list[Block] = []
+    for tag in root.find_all(_BLOCK_TAGS):
+        if tag.find_parent(["table", "p", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"]):
+            continue
+        if tag.name == "table":
+            if table := _table(tag):
+                out.append(table)
+        elif tag.name == "div":
+            if not tag.find(_BLOCK_TAGS) and (text := tag.get_text(" ", strip=True)):
+                out.append(Paragraph(text))
+        elif text := tag.get_text(" ", strip=True):
+            out.append(Heading(text, max(1, int(tag.name[1]) - 1)) if tag.name[0] == "h" else Paragraph(text))
+    return out
 
 
 def load_html(path: Path) -> Loaded:
+    import trafilatura
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode(path.read_bytes(), path), "html.parser")
-    for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
-        tag.decompose()
-    heading = soup.find("h1")
-    title = (heading.get_text(strip=True) if heading else "") or (soup.title.get_text(strip=True) if soup.title else "")
-    for tag in soup.find_all(_HTML_BLOCKS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    body = soup.body or soup
-    return Loaded(documents=[RawDocument(body.get_text(""), title=title)])
+    html = decode(path.read_bytes(), path)
+    page = BeautifulSoup(html, "html.parser")
+    found = trafilatura.extract_metadata(html, date_config={"extensive_search": False, "original_date": True})
+    article = trafilatura.extract(html, output_format="html", include_tables=True)
+    if article:
+        body = BeautifulSoup(article, "html.parser")
+    else:
+        for tag in page(["script", "style", "nav", "header", "footer", "noscript"]):
+            tag.decompose()
+        body = page.body or page
+    blocks = _blocks(body)
+    title = _meta(page, _GOV_TITLE) or (found.title if found and found.title else "")
+    heading = page.find("h1")
+    title = title or (heading.get_text(strip=True) if heading else "")
+    if not title and page.title:
+        title = _SITE_SUFFIX.sub("", page.title.get_text(strip=True))
+    date = (_meta(page, _GOV_DATE)[:10] or labelled_date(page.get_text(" ")) or date_of(blocks)
+            or (found.date if found and found.date else ""))
+    return Loaded(documents=[RawDocument(blocks=blocks, title=title, date=date)])

@@ -1,0 +1,115 @@
+"""A document's title and date, read from its structure as a person would.
+
+The title is the first line near the top that reads like a title (关于……的通知, ……办法, ……公告),
+never a red-head line (……文件), a document number (宜府发〔2024〕3号), a 附件 line, a table-of-contents
+line, a metadata line (发布日期：, 来源：, 索引号：) or a bare date; a title broken over two lines
+is joined. The date is a labelled 发文/成文/发布日期 first, then the signature date (a line that
+is only a date, in figures or in Chinese numerals) at the end, then one right below the title.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .blocks import Block, Heading, Paragraph, Table
+
+_SCAN = 15
+_TITLE_WORDS = re.compile(
+    r"(通知|通告|公告|公示|办法|规定|细则|规则|指南|须知|方案|意见|决定|批复|函|说明|简章|名单|名录|清单|目录"
+    r"|一览表|报告|纪要|条例|标准|流程|解读|问答|答记者问|指引|导则|计划|要点|手册|制度|表)$"
+)
+_NOT_TITLE = re.compile(
+    r"^(附件|附表|附录|目\s*录|索\s*引\s*号|发布机构|发文机关|发布日期|发布时间|成文日期|发文日期|主题分类|文\s*号|来源|"
+    r"信息来源|浏览次数|访问量|字号|分享|打印|关闭|当前位置|首页|签发人|密级|紧急程度|抄送|主送)"
+    r"|文件$|〔\d{4}〕\s*\d+\s*号$|\[\d{4}\]\s*\d+\s*号$|[.．…·]{4,}\s*\d*$|^第?\s*\d+\s*页"
+)
+_YMD = r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
+_CN_DIGIT = "〇零一二三四五六七八九"
+_CN_VALUE = {**{ch: n for n, ch in enumerate("零一二三四五六七八九")}, "〇": 0, "○": 0, "Ｏ": 0}
+_CN_YMD = rf"([{_CN_DIGIT}○Ｏ]{{4}})年([一二三四五六七八九十]{{1,3}})月([一二三四五六七八九十]{{1,3}})日"
+_LABELLED = re.compile(rf"(发文日期|成文日期|发布日期|印发日期|发布时间|公布日期|日期)\s*[:：]?\s*(?:{_YMD})")
+_DATE_LINE = re.compile(rf"^[（(]?\s*(?:{_YMD}|{_CN_YMD})\s*[）)]?$")
+_ANY_DATE = re.compile(_YMD)
+
+
+def _lines(blocks: list[Block]) -> list[str]:
+    out = []
+    for block in blocks:
+        if isinstance(block, Table):
+            out += [block.caption] if block.caption else []
+            out += block.lines()
+        else:
+            out.append(block.text)
+    return out
+
+
+def _titleish(line: str) -> bool:
+    return 4 <= len(line) <= 80 and not _NOT_TITLE.search(line) and not _DATE_LINE.match(line) \
+        and not line.endswith(("。", "；", "：", ":")) and not re.fullmatch(r"[\d\W_]+", line)
+
+
+def title_of(blocks: list[Block], given: str, fallback: str) -> str:
+    """The document's title: ``given`` (from metadata or a Title style) when it reads like one, else
+    the first title-like line near the top (preferring one that ends like a title), else ``fallback``."""
+    if given and _titleish(given.strip()):
+        return _cut(given.strip())
+    top = [b for b in blocks[:_SCAN] if isinstance(b, (Heading, Paragraph))]
+    texts = [b.text for b in top]
+    for i, text in enumerate(texts):
+        if _TITLE_WORDS.search(text) and _titleish(text):
+            if i > 0 and _titleish(texts[i - 1]) and not _TITLE_WORDS.search(texts[i - 1]) \
+                    and texts[i - 1].startswith("关于") and len(texts[i - 1]) + len(text) <= 80:
+                return _cut(texts[i - 1] + text)
+            return _cut(text)
+    first = next((t for t in texts if _titleish(t) and len(t) <= 40), "")
+    return _cut(first) if first else fallback
+
+
+def _cut(title: str) -> str:
+    return title if len(title) <= 60 else title[:59] + "…"
+
+
+def _cn_number(text: str) -> int:
+    """二〇二六 -> 2026 (digit by digit), 二十六 -> 26, 十二 -> 12."""
+    if "十" not in text:
+        return int("".join(str(_CN_VALUE[ch]) for ch in text))
+    tens, _, ones = text.partition("十")
+    return (_CN_VALUE[tens] if tens else 1) * 10 + (_CN_VALUE[ones] if ones else 0)
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 and year > 1900 else ""
+
+
+def _date_in(match: re.Match) -> str:
+    figures = [g for g in match.groups() if g is not None]
+    if figures[-3].isdigit():
+        return _iso(*(int(g) for g in figures[-3:]))
+    return _iso(*(_cn_number(g) for g in figures[-3:]))
+
+
+def labelled_date(text: str) -> str:
+    """The first date in ``text`` written after a 发布日期/成文日期/发布时间 label, ISO or ''."""
+    for m in _LABELLED.finditer(text):
+        if day := _date_in(m):
+            return day
+    return ""
+
+
+def date_of(blocks: list[Block], given: str = "") -> str:
+    """The document's date as ISO text, or '' when it states none."""
+    if given:
+        return given
+    lines = _lines(blocks)
+    for line in lines:
+        if day := labelled_date(line):
+            return day
+    for line in [*reversed(lines[-8:]), *lines[:6]]:
+        if m := _DATE_LINE.match(line.strip()):
+            if day := _date_in(m):
+                return day
+    for line in lines[:2]:
+        if m := _ANY_DATE.search(line):
+            if day := _date_in(m):
+                return day
+    return ""

@@ -1,0 +1,120 @@
+"""Spreadsheets that are not FAQ tables become table documents; tables are split by rows and every
+row keeps its column headers; numbered lines and decimals are told apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fixtures import make_csv, make_xlsx, make_text
+from ingest import ingest_paths
+from ingest.blocks import Heading, Paragraph, Table, text_blocks
+from ingest.loaders import load
+from ingest.split import document_chunks
+from kb.types import Document
+
+POSITIONS = [
+    ["宜春市中级人民法院", "文秘", 1, "0795-3210001", "zp@ycfy.gov.cn"],
+    ["宜春市中级人民法院", "法警", 2, "0795-3210001", "zp@ycfy.gov.cn"],
+    ["袁州区人民法院", "书记员", 3, "0795-3210002", "zp@yzfy.gov.cn"],
+]
+
+
+def _position_sheet(path: Path) -> Path:
+    """A 职位表 as offices make it: a merged title row, a two-row header with 联系方式 over 电话/邮箱,
+    the 单位 column merged down over its positions, and a note row at the end."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2026年宜春市法院系统公开招聘聘用制书记员职位表"])
+    ws.merge_cells("A1:E1")
+    ws.append(["招录单位", "职位", "招考人数", "联系方式", None])
+    ws.merge_cells("D2:E2")
+    ws.append([None, None, None, "电话", "邮箱"])
+    for col in "ABC":
+        ws.merge_cells(f"{col}2:{col}3")
+    for row in POSITIONS:
+        ws.append(row)
+    ws.merge_cells("A4:A5")
+    ws.append(["注：报名时须提交本人身份证、毕业证书原件及复印件，近期免冠证件照两张。"])
+    wb.save(path)
+    return path
+
+
+def test_position_table_header_found_by_content(tmp_path):
+    loaded = load(_position_sheet(tmp_path / "职位表.xlsx"))
+    assert not loaded.rows
+    doc = loaded.documents[0]
+    table = next(b for b in doc.blocks if isinstance(b, Table))
+    assert table.header == ["招录单位", "职位", "招考人数", "联系方式/电话", "联系方式/邮箱"]
+    assert table.caption == "2026年宜春市法院系统公开招聘聘用制书记员职位表"
+    assert doc.title == table.caption
+    lines = table.lines()
+    assert lines[1] == "招录单位：宜春市中级人民法院；职位：法警；招考人数：2；联系方式/电话：0795-3210001；联系方式/邮箱：zp@ycfy.gov.cn。"
+    assert len(lines) == 3
+    assert isinstance(doc.blocks[-1], Paragraph) and doc.blocks[-1].text.startswith("注：")
+
+
+def test_position_table_answers_from_the_right_row(kb, tmp_path):
+    path = _position_sheet(tmp_path / "职位表.xlsx")
+    result = ingest_paths(kb, [path]).results[0]
+    assert result.status == "added"
+    hit = kb.search("袁州区法院书记员招几个人", k=1)[0]
+    assert "书记员；招考人数：3" in hit.text
+    assert hit.title == "2026年宜春市法院系统公开招聘聘用制书记员职位表"
+
+
+def test_name_list_without_title_becomes_a_table_document(tmp_path):
+    path = make_csv(tmp_path / "通讯录.csv", [["张三", "13800000000", "城关镇"], ["李四", "13900000000", "西村镇"]],
+                    ["姓名", "电话", "住址"])
+    doc = load(path).documents[0]
+    assert doc.blocks == [Table(["姓名", "电话", "住址"], [["张三", "13800000000", "城关镇"], ["李四", "13900000000", "西村镇"]])]
+    assert "姓名：李四；电话：13900000000；住址：西村镇。" in doc.text
+
+
+def test_faq_sheet_keeps_the_entry_path(tmp_path):
+    path = make_xlsx(tmp_path / "问答.xlsx", [["社保卡丢了怎么办？", "先挂失再补办。"]], ["问题", "答复"], title="常见问题")
+    loaded = load(path)
+    assert [r.fields["question"] for r in loaded.rows] == ["社保卡丢了怎么办？"] and not loaded.documents
+
+
+def test_statistics_sheet_with_a_unit_line_above_the_header(tmp_path):
+    path = make_text(tmp_path / "统计.csv", "填报单位：宜春市人社局,,,日期：2026-10-08\n"
+                                          "县区,参保人数,待遇领取人数,基金收入（万元）\n"
+                                          "袁州区,412000,96000,969.57\n樟树市,301000,71000,702.10\n")
+    table = load(path).documents[0].blocks[0]
+    assert table.header == ["县区", "参保人数", "待遇领取人数", "基金收入（万元）"]
+    assert table.caption == "填报单位：宜春市人社局 日期：2026-10-08"
+    assert table.lines()[0] == "县区：袁州区；参保人数：412000；待遇领取人数：96000；基金收入（万元）：969.57。"
+
+
+def _doc(blocks) -> Document:
+    return Document(id="d", title="招聘公告", text="")
+
+
+def test_long_table_split_by_rows_each_chunk_names_its_columns():
+    rows = [[f"职位{n:02d}", str(n), f"0795-32100{n:02d}"] for n in range(40)]
+    blocks = [Paragraph("一、招聘计划如下。"), Table(["职位", "人数", "电话"], rows, "职位表"), Paragraph("二、报名时间另行通知。")]
+    chunks = document_chunks(_doc(blocks), blocks, size=200)
+    table_chunks = [c for c in chunks if "职位：" in c.text]
+    assert len(table_chunks) > 3
+    for chunk in table_chunks:
+        assert "职位表" in chunk.context
+        assert all(line.startswith("职位：") for line in chunk.text.split("。") if line)
+        assert len(chunk.text) <= 200
+    texts = [c.text for c in chunks]
+    assert texts[0].startswith("一、招聘计划") and texts[-1].startswith("二、报名时间")
+    assert sum(c.text.count("职位：") for c in table_chunks) == 40
+
+
+def test_decimal_numbers_are_not_headings_but_numbered_lines_are():
+    blocks = text_blocks("一、总则\n2.6 交货期为合同签订后30日内。\n969.57 万人参保\n（二）申请材料\n3. 身份证原件")
+    assert [type(b).__name__ for b in blocks] == ["Heading", "Paragraph", "Paragraph", "Heading", "Heading"]
+    assert blocks[3] == Heading("（二）申请材料", 2)
+
+
+def test_heading_chain_becomes_the_chunk_context():
+    blocks = [Heading("一、参保登记", 1), Heading("（一）申请条件", 2), Paragraph("在本市就业的职工应当参保。"),
+              Heading("（二）办理材料", 2), Paragraph("身份证原件。")]
+    chunks = document_chunks(_doc(blocks), blocks, size=300)
+    assert [c.context for c in chunks] == ["招聘公告 一、参保登记 （一）申请条件", "招聘公告 一、参保登记 （二）办理材料"]
