@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# System packages (Debian/Ubuntu): LibreOffice converts legacy .doc/.xls/.wps/.et/.ppt files; a CJK font draws
+# the scanned-page fixtures the OCR tests read. Does nothing when they are installed already.
+set -euo pipefail
+packages=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui fonts-wqy-microhei)
+if dpkg -s "${packages[@]}" >/dev/null 2>&1; then
+    exit 0
+fi
+sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
