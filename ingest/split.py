@@ -10,6 +10,7 @@ into chunks of their own, so a long table is split by rows and every piece still
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from kb.chunks import make_chunks
 from kb.text import split_sentences
@@ -19,6 +20,7 @@ from .blocks import Block, Heading, Table
 
 _CLAUSE = re.compile(r"(?<=[，,：:；;])")
 _CONTEXT_LEVELS = 2
+SHORT = 40
 
 
 def _cut_long(sentence: str, size: int) -> list[str]:
@@ -43,13 +45,14 @@ class _Packer:
 
     def __init__(self, size: int, overlap: int) -> None:
         self.size, self.overlap = size, overlap
-        self.pieces: list[tuple[str, str]] = []
+        self.pieces: list[_Piece] = []
         self.sentences: list[str] = []
-        self.context = ""
+        self.context, self.lead = "", ""
 
     def flush(self, keep_overlap: bool = False) -> None:
         if self.sentences:
-            self.pieces.append(("".join(self.sentences), self.context))
+            self.pieces.append(_Piece("".join(self.sentences), self.context, self.lead))
+            self.lead = ""
         self.sentences = self.sentences[-self.overlap :] if keep_overlap and self.overlap else []
 
     def add(self, sentence: str) -> None:
@@ -67,9 +70,10 @@ class _Packer:
                 self.flush()
             self.sentences.append(part)
 
-    def start(self, context: str) -> None:
+    def start(self, context: str, lead: str = "") -> None:
+        """Begin a section under ``context``; ``lead`` is the heading that opens it."""
         self.flush()
-        self.context = context
+        self.context, self.lead = context, lead
 
 
 def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap: int = 0) -> list[Chunk]:
@@ -87,7 +91,7 @@ def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap
             if block.text == doc.title and not packer.pieces and not packer.sentences:
                 continue
             headings = [h for h in headings if h.level < block.level] + [block]
-            packer.start(context())
+            packer.start(context(), block.text)
         elif isinstance(block, Table):
             packer.start(context(block.caption))
             for row in block.lines():
@@ -97,15 +101,41 @@ def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap
             for sentence in split_sentences(block.text):
                 packer.add(sentence)
     packer.flush()
-    pieces = packer.pieces
-    _merge_short_tail(pieces, size)
+    pieces = [(p.text, p.context) for p in _merge_short(packer.pieces, size)]
     if not pieces and doc.title:
         pieces.append((doc.title, ""))
     return make_chunks(doc.id, "document", pieces)
 
 
-def _merge_short_tail(pieces: list[tuple[str, str]], size: int) -> None:
-    """Fold a last chunk shorter than a quarter of ``size`` (a closing line, a date) into the one before."""
-    if len(pieces) >= 2 and len(pieces[-1][0]) < size // 4 and pieces[-1][1] == pieces[-2][1]:
-        text, context = pieces.pop()
-        pieces[-1] = (pieces[-1][0] + text, context)
+@dataclass
+class _Piece:
+    text: str
+    context: str
+    lead: str
+
+
+def _merge_short(pieces: list[_Piece], size: int) -> list[_Piece]:
+    """Join a section too short to stand alone (a one-line 办理时限, a closing line, a date) with the
+    next section, whose heading then goes into the text (“……。（二）办理时限：5个工作日。”); a short
+    last piece joins the one before. A table is never joined to the text before it. Merging stops at
+    ``size``."""
+    out: list[_Piece] = []
+    for piece in pieces:
+        previous = out[-1] if out else None
+        joined = _lead_in(piece) + piece.text
+        follows = bool(piece.lead) or (previous is not None and piece.context == previous.context)
+        if previous and follows and len(previous.text) < SHORT and len(previous.text) + len(joined) <= size:
+            previous.text += joined
+        else:
+            out.append(piece)
+    if len(out) >= 2 and len(out[-1].text) < SHORT and (out[-1].lead or out[-1].context == out[-2].context) \
+            and len(out[-2].text) + len(out[-1].text) + len(out[-1].lead) < size:
+        last = out.pop()
+        out[-1].text += _lead_in(last) + last.text
+    return out
+
+
+def _lead_in(piece: _Piece) -> str:
+    if not piece.lead:
+        return ""
+    return piece.lead if piece.lead.endswith(("：", ":", "。")) else piece.lead + "："

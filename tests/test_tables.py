@@ -114,7 +114,17 @@ def test_decimal_numbers_are_not_headings_but_numbered_lines_are():
 
 
 def test_heading_chain_becomes_the_chunk_context():
-    blocks = [Heading("一、参保登记", 1), Heading("（一）申请条件", 2), Paragraph("在本市就业的职工应当参保。"),
-              Heading("（二）办理材料", 2), Paragraph("身份证原件。")]
+    blocks = [Heading("一、参保登记", 1), Heading("（一）申请条件", 2),
+              Paragraph("在本市就业的职工、个体工商户和灵活就业人员，应当在用工之日起三十日内办理参保登记。"),
+              Heading("（二）办理材料", 2), Paragraph("身份证原件、劳动合同或者营业执照副本；委托他人办理的，另附授权委托书和受托人的身份证原件。")]
     chunks = document_chunks(_doc(blocks), blocks, size=300)
     assert [c.context for c in chunks] == ["招聘公告 一、参保登记 （一）申请条件", "招聘公告 一、参保登记 （二）办理材料"]
+
+
+def test_short_sections_join_the_next_with_its_heading_in_the_text():
+    blocks = [Heading("（一）办理时限", 2), Paragraph("即办。"), Heading("（二）收费标准", 2), Paragraph("不收费。"),
+              Heading("（三）办理地点", 2), Paragraph("市民中心二楼综合窗口，工作日上午九点至下午五点，周六上午延时服务。")]
+    chunks = document_chunks(_doc(blocks), blocks, size=300)
+    assert [c.text for c in chunks] == [
+        "即办。（二）收费标准：不收费。（三）办理地点：市民中心二楼综合窗口，工作日上午九点至下午五点，周六上午延时服务。"]
+    assert chunks[0].context == "招聘公告 （一）办理时限"
