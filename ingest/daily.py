@@ -17,7 +17,8 @@ from kb import Entry, IngestError, KBError
 from kb.users import User, authorize
 from kb.workflow import Submitted, Workflow
 
-from .columns import map_fields
+from .columns import map_fields, missing_message
+from .blocks import Table
 from .loaded import Row
 from .pipeline import read, to_entry
 
@@ -49,7 +50,11 @@ def read_cases(path: Path) -> tuple[list[tuple[Row, Entry | None, str]], str]:
     if path.suffix.lower() in MAPPING_SUFFIXES:
         rows = _mapping_rows(path)
     else:
-        rows = read(path).rows
+        loaded = read(path)
+        rows = loaded.rows
+        if not rows and loaded.documents:
+            header = next((b.header for d in loaded.documents for b in d.blocks if isinstance(b, Table)), [])
+            raise IngestError(str(path), missing_message(header))
     return [(row, *to_entry(row, path.name)) for row in rows], path.name
 
 

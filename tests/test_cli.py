@@ -90,7 +90,7 @@ def test_ingest_bad_file_exits_1_with_path_and_reason(run, src, tmp_path):
     bad.write_bytes(b"not a presentation")
     result = run("ingest", src[0], bad, data_dir=tmp_path / "data")
     assert result.exit_code == 1
-    assert str(bad) in result.output and "不支持的文件类型" in result.output
+    assert f"失败  {bad}：" in result.output and "可能已损坏" in result.output
     assert "新增 1 个文件" in result.output and "失败 1 个" in result.output
     assert "entries: 3" in ok(run("stats", data_dir=tmp_path / "data")).output
 
