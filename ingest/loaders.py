@@ -13,12 +13,13 @@ from kb.errors import IngestError
 from kb.text import normalize
 
 from .blocks import normalized, plain_text, text_blocks
+from .images import load_image
 from .loaded import Loaded, UnsupportedFormat
 from .pdf import load_pdf
 from .plain import load_json, load_jsonl, load_markdown, load_text
 from .sheets import load_csv, load_xlsx
 from .web import load_html
-from .word import load_docx
+from .word import load_docx, load_office
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {
@@ -33,6 +34,20 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
     ".htm": load_html,
     ".json": load_json,
     ".jsonl": load_jsonl,
+    ".doc": load_office,
+    ".wps": load_office,
+    ".rtf": load_office,
+    ".xls": load_office,
+    ".et": load_office,
+    ".ppt": load_office,
+    ".pptx": load_office,
+    ".dps": load_office,
+    ".jpg": load_image,
+    ".jpeg": load_image,
+    ".png": load_image,
+    ".bmp": load_image,
+    ".tif": load_image,
+    ".tiff": load_image,
 }
 
 

@@ -1,0 +1,72 @@
+"""The image loader: pictures of text read by OCR."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ingest import blocks as B
+from ingest import ocr
+from ingest.images import load_image, ocr_blocks
+from ingest.loaders import LOADERS
+from kb.errors import IngestError
+
+FONT_FILE = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+
+def _picture(path, lines: list[str]):
+    font = ImageFont.truetype(FONT_FILE, 40)
+    image = Image.new("RGB", (1240, 120 + 90 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((80, 60 + n * 90), line, font=font, fill="black")
+    image.save(path)
+    return path
+
+
+def test_png_is_read_by_ocr(tmp_path):
+    doc = load_image(_picture(tmp_path / "notice.png", ["二、办理时限", "即来即办，当场出证。"])).documents[0]
+    assert doc.ocr is True
+    assert doc.blocks[0] == B.Heading("二、办理时限", 1)
+    assert "当场出证" in B.plain_text(doc.blocks)
+
+
+def test_every_page_of_a_tiff_is_read(tmp_path):
+    first, second = (Image.open(_picture(tmp_path / f"{n}.png", [line])) for n, line in enumerate(["一、受理条件", "即来即办"]))
+    path = tmp_path / "scan.tif"
+    first.save(path, save_all=True, append_images=[second])
+    text = B.plain_text(load_image(path).documents[0].blocks)
+    assert "受理条件" in text and "即来即办" in text
+
+
+def test_image_without_text_is_refused(tmp_path):
+    path = tmp_path / "blank.jpg"
+    Image.new("RGB", (800, 600), "white").save(path)
+    with pytest.raises(IngestError, match="没有识别出文字") as raised:
+        load_image(path)
+    assert "blank.jpg" in str(raised.value)
+
+
+def test_image_without_ocr_asks_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    with pytest.raises(IngestError, match=r"pip install -e '\.\[ocr\]'"):
+        load_image(_picture(tmp_path / "notice.png", ["即来即办"]))
+
+
+def test_broken_image_is_refused(tmp_path):
+    path = tmp_path / "photo.png"
+    path.write_bytes(b"not a picture")
+    with pytest.raises(IngestError, match="损坏"):
+        load_image(path)
+
+
+def test_image_suffixes_are_registered():
+    assert all(LOADERS[suffix] is load_image for suffix in (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"))
+
+
+def test_wrapped_lines_join_but_list_items_stay_apart():
+    wrapped = ["申请人应当携带本人居民身份证、户口簿以及近期免冠证件照片，到户", "籍所在地的派出所户籍窗口提出申请。"]
+    items = ["居民身份证原件", "户口簿原件", "二寸照片两张"]
+    assert ocr_blocks(["一、办理材料", *wrapped, *items]) == [
+        B.Heading("一、办理材料", 1), B.Paragraph("".join(wrapped)), *map(B.Paragraph, items),
+    ]
