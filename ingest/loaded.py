@@ -50,8 +50,11 @@ class RawDocument:
 
 @dataclass
 class Loaded:
+    """A file's rows and documents, and ``warnings`` about how it was read (shown in the report)."""
+
     rows: list[Row] = field(default_factory=list)
     documents: list[RawDocument] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def decode(data: bytes, path: Path) -> str:

@@ -162,7 +162,7 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
 
     ``held_elsewhere(id)`` tells whether another file already holds a document with that id.
     """
-    warnings: list[str] = []
+    warnings: list[str] = list(loaded.warnings)
     entries: dict[str, Entry] = {}
     states: dict[str, EntryState] = {}
     for row in loaded.rows:

@@ -79,9 +79,10 @@ def table_blocks(table: list[list[str]]) -> tuple[list[Block], str]:
     return ([Table(header, data, caption)] if data else []) + notes, caption
 
 
-def _faq_rows(table: list[list[object]], path: Path, sheet: str) -> list[Row] | None:
-    """The FAQ rows when a header near the top names question and answer columns; None when no row
-    names either; an error when one names only one of them (a mistyped FAQ sheet)."""
+def _faq_rows(table: list[list[object]], sheet: str, out: Loaded) -> list[Row] | None:
+    """The FAQ rows when a header near the top names question and answer columns, else None; a
+    header that names only one of them (a mistyped FAQ sheet, or a message log with 答复意见) gets
+    a warning in ``out`` saying how to make it an FAQ table."""
     for offset, header in enumerate(table[:_HEADER_SCAN]):
         columns = map_header(header)
         if all(f in columns for f in REQUIRED):
@@ -92,7 +93,9 @@ def _faq_rows(table: list[list[object]], path: Path, sheet: str) -> list[Row] | 
                     rows.append(Row(number, values, sheet))
             return rows
         if any(f in columns for f in REQUIRED):
-            raise IngestError(str(path), (f"工作表“{sheet}”" if sheet else "") + missing_message(header))
+            out.warnings.append((f"工作表“{sheet}”" if sheet else "") + "已按表格文档导入（每行一段）；如果这是问答表："
+                                + missing_message(header))
+            return None
     return None
 
 
@@ -109,7 +112,7 @@ def _sheet(table: list[list[object]], path: Path, sheet: str, out: Loaded) -> No
     cells = [row for row in cells if any(row)]
     if not cells:
         return
-    faq = _faq_rows([list(row) + [None] * (width - len(row)) for row in table], path, sheet)
+    faq = _faq_rows([list(row) + [None] * (width - len(row)) for row in table], sheet, out)
     if faq is not None:
         out.rows.extend(faq)
         return
@@ -143,14 +146,9 @@ def load_xlsx(path: Path) -> Loaded:
     if not sheets:
         raise IngestError(str(path), "表格是空的，没有任何数据行。")
     named = len(sheets) > 1
-    loaded, errors = Loaded(), []
+    loaded = Loaded()
     for name, table in sheets.items():
-        try:
-            _sheet(table, path, name if named else "", loaded)
-        except IngestError as exc:
-            errors.append(exc)
-    if errors and not loaded.rows and not loaded.documents:
-        raise errors[0]
+        _sheet(table, path, name if named else "", loaded)
     return loaded
 
 

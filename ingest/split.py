@@ -21,6 +21,7 @@ from .blocks import Block, Heading, Table
 _CLAUSE = re.compile(r"(?<=[，,：:；;])")
 _CONTEXT_LEVELS = 2
 SHORT = 40
+_CLOSED = tuple("。！？；：，、!?;:,）)”’》】")
 
 
 def _cut_long(sentence: str, size: int) -> list[str]:
@@ -51,7 +52,7 @@ class _Packer:
 
     def flush(self, keep_overlap: bool = False) -> None:
         if self.sentences:
-            self.pieces.append(_Piece("".join(self.sentences), self.context, self.lead))
+            self.pieces.append(_Piece(_join(self.sentences), self.context, self.lead))
             self.lead = ""
         self.sentences = self.sentences[-self.overlap :] if keep_overlap and self.overlap else []
 
@@ -80,6 +81,7 @@ def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap
     """Split a document, given as blocks, into chunks of about ``size`` characters, overlapping by
     ``overlap`` sentences within a section (table rows never overlap)."""
     packer = _Packer(size, overlap)
+    packer.context = doc.title
     headings: list[Heading] = []
 
     def context(*extra: str) -> str:
@@ -105,6 +107,11 @@ def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap
     if not pieces and doc.title:
         pieces.append((doc.title, ""))
     return make_chunks(doc.id, "document", pieces)
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences as one text; a line without closing punctuation (a 文号, a date) keeps a space after it."""
+    return "".join(s if s.endswith(_CLOSED) else s + " " for s in sentences[:-1]) + sentences[-1]
 
 
 @dataclass

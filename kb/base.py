@@ -24,7 +24,7 @@ from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch, IngestError
 from .fusion import fuse
-from .hits import current_hits
+from .hits import answering_passages, current_hits
 from .keyword import KeywordIndex
 from .lifecycle import Timeline
 from .locks import file_lock
@@ -322,6 +322,9 @@ class KnowledgeBase:
         # superseded entries fold into their current version, so rank a few more than k
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
+        lexicon = self.tokens.lexicon
+        if types := lexicon.asked_types(query):
+            hits = answering_passages(self.records, hits, ranked, lambda text: all(lexicon.gives(t, text) for t in types))
         verdict = judge(self.tokens.lexicon, query, hits, self.records.entry)
         return replace(verdict, judged=verdict.judged[:k])
 

@@ -45,16 +45,20 @@ from .segments import ChunkScores
 
 STANDOUT = 8.0
 """A signal whose best candidate stands this many standard deviations above the rest counts double."""
+RUNNERS_UP = 3
+"""How many next-best passages a parent keeps, for when the best one lacks what was asked."""
 
 
 @dataclass(frozen=True)
 class Ranked:
-    """A parent with its fused score, the chunk that represents it and its best chunk's cosine similarity."""
+    """A parent with its fused score, the chunk that represents it and its best chunk's cosine
+    similarity; ``runners_up`` are the parent's next best passages (hybrid search), best first."""
 
     parent_id: str
     score: float
     chunk_id: str
     similarity: float
+    runners_up: tuple[str, ...] = ()
 
 
 def zscores(values: np.ndarray) -> np.ndarray:
@@ -195,13 +199,14 @@ def _ranked(parent: str, score: float, dense: DenseScores | None, keyword: Keywo
     chunk scores z-scored and added) in hybrid search; in keyword search the chunk with most of the
     question's words; otherwise (dense search, or no query word in the parent) its nearest chunk."""
     nearest = dense.best_chunk(dense.position[parent]) if dense is not None and parent in dense.position else None
-    chunk_id = nearest[0] if nearest else ""
+    chunk_id, runners_up = nearest[0] if nearest else "", ()
     if keyword is not None and parent in keyword.position:
         i = keyword.position[parent]
         if passage is not None:
-            chunk_id = keyword.chunk_ids[keyword.segments.best_row(i, passage)]
+            chunk_id, *rest = (keyword.chunk_ids[j] for j in keyword.segments.top_rows(i, passage, 1 + RUNNERS_UP))
+            runners_up = tuple(rest)
         else:
             best, words = keyword.best_chunk(i)
             if words > 0 or nearest is None:
                 chunk_id = best
-    return Ranked(parent, score, chunk_id, nearest[1] if nearest else 0.0)
+    return Ranked(parent, score, chunk_id, nearest[1] if nearest else 0.0, runners_up)

@@ -8,6 +8,9 @@ entry were ranked, they make one hit. An expired entry keeps its place but is ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from .fusion import Ranked
 from .lifecycle import Timeline, expired
 from .records import Records
@@ -33,6 +36,22 @@ def current_hits(records: Records, ranked: list[Ranked], k: int, timeline: Timel
         if chunk is not None:
             hits.append(_hit(records, r, chunk, tuple(chain), timeline))
     return hits
+
+
+def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
+                       answers: Callable[[str], bool]) -> list[Hit]:
+    """The hits with each document's shown passage swapped for its next best one that ``answers``
+    (says what the question asks for: an amount, a duration …) when the best one does not."""
+    runners_up = {r.parent_id: r.runners_up for r in ranked}
+    out = []
+    for hit in hits:
+        if hit.kind == "document" and not answers(hit.text) and runners_up.get(hit.parent_id):
+            chunks = records.chunks(runners_up[hit.parent_id])
+            better = next((chunks[c] for c in runners_up[hit.parent_id] if c in chunks and answers(chunks[c].text)), None)
+            if better is not None:
+                hit = replace(hit, chunk_id=better.id, text=better.text, position=better.position)
+        out.append(hit)
+    return out
 
 
 def _hit(records: Records, r: Ranked, chunk: Chunk, replaced: tuple[Replacement, ...], timeline: Timeline) -> Hit:

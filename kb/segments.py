@@ -64,6 +64,11 @@ class Segments:
         start, end = int(self.starts[i]), int(self.ends[i])
         return start + int(np.argmax(values[start:end]))
 
+    def top_rows(self, i: int, values: np.ndarray, n: int) -> list[int]:
+        """The ``n`` rows of parent ``i`` with the highest values, best first."""
+        start, end = int(self.starts[i]), int(self.ends[i])
+        return [start + int(j) for j in np.argsort(-values[start:end], kind="stable")[:n]]
+
     def restricted(self, allowed: set[str]) -> tuple[Segments, np.ndarray]:
         """The segments of the ``allowed`` parents only, and their indexes here (to pick per-parent
         values). The last result is kept: searches pass the same ``allowed`` set until the records change."""

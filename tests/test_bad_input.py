@@ -26,8 +26,6 @@ def bad_files(tmp_path):
     empty_book = tmp_path / "空表.xlsx"
     Workbook().save(empty_book)
     files = {
-        "no_answer_column": (make_xlsx(tmp_path / "登记.xlsx", [["护照丢了", "13800000000", "城关镇"]], ["问题", "电话", "住址"]),
-                             ["问题列", "答案列", "电话", "住址", "问题", "答复", "表头"]),
         "empty_csv": (make_text(tmp_path / "空.csv", ""), ["空"]),
         "empty_txt": (make_text(tmp_path / "空.txt", "  \n\n"), ["没有可导入的文字内容"]),
         "empty_xlsx": (empty_book, ["空"]),
@@ -114,10 +112,11 @@ def test_later_failure_loses_nothing(kb, tmp_path):
     good = _good_csv(tmp_path / "good.csv")
     ingest_paths(kb, [good])
     before = kb.stats()
-    other = make_xlsx(tmp_path / "other.xlsx", [["甲", "乙"]], ["问题", "电话"])
+    other = tmp_path / "other.xlsx"
+    other.write_bytes(os.urandom(512))
     assert ingest_paths(kb, [other]).results[0].status == "failed"
     # the same file, now broken: its stored version stays
-    good.write_text("问题,电话\n张三,138\n", encoding="utf-8")
+    good.write_text("\n \n", encoding="utf-8")
     assert ingest_paths(kb, [good]).results[0].status == "failed"
     after = kb.stats()
     for key in ("entries", "documents", "chunks", "files", "vectors"):

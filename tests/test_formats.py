@@ -165,7 +165,7 @@ def test_pdf_wrapped_sentence_is_rejoined(built):
     kb, _, _ = built
     doc = kb.document("birth")
     assert doc is not None
-    # the sentence is longer than a line of the PDF, so pypdf returns it with a line break
+    # the sentence is longer than a line of the PDF, so the PDF breaks it over lines
     assert PDF_SENTENCE in doc.text
     hit = kb.search("刚出生的孩子在哪里申报出生登记", k=1)[0]
     assert hit.parent_id == "birth"

@@ -78,6 +78,16 @@ def test_faq_sheet_keeps_the_entry_path(tmp_path):
     assert [r.fields["question"] for r in loaded.rows] == ["社保卡丢了怎么办？"] and not loaded.documents
 
 
+def test_sheet_with_an_answer_column_but_no_question_column_is_a_table_with_a_warning(kb, tmp_path):
+    path = make_xlsx(tmp_path / "留言.xlsx", [["A0001", "小区门口路灯坏了", "已安排维修，三日内修复。"]],
+                     ["留言编号", "留言主题", "答复意见"])
+    result = ingest_paths(kb, [path]).results[0]
+    assert result.status == "added"
+    (warning,) = result.warnings
+    assert "表格文档" in warning and "问题列" in warning and "留言主题" in warning
+    assert "留言主题：小区门口路灯坏了；答复意见：已安排维修" in kb.search("路灯坏了有人修吗", k=1)[0].text
+
+
 def test_statistics_sheet_with_a_unit_line_above_the_header(tmp_path):
     path = make_text(tmp_path / "统计.csv", "填报单位：宜春市人社局,,,日期：2026-10-08\n"
                                           "县区,参保人数,待遇领取人数,基金收入（万元）\n"
