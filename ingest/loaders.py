@@ -19,7 +19,8 @@ from .pdf import load_pdf
 from .plain import load_json, load_jsonl, load_markdown, load_text
 from .sheets import load_csv, load_xlsx
 from .web import load_html
-from .word import load_docx, load_office
+from .office import load_office
+from .word import load_docx
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {

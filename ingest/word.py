@@ -1,4 +1,4 @@
-"""Word documents (.docx) read by their structure, and legacy or WPS office files (:func:`load_office`).
+"""Word documents (.docx) read by their structure.
 
 A .docx becomes blocks in document order. Headings come from the structure: the style name (Title,
 Heading N, 标题 N) or the outline level of the paragraph or its style (inherited through basedOn);
@@ -8,9 +8,7 @@ its value to every row it covers, a full-width first row is the caption and a he
 cells with a second row below combines the two (联系方式/电话). Text boxes follow the paragraph
 that anchors them. A package whose relationships point to missing parts (WPS leaves them for
 images) is repaired in memory; a document that is only pictures is read with OCR.
-
-Legacy and WPS files are sniffed by content (:mod:`ingest.sniff`) and converted with LibreOffice
-(:mod:`ingest.convert`) into the format whose loader reads them.
+A file named .docx whose content is something else goes to :func:`ingest.office.load_office`.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
@@ -27,12 +24,9 @@ from lxml import etree
 from kb.errors import IngestError
 from kb.text import join_broken_lines
 
-from . import convert, ocr, sniff
+from . import ocr, sniff
 from .blocks import Block, Heading, Paragraph, Table, heading_level, is_heading
 from .loaded import Loaded, RawDocument
-from .pdf import load_pdf
-from .sheets import load_xlsx
-from .web import load_html
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -56,6 +50,8 @@ def load_docx(path: Path) -> Loaded:
 
     data = path.read_bytes()
     if sniff.kind(data) != "docx":
+        from .office import load_office
+
         return load_office(path)
     document = docx.Document(io.BytesIO(_without_dangling_relationships(data)))
     reader = _Reader(document.styles.element)
@@ -328,44 +324,3 @@ def _recognise(path: Path, images: list[bytes]) -> str:
             "请提供带文字的原文件或更清晰的扫描件后重新导入。",
         )
     return "\n".join(texts)
-
-
-_SHEET_SUFFIXES = {".xls", ".et"}
-_CONVERT = {"doc": "docx", "rtf": "docx", "xls": "xlsx", "ppt": "pdf", "pptx": "pdf"}
-_READERS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
-    "docx": (".docx", load_docx), "xlsx": (".xlsx", load_xlsx), "pdf": (".pdf", load_pdf), "html": (".html", load_html),
-}
-
-
-def load_office(path: Path) -> Loaded:
-    """A legacy or WPS office file (.doc .wps .rtf .xls .et .ppt .pptx .dps) read as what its content
-    really is: converted by LibreOffice when needed, else handed to the loader of its real format; a
-    web page named .xls/.et is read as the spreadsheet it stands for."""
-    data = path.read_bytes()
-    found = sniff.kind(data)
-    if found == "mht":
-        data, found = convert.mht_html(data, path), "html"
-    if found == "html" and path.suffix.lower() in _SHEET_SUFFIXES:  # a web system's “导出 Excel” is a web page
-        with convert.converted(path, data, "html", "xlsx", infilter="HTML (StarCalc)") as result:
-            return _read_for(path, load_xlsx, result)
-    if found in _CONVERT:
-        with convert.converted(path, data, found, _CONVERT[found]) as result:
-            return _read_for(path, _READERS[_CONVERT[found]][1], result)
-    if found in _READERS:
-        suffix, reader = _READERS[found]
-        with convert.as_file(path, data, suffix) as copy:
-            return _read_for(path, reader, copy)
-    if found == "encrypted":
-        raise IngestError(str(path), "文件设置了打开密码，无法读取。请用 WPS 或 Word 打开，取消密码后另存，再重新导入。")
-    raise IngestError(
-        str(path), f"文件内容无法识别：它不是有效的 {path.suffix} 文件，也不是其他支持的文档格式，可能已损坏或是不支持的格式。"
-        "请用原软件打开确认，另存为 .docx、.xlsx 或 .pdf 后重新导入。",
-    )
-
-
-def _read_for(path: Path, reader: Callable[[Path], Loaded], copy: Path) -> Loaded:
-    """``reader`` on a converted or renamed ``copy`` of ``path``; its errors name ``path``."""
-    try:
-        return reader(copy)
-    except IngestError as exc:
-        raise type(exc)(str(path), exc.reason) from exc
