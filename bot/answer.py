@@ -16,6 +16,7 @@ first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``A
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
@@ -78,7 +79,8 @@ class Answer:
     """``status`` is ``answered``, ``ambiguous`` (two cited entries, the text asks which one is
     meant) or ``no_answer``; ``notes`` are warnings to read with the answer (a replaced or expired
     口径, an upcoming change, an unreviewed draft, why the nearest entry does not apply);
-    ``related`` holds the other hits for reference."""
+    ``related`` holds the other hits for reference; ``passage`` is the whole passage a document
+    answer's sentences were taken from, shown with them so the reader sees their context."""
 
     question: str
     status: str
@@ -87,21 +89,23 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     related: tuple[Hit, ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()
+    passage: str = ""
 
     @property
     def answered(self) -> bool:
         return self.status == "answered"
 
 
-def best_sentences(question: str, text: str, n: int = 2) -> str:
-    """The ``n`` sentences of ``text`` sharing most keywords with ``question``, in their original order."""
+def best_sentences(question: str, text: str, n: int = 2, answers: Callable[[str], bool] = lambda _: False) -> str:
+    """The ``n`` sentences of ``text`` sharing most keywords with ``question``, in their original order;
+    a sentence that ``answers`` (states the amount, duration … the question asks for) goes first."""
     sentences = split_sentences(text)
     if len(sentences) <= n:
         return "".join(sentences)
     words = set(keyword_tokens(question))
     scored = sorted(
         range(len(sentences)),
-        key=lambda i: (-sum(1 for w in words if w in sentences[i].lower()), i),
+        key=lambda i: (-answers(sentences[i]), -sum(1 for w in words if w in sentences[i].lower()), i),
     )
     return "".join(sentences[i] for i in sorted(scored[:n]))
 
@@ -177,8 +181,13 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, (Citation.of(best.hit),), hits[1:], notes)
     if decision.rival is not None and decision.rival_score >= min_confidence:
         return _ambiguous(kb, question, decision.verdict, best, decision.rival, score)
-    text = best.hit.answer if best.hit.kind == "entry" else best_sentences(question, best.hit.text)
-    return Answer(question, "answered", text, score, (Citation.of(best.hit),), hits[1:], notes)
+    if best.hit.kind == "entry":
+        return Answer(question, "answered", best.hit.answer, score, (Citation.of(best.hit),), hits[1:], notes)
+    lexicon = kb.tokens.lexicon
+    types = lexicon.asked_types(question)
+    text = best_sentences(question, best.hit.text, answers=lambda s: bool(types) and all(lexicon.gives(t, s) for t in types))
+    passage = best.hit.text if text != best.hit.text else ""
+    return Answer(question, "answered", text, score, (Citation.of(best.hit),), hits[1:], notes, passage)
 
 
 def _rival(verdict: Verdict) -> Judged | None:

@@ -119,6 +119,8 @@ def search(settings, query, k, mode, drafts, as_of, filters):
 def format_answer(result: Answer) -> str:
     lines = [f"注意：{note}" for note in result.notes]
     lines.append(("答：" if result.answered else "") + result.text)
+    if result.passage:
+        lines.append(f"原文：{result.passage}")
     for citation in result.citations:
         lines.append(f"出处：{citation.label()}")
     lines.append(f"置信度：{result.confidence:.2f}")

@@ -19,7 +19,10 @@ from .meta import date_of, labelled_date
 
 _GOV_TITLE = ("ArticleTitle", "articletitle", "title")
 _GOV_DATE = ("PubDate", "pubdate", "firstpublishedtime", "publishdate")
-_SITE_SUFFIX = re.compile(r"\s*[-_|｜—]+\s*[^-_|｜—]{2,30}$")
+_SITE_SUFFIX = re.compile(r"(?:\s*[_|｜]+\s*|\s+[-—]+\s+)[^_|｜]{2,30}$")
+_CLOSING = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
+"""Closing tags dropped before parsing: CMS pages assembled from includes close the page early
+(a header include that ends in </html>), and parsers then lose the article after it."""
 _BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "table", "div"]
 
 
@@ -67,11 +70,18 @@ def _blocks(root) -> list[Block]:
     return out
 
 
+def _without_site(title: str) -> str:
+    """A page title without the site and column names appended to it (……__2007年第23号国务院公报_中国政府网)."""
+    while (shorter := _SITE_SUFFIX.sub("", title)) != title and len(shorter) >= 8:
+        title = shorter
+    return title
+
+
 def load_html(path: Path) -> Loaded:
     import trafilatura
     from bs4 import BeautifulSoup
 
-    html = decode(path.read_bytes(), path)
+    html = _CLOSING.sub("", decode(path.read_bytes(), path))
     page = BeautifulSoup(html, "html.parser")
     found = trafilatura.extract_metadata(html, date_config={"extensive_search": False, "original_date": True})
     article = trafilatura.extract(html, output_format="html", include_tables=True)
@@ -82,11 +92,10 @@ def load_html(path: Path) -> Loaded:
             tag.decompose()
         body = page.body or page
     blocks = _blocks(body)
-    title = _meta(page, _GOV_TITLE) or (found.title if found and found.title else "")
     heading = page.find("h1")
-    title = title or (heading.get_text(strip=True) if heading else "")
-    if not title and page.title:
-        title = _SITE_SUFFIX.sub("", page.title.get_text(strip=True))
+    title = (_meta(page, _GOV_TITLE) or (found.title if found and found.title else "")
+             or (heading.get_text(strip=True) if heading else "") or (page.title.get_text(strip=True) if page.title else ""))
+    title = _without_site(title)
     date = (_meta(page, _GOV_DATE)[:10] or labelled_date(page.get_text(" ")) or date_of(blocks)
             or (found.date if found and found.date else ""))
     return Loaded(documents=[RawDocument(blocks=blocks, title=title, date=date)])

@@ -59,3 +59,17 @@ def test_date_from_the_info_line_then_from_the_signature_never_from_the_chrome(k
     assert dated["无元数据.html"] == ("关于2027年城乡居民医保缴费的通知", "2026-08-28")
     hit = kb.search("特困人员医保个人要交多少钱", k=1)[0]
     assert "特困人员；个人缴费：0元" in hit.text
+
+
+def test_page_closed_early_by_an_include_keeps_its_article_and_title_loses_the_site_name(tmp_path):
+    path = tmp_path / "公报.html"
+    path.write_text("""<html><head><meta charset="utf-8">
+<title>全国人民代表大会常务委员会关于批准调整国债余额限额的决议__2007年第23号国务院公报_中国政府网</title></head>
+<body><div class="header">首页 | 简 | 繁 | EN | 登录</div></body></html>
+<div class="content"><div class="pages_content">
+<p>全国人民代表大会常务委员会关于批准调整国债余额限额的决议（2007年6月29日第十届全国人民代表大会常务委员会第二十八次会议通过）</p>
+<p>会议决定：批准发行15500亿元特别国债购买外汇，批准2007年末国债余额限额调整为53365.53亿元。</p>
+</div></div>""", encoding="utf-8")
+    doc = load(path).documents[0]
+    assert "批准发行15500亿元特别国债" in doc.text and "登录" not in doc.text
+    assert doc.title == "全国人民代表大会常务委员会关于批准调整国债余额限额的决议"
