@@ -1,7 +1,7 @@
 """A document's title and date, read from its structure as a person would.
 
 The title is the first line near the top that reads like a title (关于……的通知, ……办法, ……公告),
-never a red-head line (……文件), a document number (宜府发〔2024〕3号), a 附件 line, a table-of-contents
+never a red-head line (……文件, ……办公室, ……局), a revision-history heading, a document number (宜府发〔2024〕3号), a 附件 line, a table-of-contents
 line, a metadata line (发布日期：, 来源：, 索引号：) or a bare date; a title broken over two lines
 is joined. The date is a labelled 发文/成文/发布日期 first, then the signature date (a line that
 is only a date, in figures or in Chinese numerals) at the end, then one right below the title.
@@ -16,12 +16,13 @@ from .blocks import Block, Heading, Paragraph, Table
 _SCAN = 15
 _TITLE_WORDS = re.compile(
     r"(通知|通告|公告|公示|办法|规定|细则|规则|指南|须知|方案|意见|决定|批复|函|说明|简章|名单|名录|清单|目录"
-    r"|一览表|报告|纪要|条例|标准|流程|解读|问答|答记者问|指引|导则|计划|要点|手册|制度|表)$"
+    r"|一览表|报告|纪要|条例|标准|流程|解读|问答|答记者问|指引|导则|计划|要点|手册|制度|表|规范|协议|合同|决议|文档)$"
 )
 _NOT_TITLE = re.compile(
     r"^(附件|附表|附录|目\s*录|索\s*引\s*号|发布机构|发文机关|发布日期|发布时间|成文日期|发文日期|主题分类|文\s*号|来源|"
-    r"信息来源|浏览次数|访问量|字号|分享|打印|关闭|当前位置|首页|签发人|密级|紧急程度|抄送|主送)"
-    r"|文件$|〔\d{4}〕\s*\d+\s*号$|\[\d{4}\]\s*\d+\s*号$|[.．…·]{4,}\s*\d*$|^第?\s*\d+\s*页"
+    r"信息来源|浏览次数|访问量|字号|分享|打印|关闭|当前位置|首页|签发人|密级|紧急程度|抄送|主送|"
+    r"修订历史|修订记录|版本记录|版本历史|文档历史|变更记录|注\s*[:：]|说明\s*[:：]|备注\s*[:：])"
+    r"|文件$|(办公室|办公厅|委员会|人民政府|局|厅|协会)$|〔\d{4}〕\s*\d+\s*号$|\[\d{4}\]\s*\d+\s*号$|[.．…·]{4,}\s*\d*$|^第?\s*\d+\s*页"
 )
 _YMD = r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
 _CN_DIGIT = "〇零一二三四五六七八九"
@@ -49,12 +50,14 @@ def _titleish(line: str) -> bool:
 
 
 def title_of(blocks: list[Block], given: str, fallback: str) -> str:
-    """The document's title: ``given`` (from metadata or a Title style) when it reads like one, else
+    """The document's title: ``given`` (from metadata, a Title style or the largest font) when it reads
+    like one and stands near the top, else
     the first title-like line near the top (preferring one that ends like a title), else ``fallback``."""
-    if given and _titleish(given.strip()):
-        return _cut(given.strip())
     top = [b for b in blocks[:_SCAN] if isinstance(b, (Heading, Paragraph))]
     texts = [b.text for b in top]
+    given = given.strip()
+    if given and _titleish(given) and (given in _lines(blocks[:_SCAN]) or given not in _lines(blocks)):
+        return _cut(given)
     for i, text in enumerate(texts):
         if _TITLE_WORDS.search(text) and _titleish(text):
             if i > 0 and _titleish(texts[i - 1]) and not _TITLE_WORDS.search(texts[i - 1]) \

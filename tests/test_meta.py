@@ -16,6 +16,7 @@ from ingest.meta import date_of, title_of
     ("索引号：014205812/2026-00321\n发布机构：宜春市医疗保障局\n发布日期：2026-09-02\n2027年城乡居民医保参保缴费须知\n一、缴费标准",
      "2027年城乡居民医保参保缴费须知"),
     ("居住证办理\n申请条件：在本市居住半年以上。", "居住证办理"),
+    ("修订历史记录\n注：A-添加，M-修改，D-删除\n统一身份认证接口规范\n一、概述", "统一身份认证接口规范"),
 ])
 def test_title_skips_red_heads_numbers_attachments_contents_and_metadata(text, title):
     assert title_of(text_blocks(text), "", "文件名") == title
@@ -25,6 +26,10 @@ def test_title_metadata_wins_when_it_reads_like_a_title_and_falls_back_to_the_fi
     blocks = text_blocks("发布日期：2026-09-02\n附件2")
     assert title_of(blocks, "社保卡补换办事指南", "文件名") == "社保卡补换办事指南"
     assert title_of(blocks, "附件2", "文件名") == "文件名"
+    red_head = text_blocks("唐山市住房和城乡建设局\n关于进一步加强施工图技术审查的通知\n各县区：")
+    assert title_of(red_head, "唐山市住房和城乡建设局", "文件名") == "关于进一步加强施工图技术审查的通知"
+    deep = text_blocks("用户对接技术文档\n" + "\n".join(f"第{n}段说明文字。" for n in range(20)) + "\n应用接入方案")
+    assert title_of(deep, "应用接入方案", "文件名") == "用户对接技术文档"
 
 
 @pytest.mark.parametrize("text, day", [
