@@ -6,7 +6,7 @@ import pytest
 
 from bot import answer
 from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, best_sentences
-from fixtures import drop_collection, open_kb, unique_collection
+from fixtures import drop_collection, make_md, open_kb, unique_collection
 from ingest import ingest_paths
 from kb import Filters
 from kb.text import split_sentences
@@ -120,6 +120,22 @@ TEXT = ("居住证每年签注一次。申领居住证需要在本市连续居�
 ])
 def test_best_sentences_picks_the_sentence_with_the_term(question, expected):
     assert best_sentences(question, TEXT, n=1) == expected
+
+
+def test_document_answer_shows_its_sentences_with_the_whole_passage(kb, tmp_path):
+    sentences = ["不动产登记申请可以在市民中心三楼不动产登记窗口提交。", "申请人应当提交身份证明和不动产权属来源材料。",
+                 "登记机构应当自受理之日起五个工作日内办结登记。", "办结后可以选择邮寄送达不动产权证书。"]
+    ingest_paths(kb, [make_md(tmp_path / "登记.md", "不动产登记办事指南", ["".join(sentences)])])
+    reply = answer(kb, "不动产登记多久能办好？", min_confidence=0)
+    assert reply.answered and "五个工作日内办结" in reply.text
+    assert reply.passage == "".join(sentences)
+    assert all(s in reply.passage for s in split_sentences(reply.text)) and reply.text != reply.passage
+
+
+def test_best_sentences_put_a_sentence_giving_the_asked_type_first():
+    text = "企业开办可以在窗口办理。企业开办全流程不超过2个工作日。窗口设有企业开办帮办人员。"
+    assert best_sentences("企业开办在哪办", text, n=1) == "企业开办可以在窗口办理。"
+    assert best_sentences("企业开办在哪办", text, n=1, answers=lambda s: "工作日" in s) == "企业开办全流程不超过2个工作日。"
 
 
 def test_best_sentences_keeps_original_order_and_short_texts():
