@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
 from kb.config import default
-from kb.deciding import Judged, Verdict, is_paper
+from kb.deciding import Judged, Verdict, gives_asked, is_paper
 from kb.lexicon import fold
 from kb.text import keyword_tokens, split_sentences
 
@@ -183,9 +183,7 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
         return _ambiguous(kb, question, decision.verdict, best, decision.rival, score)
     if best.hit.kind == "entry":
         return Answer(question, "answered", best.hit.answer, score, (Citation.of(best.hit),), hits[1:], notes)
-    lexicon = kb.tokens.lexicon
-    types = lexicon.asked_types(question)
-    text = best_sentences(question, best.hit.text, answers=lambda s: bool(types) and all(lexicon.gives(t, s) for t in types))
+    text = best_sentences(question, best.hit.text, answers=gives_asked(kb.tokens.lexicon, question) or (lambda _: False))
     passage = best.hit.text if text != best.hit.text else ""
     return Answer(question, "answered", text, score, (Citation.of(best.hit),), hits[1:], notes, passage)
 
@@ -238,6 +236,8 @@ def rule_notes(kb: KnowledgeBase, question: str, verdict: Verdict) -> tuple[str,
         asked_papers = "、".join(s for s, c in lexicon.matches(question) if is_paper(c))
         notes.append(f"知识库中最接近的条目“{best.hit.title}”讲的是“{'、'.join(best.other_papers)}”，"
                      f"不是问题中的“{asked_papers}”，不能套用。")
+    if best.missing:
+        notes.append(f"知识库中最接近的资料“{best.hit.title}”里没有问题中的“{'、'.join(best.missing)}”。")
     for concept in verdict.uncovered:
         notes.append(f"知识库中相近的资料都没有提到问题中的“{surfaces.get(concept, concept)}”。")
     return tuple(notes)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import audit
 from .chunks import entry_chunks
-from .deciding import NEAR, Verdict, judge
+from .deciding import NEAR, Verdict, gives_asked, judge
 from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch, IngestError
@@ -322,9 +322,8 @@ class KnowledgeBase:
         # superseded entries fold into their current version, so rank a few more than k
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
-        lexicon = self.tokens.lexicon
-        if types := lexicon.asked_types(query):
-            hits = answering_passages(self.records, hits, ranked, lambda text: all(lexicon.gives(t, text) for t in types))
+        if (answers := gives_asked(self.tokens.lexicon, query)) is not None:
+            hits = answering_passages(self.records, hits, ranked, answers)
         verdict = judge(self.tokens.lexicon, query, hits, self.records.entry)
         return replace(verdict, judged=verdict.judged[:k])
 

@@ -21,6 +21,9 @@ lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :d
   than answered from a neighbour. (Requiring every hit to name every concept of the question was
   measured and rejected: concepts come up in passing — 房本 in a question about selling a mortgaged
   flat — and the rule then refused or demoted right answers more often than it caught wrong ones.)
+* **figure** — a figure of four digits or more in the question (a year 2024, an error code 6301, a
+  document or phone number) must appear in the hit, entry or document passage alike: the 2026
+  position table does not answer a question about 2024, a passage without 6301 does not explain it.
 * **open choice** — when the two best entries that keep the rules differ on a contrast set the
   question does not settle (公积金全部取出来：离职 or 退休?), neither is picked: the bot asks which.
 
@@ -30,6 +33,8 @@ them; the answer step reads the verdict to refuse, or to ask which.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,10 +55,11 @@ class Judged:
     contradicted: tuple[int, ...] = ()
     unanswered: tuple[int, ...] = ()
     other_papers: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:
-        return not self.contradicted and not self.unanswered and not self.other_papers
+        return not self.contradicted and not self.unanswered and not self.other_papers and not self.missing
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,25 @@ def is_paper(concept: str) -> bool:
     return concept.endswith(PAPER_ENDINGS)
 
 
+FIGURE = re.compile(r"\d{4,}")
+"""A figure the answer must repeat: a year, a code, a document or phone number (4 digits or more)."""
+
+
+def figures(question: str) -> tuple[str, ...]:
+    """The figures of ``question`` (2024, 6301 …) that any answer to it must contain."""
+    return tuple(dict.fromkeys(FIGURE.findall(unicodedata.normalize("NFKC", question))))
+
+
+def gives_asked(lexicon: Lexicon, question: str) -> Callable[[str], bool] | None:
+    """A test for whether a text states what ``question`` asks for (its answer types and its
+    figures), or None when the question asks for nothing in particular."""
+    types, asked_figures = lexicon.asked_types(question), figures(question)
+    if not types and not asked_figures:
+        return None
+    return lambda text: all(lexicon.gives(t, text) for t in types) and \
+        all(f in unicodedata.normalize("NFKC", text) for f in asked_figures)
+
+
 def hit_text(hit: Hit) -> str:
     """Everything a hit shows: title (an entry's question), passage, answer, 事项 and the questions of
     the old 口径 it stands in for."""
@@ -102,10 +127,13 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
     asked, types, concepts = lexicon.asked(question), lexicon.asked_types(question), lexicon.concepts(question)
     papers = {c for c in concepts if is_paper(c)}
     texts = [hit_text(hit) for hit in hits]
+    asked_figures = figures(question)
     judged = []
     for hit, text in zip(hits, texts):
+        folded = unicodedata.normalize("NFKC", text)
+        missing = tuple(f for f in asked_figures if f not in folded)
         if hit.kind != "entry":
-            judged.append(Judged(hit, tuple(frozenset() for _ in asked)))
+            judged.append(Judged(hit, tuple(frozenset() for _ in asked), missing=missing))
             continue
         unanswered = tuple(t for t in types if not lexicon.gives(t, hit.answer))
         own = _own_text(hit, entry)
@@ -115,7 +143,7 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
         other_papers = tuple(its_papers) if papers and its_papers and not papers & set(its_papers) else ()
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
             (marks[i] and not a & marks[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
-        judged.append(Judged(hit, marks, contradicted, unanswered, other_papers))
+        judged.append(Judged(hit, marks, contradicted, unanswered, other_papers, missing))
     uncovered = tuple(c for c in concepts if not any(lexicon.names(c, t) for t in texts[:NEAR]))
     near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]
     return Verdict(tuple(near), uncovered, _open_set(lexicon, asked, near))
