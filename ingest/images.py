@@ -24,6 +24,7 @@ FULL_LINE = 20
 _CLOSED = re.compile(r"[。！？；：!?;:][”’」』）)]*$")
 _WIDE = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _WIDE_GAP = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}])")
+_DOC_YEAR = re.compile(r"(?<=[\u4e00-\u9fff])[〔\[【(（]\s*((?:19|20)\d\d)\s*[〕\]】)）](?=\s*第?\s*\d+\s*号)")
 
 
 def load_image(path: Path) -> Loaded:
@@ -59,8 +60,9 @@ def ends_sentence(text: str) -> bool:
 
 
 def tidy(line: str) -> str:
-    """A line without the spaces that layout or recognition puts between Chinese characters."""
-    return _WIDE_GAP.sub("", line).strip()
+    """A line without the spaces that layout or recognition puts between Chinese characters, and
+    with the year brackets of a document number made whole (OCR reads 〔2019〕 as 〔2019] or [2019〕)."""
+    return _DOC_YEAR.sub(r"〔\1〕", _WIDE_GAP.sub("", line)).strip()
 
 
 def ocr_blocks(lines: list[str]) -> list[Block]:

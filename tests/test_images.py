@@ -70,3 +70,11 @@ def test_wrapped_lines_join_but_list_items_stay_apart():
     assert ocr_blocks(["一、办理材料", *wrapped, *items]) == [
         B.Heading("一、办理材料", 1), B.Paragraph("".join(wrapped)), *map(B.Paragraph, items),
     ]
+
+
+def test_ocr_lines_mend_the_year_brackets_of_document_numbers():
+    from ingest.images import tidy
+
+    assert tidy("根据（唐政办发〔2019]1号）精神") == "根据（唐政办发〔2019〕1号）精神"
+    assert tidy("唐港城办发〔2019】 13号") == "唐港城办发〔2019〕 13号"
+    assert tidy("2019年(2020)工作 安排") == "2019年(2020)工作安排"
