@@ -4,7 +4,8 @@ A document chunk packs whole sentences of the paragraphs under one heading up to
 (a sentence longer than the limit is cut at commas, then by length, as a last resort). A heading
 always starts a new chunk and, with its parent heading and the document title, becomes the chunk's
 context. A table stays where it stood: its rows (each rendered with its column headers) are packed
-into chunks of their own, so a long table is split by rows and every piece still names its columns.
+into chunks of their own, so a long table is split by rows and every piece still names its columns;
+the sentence that introduces it (ending in ：) goes with it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .blocks import Block, Heading, Table
 _CLAUSE = re.compile(r"(?<=[，,：:；;])")
 _CONTEXT_LEVELS = 2
 SHORT = 40
+_LEAD_IN = ("：", ":")
+_LEAD_IN_MAX = 80
 _CLOSED = tuple("。！？；：，、!?;:,）)”’》】")
 
 
@@ -71,6 +74,13 @@ class _Packer:
                 self.flush()
             self.sentences.append(part)
 
+    def take_lead_in(self) -> str:
+        """The sentence that introduces a table (“……请改用对应的域名对接：”), taken out of the running
+        text: it goes with the table, into its first chunk and into the context of all of them."""
+        if self.sentences and self.sentences[-1].endswith(_LEAD_IN) and len(self.sentences[-1]) <= _LEAD_IN_MAX:
+            return self.sentences.pop()
+        return ""
+
     def start(self, context: str, lead: str = "") -> None:
         """Begin a section under ``context``; ``lead`` is the heading that opens it."""
         self.flush()
@@ -95,8 +105,9 @@ def document_chunks(doc: Document, blocks: list[Block], size: int = 300, overlap
             headings = [h for h in headings if h.level < block.level] + [block]
             packer.start(context(), block.text)
         elif isinstance(block, Table):
-            packer.start(context(block.caption))
-            for row in block.lines():
+            lead_in = packer.take_lead_in()
+            packer.start(context(block.caption, lead_in))
+            for row in ([lead_in] if lead_in else []) + block.lines():
                 packer.add_row(row)
             packer.start(context())
         elif block.text != doc.title:

@@ -117,6 +117,17 @@ def test_long_table_split_by_rows_each_chunk_names_its_columns():
     assert sum(c.text.count("职位：") for c in table_chunks) == 40
 
 
+def test_the_sentence_introducing_a_table_goes_with_it():
+    blocks = [Paragraph("各地须在月底前完成改造。短信发送平台使用如下地址对接的，请改用对应的域名对接："),
+              Table(["原地址", "应使用的域名"], [["115.29.3.87", "sms.example.gov.cn"]]),
+              Paragraph("快递送达平台的地址不变。")]
+    chunks = document_chunks(_doc(blocks), blocks, size=300)
+    table = next(c for c in chunks if "sms.example.gov.cn" in c.text)
+    assert table.text.startswith("短信发送平台使用如下地址对接的，请改用对应的域名对接：原地址：115.29.3.87")
+    assert "短信发送平台" in table.context
+    assert not any("短信发送平台" in c.text for c in chunks if c is not table)
+
+
 def test_decimal_numbers_are_not_headings_but_numbered_lines_are():
     blocks = text_blocks("一、总则\n2.6 交货期为合同签订后30日内。\n969.57 万人参保\n（二）申请材料\n3. 身份证原件")
     assert [type(b).__name__ for b in blocks] == ["Heading", "Paragraph", "Paragraph", "Heading", "Heading"]
