@@ -18,6 +18,7 @@ _HEADING = re.compile(
     r"|\(\s*[一二三四五六七八九十]+\s*\)|\d{1,2}[、．](?!\d)|\d{1,2}\.(?!\d)\s*[^\d\s.])"
 )
 _CJK_BREAK = re.compile(r"(?<=[\u3400-\u9fff，。；：、（）“”])\s*\n\s*(?=[\u3400-\u9fff，。；：、（）“”])")
+_GAP = re.compile(r"(?<=[\u3400-\u9fff。！？；：，、”’）】])[ \t\u3000]+(?=[\u3400-\u9fff0-9（【“])")
 _SENTENCE_END = ("。", "；", ";", "，", ",", "：", ":")
 
 
@@ -74,9 +75,11 @@ def heading_level(line: str) -> int:
 
 
 def text_blocks(text: str) -> list[Block]:
-    """Blocks for plain text: a short numbered line is a heading, everything else a paragraph line."""
+    """Blocks for plain text: a short numbered line is a heading, everything else a paragraph line.
+    A space between Chinese characters counts as a line break: it is where flattened text (a web
+    export, a JSON record) lost its heading and paragraph breaks."""
     blocks: list[Block] = []
-    for line in text.split("\n"):
+    for line in _GAP.sub("\n", text).split("\n"):
         line = line.strip()
         if not line:
             continue

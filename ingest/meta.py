@@ -24,6 +24,7 @@ _NOT_TITLE = re.compile(
     r"修订历史|修订记录|版本记录|版本历史|文档历史|变更记录|注\s*[:：]|说明\s*[:：]|备注\s*[:：])"
     r"|文件$|(办公室|办公厅|委员会|人民政府|局|厅|协会)$|〔\d{4}〕\s*\d+\s*号$|\[\d{4}\]\s*\d+\s*号$|[.．…·]{4,}\s*\d*$|^第?\s*\d+\s*页"
 )
+_HEAD_END = re.compile(r"[\s。！？；]")
 _YMD = r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
 _CN_DIGIT = "〇零一二三四五六七八九"
 _CN_VALUE = {**{ch: n for n, ch in enumerate("零一二三四五六七八九")}, "〇": 0, "○": 0, "Ｏ": 0}
@@ -51,8 +52,9 @@ def _titleish(line: str) -> bool:
 
 def title_of(blocks: list[Block], given: str, fallback: str) -> str:
     """The document's title: ``given`` (from metadata, a Title style or the largest font) when it reads
-    like one and stands near the top, else
-    the first title-like line near the top (preferring one that ends like a title), else ``fallback``."""
+    like one and stands near the top, else the first title-like line near the top (preferring one
+    that ends like a title), else the head of the first line (a headline run into its text, up to
+    the first space or full stop), else ``fallback``."""
     top = [b for b in blocks[:_SCAN] if isinstance(b, (Heading, Paragraph))]
     texts = [b.text for b in top]
     given = given.strip()
@@ -65,7 +67,10 @@ def title_of(blocks: list[Block], given: str, fallback: str) -> str:
                 return _cut(texts[i - 1] + text)
             return _cut(text)
     first = next((t for t in texts if _titleish(t) and len(t) <= 40), "")
-    return _cut(first) if first else fallback
+    if first:
+        return _cut(first)
+    head = _HEAD_END.split(texts[0], 1)[0] if texts else ""
+    return _cut(head) if len(head) >= 4 and _titleish(head) else fallback
 
 
 def _cut(title: str) -> str:

@@ -22,8 +22,8 @@ lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :d
   measured and rejected: concepts come up in passing — 房本 in a question about selling a mortgaged
   flat — and the rule then refused or demoted right answers more often than it caught wrong ones.)
 * **figure** — a figure of four digits or more in the question (a year 2024, an error code 6301, a
-  document or phone number) must appear in the hit, entry or document passage alike: the 2026
-  position table does not answer a question about 2024, a passage without 6301 does not explain it.
+  document or phone number) must appear in the hit: in an entry, or anywhere in a document (whose
+  passage that has it is then shown): the 2026 position table does not answer a question about 2024.
 * **open choice** — when the two best entries that keep the rules differ on a contrast set the
   question does not settle (公积金全部取出来：离职 or 退休?), neither is picked: the bot asks which.
 
@@ -118,8 +118,10 @@ def _own_text(hit: Hit, entry: Callable[[str], Entry | None]) -> str:
     return "\n".join((hit.item, *questions, *(r.old_question for r in hit.replaced)))
 
 
-def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str], Entry | None]) -> Verdict:
-    """Apply the rules to ``hits`` (best first) for ``question``; ``entry(id)`` looks an entry up.
+def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str], Entry | None],
+          document_text: Callable[[str], str] = lambda _: "") -> Verdict:
+    """Apply the rules to ``hits`` (best first) for ``question``; ``entry(id)`` looks an entry up,
+    ``document_text(id)`` gives a document's whole text (a figure may stand outside the passage shown).
 
     Documents cover many cases and are shown by one passage of many, so only entries are held to the
     contrast, paper and answer-type rules.
@@ -130,8 +132,10 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
     asked_figures = figures(question)
     judged = []
     for hit, text in zip(hits, texts):
-        folded = unicodedata.normalize("NFKC", text)
-        missing = tuple(f for f in asked_figures if f not in folded)
+        missing = tuple(f for f in asked_figures if f not in unicodedata.normalize("NFKC", text))
+        if missing and hit.kind == "document":
+            whole = unicodedata.normalize("NFKC", document_text(hit.parent_id))
+            missing = tuple(f for f in missing if f not in whole)
         if hit.kind != "entry":
             judged.append(Judged(hit, tuple(frozenset() for _ in asked), missing=missing))
             continue
