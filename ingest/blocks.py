@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kb.text import normalize
+from kb.text import gaps_to_breaks, normalize
 
 _HEADING = re.compile(
     r"^(第[一二三四五六七八九十百零〇]+[章节条部分篇]|[一二三四五六七八九十]+[、．]|（[一二三四五六七八九十]+）"
     r"|\(\s*[一二三四五六七八九十]+\s*\)|\d{1,2}[、．](?!\d)|\d{1,2}\.(?!\d)\s*[^\d\s.])"
 )
 _CJK_BREAK = re.compile(r"(?<=[\u3400-\u9fff，。；：、（）“”])\s*\n\s*(?=[\u3400-\u9fff，。；：、（）“”])")
-_GAP = re.compile(r"(?<=[\u3400-\u9fff。！？；：，、”’）】])[ \t\u3000]+(?=[\u3400-\u9fff0-9（【“])")
 _SENTENCE_END = ("。", "；", ";", "，", ",", "：", ":")
 
 
@@ -76,10 +75,9 @@ def heading_level(line: str) -> int:
 
 def text_blocks(text: str) -> list[Block]:
     """Blocks for plain text: a short numbered line is a heading, everything else a paragraph line.
-    A space between Chinese characters counts as a line break: it is where flattened text (a web
-    export, a JSON record) lost its heading and paragraph breaks."""
+    A space between Chinese characters counts as a line break (:func:`kb.text.gaps_to_breaks`)."""
     blocks: list[Block] = []
-    for line in _GAP.sub("\n", text).split("\n"):
+    for line in gaps_to_breaks(text).split("\n"):
         line = line.strip()
         if not line:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .blocks import Block, Heading, Paragraph, Table
+from .blocks import Block, Heading, Paragraph, plain_text
 
 _SCAN = 15
 _TITLE_WORDS = re.compile(
@@ -35,14 +35,7 @@ _ANY_DATE = re.compile(_YMD)
 
 
 def _lines(blocks: list[Block]) -> list[str]:
-    out = []
-    for block in blocks:
-        if isinstance(block, Table):
-            out += [block.caption] if block.caption else []
-            out += block.lines()
-        else:
-            out.append(block.text)
-    return out
+    return plain_text(blocks).split("\n")
 
 
 def _titleish(line: str) -> bool:

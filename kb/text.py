@@ -16,9 +16,10 @@ from importlib import resources
 import jieba
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_GAP = rf"(?<=[{_CJK}。！？；：，、”’）】])[ \t\u3000]+(?=[{_CJK}0-9（【“])"
+_GAPS = re.compile(_GAP)
 _SENTENCE_END = re.compile(
-    r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])|\n+"
-    rf"|(?<=[{_CJK}。！？；：，、”’）】])[ \t\u3000]+(?=[{_CJK}0-9（【“])"
+    r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])|\n+|" + _GAP
 )
 _LINE_END = tuple("。！？；：!?;:")
 _CJK_WORD = re.compile(rf"[{_CJK}]+")
@@ -105,6 +106,12 @@ def keyword_tokens(text: str) -> list[str]:
 
 def _is_punct(word: str) -> bool:
     return all(unicodedata.category(ch)[0] in "PSZ" for ch in word)
+
+
+def gaps_to_breaks(text: str) -> str:
+    """``text`` with a line break for every space between Chinese characters: where flattened text
+    (a web export, a JSON record) lost its heading and paragraph breaks."""
+    return _GAPS.sub("\n", text)
 
 
 def split_sentences(text: str) -> list[str]:
