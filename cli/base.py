@@ -1,23 +1,32 @@
-"""The `kb` click group and the option bundles its commands share.
+"""The `kb` click group, the option bundles its commands share, and opening a knowledge base.
 
 Errors are translated here and only here: the library's :class:`~kb.KBError` becomes a
 ``click.ClickException`` (its Chinese message, exit code 1).
+
+Start-up stays light: this package imports only click and the light parts of ``kb`` at module
+level; the indexes (chromadb, the embedder), ``bot`` and ``ingest`` are imported inside the
+commands that use them, so ``kb --help`` and ``kb --version`` never load them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from kb import RECORDS_FILE, Filters, KBError, KnowledgeBase, get_embedder
 from kb.config import load_settings
 from kb.dates import require_date
-from kb.errors import DateError
-from kb.records import Records
-from kb.users import User, Users
+from kb.errors import DateError, EmptyKnowledgeBase, KBError
+from kb.records import RECORDS_FILE, Records
+from kb.types import Filters
+from kb.users import LOCAL_ADMIN, User, Users, admit
+
+if TYPE_CHECKING:
+    from kb import KnowledgeBase
 
 
 class KBGroup(click.Group):
@@ -97,33 +106,102 @@ def filter_options(f):
     return wrapper
 
 
+class Login:
+    """The account a command runs as: ``--user`` (KB_USER), the password from KB_PASSWORD or a
+    hidden prompt, checked against one knowledge base's accounts. While it has no accounts,
+    everyone acts as the local admin and nothing is asked."""
+
+    def __init__(self, name: str | None):
+        self.name = name
+
+    def __call__(self, records: Records) -> User:
+        """The actor of a write (an account is required once accounts exist)."""
+        users = Users(records)
+        if users.count() == 0:
+            return LOCAL_ADMIN
+        password = os.environ.get("KB_PASSWORD")
+        if self.name and not password:
+            password = click.prompt(f"{self.name} 的密码", hide_input=True, err=True)
+        return users.actor(self.name, password)
+
+    def reader(self, records: Records, permission: str, anonymous_read: bool) -> User:
+        """The reader of a read needing ``permission`` (see :func:`kb.users.admit`): an account given
+        is always authenticated, so an unknown user or a wrong password is refused even where
+        reading without an account is open."""
+        return admit(records, self(records) if self.name else None, permission, anonymous_read)
+
+
 def login_options(f):
-    """--user (KB_USER); the password comes from KB_PASSWORD or a hidden prompt. Passes ``login``:
-    ``login(records) -> User`` authenticates against a knowledge base's records (while it has no accounts,
-    everyone acts as the local admin and nothing is asked)."""
+    """--user (KB_USER); the password comes from KB_PASSWORD or a hidden prompt. Passes ``login``,
+    a :class:`Login`: ``login(records)`` for writes, :func:`open_reading` for reads."""
 
     @click.option("--user", "login_name", envvar="KB_USER", help="账号 [KB_USER]；密码取 KB_PASSWORD 或提示输入")
     @wraps(f)
     def wrapper(login_name, **kwargs):
-        def login(records: Records) -> User:
-            users = Users(records)
-            if users.count() == 0:
-                return users.actor(None, None)
-            password = os.environ.get("KB_PASSWORD")
-            if login_name and not password:
-                password = click.prompt(f"{login_name} 的密码", hide_input=True, err=True)
-            return users.actor(login_name, password)
-
-        return f(login=login, **kwargs)
+        return f(login=Login(login_name), **kwargs)
 
     return wrapper
 
 
+class DeferredHelpOption(click.Option):
+    """An option whose help text is built only when help is shown, from a module too slow to import
+    when the command starts (pass ``help_text``, a function returning the text)."""
+
+    def __init__(self, *args, help_text: Callable[[], str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.help_text = help_text
+
+    def get_help_record(self, ctx: click.Context):
+        self.help = self.help_text()
+        return super().get_help_record(ctx)
+
+
 def open_kb(settings, rebuild: bool = False) -> KnowledgeBase:
+    """The knowledge base of ``settings`` (created if missing); imports the indexes and the embedder."""
+    from kb import KnowledgeBase, get_embedder
+
     return KnowledgeBase(settings.data_dir, get_embedder(settings.embedder), settings.chroma_url,
                          settings.collection, rebuild=rebuild)
 
 
+def _records_path(settings) -> Path:
+    return Path(settings.data_dir) / RECORDS_FILE
+
+
 def open_records(settings) -> Records:
     """The record store alone (to check a login before an operation that opens the indexes destructively)."""
-    return Records(Path(settings.data_dir) / RECORDS_FILE)
+    return Records(_records_path(settings))
+
+
+def read_records(settings, login: Login, permission: str) -> Records:
+    """The record store, once the reader is admitted to ``permission`` (see :meth:`Login.reader`)."""
+    records = open_records(settings)
+    try:
+        login.reader(records, permission, settings.anonymous_read)
+    except BaseException:
+        records.close()
+        raise
+    return records
+
+
+def open_reading(settings, login: Login, permission: str, answers: bool = False) -> KnowledgeBase:
+    """The knowledge base for a read needing ``permission``; the reader is admitted before the indexes
+    are opened, so a refused caller costs no start-up and touches nothing.
+
+    ``answers`` is for asking and searching: a data directory that does not exist is not created,
+    and a missing or empty knowledge base raises :class:`~kb.errors.EmptyKnowledgeBase` (which says
+    how to fill it) instead of answering from nothing.
+    """
+    if answers:
+        if not Path(settings.data_dir).is_dir():
+            raise EmptyKnowledgeBase(settings.data_dir, missing=True)
+        if not _records_path(settings).is_file():
+            raise EmptyKnowledgeBase(settings.data_dir, missing=False)
+    records = read_records(settings, login, permission)
+    try:
+        empty = answers and sum(records.counts()[kind] for kind in ("entries", "documents")) == 0
+    finally:
+        records.close()
+    if empty:
+        raise EmptyKnowledgeBase(settings.data_dir, missing=False)
+    return open_kb(settings)

@@ -1,4 +1,4 @@
-"""Knowledge commands: ingest, search, ask, stats, reindex, export/import, eval, demo, settings."""
+"""Knowledge commands: search, ask, stats, reindex, export/import, eval, demo, settings."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import sys
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bot import Answer, answer, calibrate
-from ingest import FileResult, IngestReport, ingest_paths
-from ingest.loaded import decode
-from kb import Document, KBError
 from kb.config import load_settings, settings_table
-from kb.evaluate import evaluate, load_cases
+from kb.errors import KBError
 from kb.records import entry_dict
+from kb.types import Document
 from kb.users import authorize
 
 from .base import (
@@ -26,75 +24,18 @@ from .base import (
     filter_options,
     login_options,
     open_kb,
+    open_reading,
     open_records,
 )
+from .ingesting import run_ingest
+
+if TYPE_CHECKING:
+    from bot import Answer
 
 DEMO_QUESTIONS = ("房本丢了怎么补办？", "辞职了，公积金能全部取出来吗？", "公积金账户里的钱能一次性全部取出来吗？",
                   "居住证到期了怎么续签？", "驾驶证到期了怎么换？")
 """Everyday words, a deciding word, a question two entries answer differently, a document, and a subject
 the sample does not cover."""
-
-
-_STATUS_WORDS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "unsupported": "不支持"}
-
-
-def _file_line(r: FileResult) -> str:
-    word = _STATUS_WORDS[r.status]
-    if r.status in ("failed", "unsupported"):
-        return f"{word}  {r.path}：{r.reason}"
-    if r.status == "unchanged":
-        return f"{word}  {r.path}"
-    return f"{word}  {r.path}（{r.items} 条记录{'，含 OCR 识别文字' if r.ocr else ''}）"
-
-
-def print_report(report: IngestReport) -> None:
-    """One line per file (新增/更新/未变/失败/不支持), its warnings and conflicts, then the totals."""
-    colours = {"failed": "red", "unsupported": "yellow"}
-    for r in report.results:
-        click.secho(_file_line(r), fg=colours.get(r.status), err=r.status == "failed")
-        for warning in r.warnings:
-            click.secho(f"提示  {r.path}：{warning}", fg="yellow", err=True)
-        for conflict in r.conflicts:
-            click.secho(f"冲突  {r.path}：{conflict.describe()}", fg="yellow")
-        for entry_id in r.overwritten:
-            click.echo(f"已覆盖  {entry_id}：按 {r.path} 更新（已记入审计日志）")
-    for entry_id in report.unused_overwrites:
-        click.secho(f"提示  --overwrite {entry_id}：所给文件与该条目没有冲突，未做任何修改。", fg="yellow", err=True)
-    counts = {s: report.count(s) for s in _STATUS_WORDS}
-    conflicts = sum(len(r.conflicts) for r in report.results)
-    click.echo(
-        f"新增 {counts['added']} 个文件，更新 {counts['updated']} 个，未变 {counts['unchanged']} 个，失败 {counts['failed']} 个，"
-        f"不支持 {counts['unsupported']} 个；共 {sum(r.items for r in report.results)} 条记录写入"
-        + (f"；{conflicts} 条已审核的条目与文件冲突，未覆盖（见上）。" if conflicts else "。")
-    )
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--chunk-size", type=int, help="文档分块长度（字）[KB_CHUNK_SIZE]")
-@click.option("--overlap", type=int, help="分块重叠句数 [KB_CHUNK_OVERLAP]")
-@click.option("--overwrite", "overwrite", multiple=True, metavar="编号",
-              help="以文件为准覆盖这条已审核的条目（可重复；冲突见导入报告，操作记入审计日志）")
-@login_options
-@data_options
-def ingest(settings, paths, chunk_size, overlap, overwrite, login):
-    """管理员批量导入文件或目录（递归），条目直接发布并记入审计日志。未变化的文件自动跳过；有文件失败时退出码为 1。
-
-    经过审核流程的条目（修改、审核修订、合并、回滚、删除、恢复过）不会被导入覆盖、恢复或删除：
-    与文件不一致时报告“冲突”并保持原样；确认以文件为准时用 --overwrite 编号。
-
-    \b
-    kb ingest 常见问题解答.xlsx 业务口径/ --user admin
-    kb ingest 常见问题解答.xlsx --overwrite FAQ-QZ --user admin
-    当天窗口登记的疑难案例请用 kb submit 提交审核。
-    """
-    chunking = load_settings(chunk_size=chunk_size, chunk_overlap=overlap)
-    kb = open_kb(settings)
-    report = ingest_paths(kb, list(paths), chunking.chunk_size, chunking.chunk_overlap,
-                          progress=sys.stderr.isatty(), actor=login(kb.records), overwrite=frozenset(overwrite))
-    print_report(report)
-    if report.failed:
-        sys.exit(1)
 
 
 @cli.command()
@@ -104,14 +45,15 @@ def ingest(settings, paths, chunk_size, overlap, overwrite, login):
 @click.option("--drafts", is_flag=True, help="同时检索待审核的草稿（结果中 status 为 draft）")
 @click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径检索，默认今天")
 @filter_options
+@login_options
 @data_options
-def search(settings, query, k, mode, drafts, as_of, filters):
-    """检索，每行输出一个 JSON 结果（可接管道）。
+def search(settings, query, k, mode, drafts, as_of, filters, login):
+    """检索，每行输出一个 JSON 结果（可接管道）。已建立账号的知识库需登录；--drafts 需组长/培训师或管理员。
 
     \b
     kb search "公积金提取" --k 3 --item 公积金
     """
-    kb = open_kb(settings)
+    kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
     for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode, drafts=drafts, as_of=as_of):
         click.echo(json.dumps(asdict(hit), ensure_ascii=False))
 
@@ -141,6 +83,8 @@ def answer_json(result: Answer) -> dict:
 
 def read_questions(file: Path) -> list[str]:
     """The questions of a text file, one per line (blank lines skipped; any encoding the loaders read)."""
+    from ingest.loaded import decode
+
     questions = [line.strip() for line in decode(file.read_bytes(), file).splitlines() if line.strip()]
     if not questions:
         raise KBError(f"{file} 中没有问题：请每行写一个问题。")
@@ -156,9 +100,11 @@ def read_questions(file: Path) -> list[str]:
 @click.option("--drafts", is_flag=True, help="也参考待审核的草稿（会明确标注“待审核”）")
 @click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径回答（预览将要生效的变更），默认今天")
 @filter_options
+@login_options
 @data_options
-def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filters):
+def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filters, login):
     """回答问题，附出处、日期和置信度；没有可靠答案时明确说明并建议转办；两条相近条目分不清时请先问清是哪一种。
+    已建立账号的知识库需登录（中心可开启 anonymous_read 允许不登录问答）；--drafts 需组长/培训师或管理员。
 
     \b
     kb ask "异地就医备案怎么办？"
@@ -168,7 +114,9 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filter
     if bool(question) == bool(file):
         raise click.UsageError("请给出一个问题，或用 --file 给出问题文件（二者选一）。")
     options = load_settings(min_confidence=min_confidence)
-    kb = open_kb(settings)
+    kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
+    from bot import answer
+
     for text in read_questions(file) if file else [question]:
         result = answer(kb, text, k=options.top_k, min_confidence=options.min_confidence, filters=filters,
                         drafts=drafts, as_of=as_of)
@@ -179,10 +127,11 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filter
 
 
 @cli.command()
+@login_options
 @data_options
-def stats(settings):
+def stats(settings, login):
     """知识库统计：条目、文档、分块、向量数，最近的导入记录。"""
-    data = open_kb(settings).stats()
+    data = open_reading(settings, login, "stats").stats()
     recent = data.pop("recent")
     for key, value in data.items():
         click.echo(f"{key}: {value}")
@@ -208,10 +157,12 @@ def reindex(settings, login):
 
 @cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@login_options
 @data_options
-def export_(settings, file):
-    """把全部条目（含审核状态）和文档导出为 JSONL，可用 kb import 恢复。版本历史、审计日志和账号用 kb backup 备份。"""
-    kb = open_kb(settings)
+def export_(settings, file, login):
+    """把全部条目（含审核状态和待审核的草稿）和文档导出为 JSONL，可用 kb import 恢复（组长/培训师、管理员）。
+    版本历史、审计日志和账号用 kb backup 备份。"""
+    kb = open_reading(settings, login, "export")
     count = 0
     with file.open("w", encoding="utf-8") as out:
         for record in kb.iter_records():
@@ -252,11 +203,8 @@ def import_(settings, file, overwrite, login):
 
     库中已经过审核流程的条目与文件不一致时不会被覆盖，报告为冲突；以文件为准时用 --overwrite 编号。
     """
-    chunking = load_settings()
     kb = open_kb(settings)
-    report = ingest_paths(kb, [file], chunking.chunk_size, chunking.chunk_overlap, actor=login(kb.records),
-                          overwrite=frozenset(overwrite))
-    print_report(report)
+    report = run_ingest(kb, [file], login(kb.records), frozenset(overwrite))
     if report.failed:
         sys.exit(1)
 
@@ -267,15 +215,19 @@ def import_(settings, file, overwrite, login):
               help="检索方式，可重复以在一次运行中对比（默认 hybrid）")
 @click.option("--min-confidence", type=float, help="按这个阈值报告回答效果 [KB_MIN_CONFIDENCE]")
 @click.option("--json", "as_json", is_flag=True, help="以一个 JSON 对象输出")
+@login_options
 @data_options
-def eval_(settings, file, modes, min_confidence, as_json):
+def eval_(settings, file, modes, min_confidence, as_json, login):
     """评测检索（hit@1/3/5/10、MRR、延迟 p50/p95）和回答：在设定的阈值下，可回答问题答对的比例、
     给出的回答中答对的比例（准确率）、不可回答问题拒答的比例；并列出各阈值的效果、推荐阈值。
 
     \b
     kb eval questions.jsonl --mode hybrid --mode dense --mode keyword
     """
-    kb = open_kb(settings)
+    from bot import calibrate
+    from kb.evaluate import evaluate, load_cases
+
+    kb = open_reading(settings, login, "stats")
     cases = load_cases(file)
     threshold = load_settings(min_confidence=min_confidence).min_confidence
     results = {"modes": [evaluate(kb, cases, mode) for mode in (modes or ("hybrid",))],
@@ -306,11 +258,13 @@ def eval_(settings, file, modes, min_confidence, as_json):
 @click.option("--question", "questions", multiple=True, help="要提问的问题，可重复；默认用几个示例问题")
 def demo(directory, questions):
     """用内置示例（疑难案例登记表 + 3 份业务文件）建一个示例知识库并回答几个问题。"""
+    from bot import answer
+
     settings = load_settings(data_dir=str(directory))
     kb = open_kb(settings)
     sample = resources.files("kb") / "sample"
     files = [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"]
-    print_report(ingest_paths(kb, files, settings.chunk_size, settings.chunk_overlap, progress=sys.stderr.isatty()))
+    run_ingest(kb, files)
     for question in questions or DEMO_QUESTIONS:
         click.echo(f"\n问：{question}")
         click.echo(format_answer(answer(kb, question, k=settings.top_k, min_confidence=settings.min_confidence)))

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from ingest.lexicon_sheet import read_lexicon_sheet
 from kb.lexicon import KINDS, stored_lines
 
-from .base import cli, data_options, login_options, open_kb
+from .base import cli, data_options, login_options, open_kb, open_reading
 
 
 @cli.group()
@@ -26,10 +25,11 @@ def lexicon():
 
 @lexicon.command("list")
 @click.option("--mine", is_flag=True, help="只列出本中心补充的词")
+@login_options
 @data_options
-def lexicon_list(settings, mine):
+def lexicon_list(settings, mine, login):
     """列出词表：同义词每行一组（第一个是规范用语），区分词用 | 分隔各类。"""
-    kb = open_kb(settings)
+    kb = open_reading(settings, login, "read")
     if mine:
         for kind, line in stored_lines(kb.records.conn):
             click.echo(f"{KINDS[kind]}  {line}")
@@ -77,6 +77,8 @@ def lexicon_add(settings, terms, kind, login):
 @data_options
 def lexicon_import(settings, file, login):
     """从 xlsx/csv 导入词表：“规范用语”“其他说法”两列，或“词语”一列（可加“类型”列：同义词/区分词）。"""
+    from ingest.lexicon_sheet import read_lexicon_sheet
+
     kb = open_kb(settings)
     lines = read_lexicon_sheet(file)
     added = kb.tokens.add(login(kb.records), lines)

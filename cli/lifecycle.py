@@ -8,21 +8,31 @@ from pathlib import Path
 
 import click
 
-from bot.digest import build_digest, digest_docx, to_markdown
-from ingest.daily import submit_cases
-from kb import Entry, KBError
 from kb.audit import ACTIONS, events
+from kb.errors import KBError
 from kb.records import entry_from_dict
-from kb.types import STATUSES
-from kb.users import authorize
-from kb.workflow import EDITABLE, Workflow
+from kb.types import STATUSES, Entry
 
-from .base import DATE, cli, data_options, login_options, open_kb
+from .base import DATE, DeferredHelpOption, cli, data_options, login_options, open_kb, open_reading
 
 
 def _workflow(settings, login):
+    from kb.workflow import Workflow
+
     kb = open_kb(settings)
     return Workflow(kb), login(kb.records)
+
+
+def _reading_workflow(settings, login, permission: str):
+    from kb.workflow import Workflow
+
+    return Workflow(open_reading(settings, login, permission))
+
+
+def _editable_help() -> str:
+    from kb.workflow import EDITABLE
+
+    return f"发布前修改，可重复；字段：{', '.join(EDITABLE)}"
 
 
 def _entry_block(entry: Entry, title: str) -> list[str]:
@@ -63,6 +73,8 @@ def submit(settings, file, question, answer, item, department, counter, basis, t
     """
     workflow, actor = _workflow(settings, login)
     if file:
+        from ingest.daily import submit_cases
+
         report = submit_cases(workflow, actor, file)
         for message in report.errors:
             click.secho(f"未提交  {message}", fg="red", err=True)
@@ -102,10 +114,11 @@ def review():
 
 
 @review.command("list")
+@login_options
 @data_options
-def review_list(settings):
-    """列出待审核的条目（最早的在前）。"""
-    workflow = Workflow(open_kb(settings))
+def review_list(settings, login):
+    """列出待审核的条目（最早的在前；组长/培训师、管理员）。"""
+    workflow = _reading_workflow(settings, login, "drafts")
     drafts = workflow.drafts()
     for entry, state in drafts:
         flag = f"  ⚠ 可能重复 {state.duplicate_of}" if state.duplicate_of else ""
@@ -118,10 +131,11 @@ def review_list(settings):
 
 @review.command("show")
 @click.argument("entry_id")
+@login_options
 @data_options
-def review_show(settings, entry_id):
-    """显示一条待审核条目；被标记为可能重复时，与已发布条目并排对照。"""
-    workflow = Workflow(open_kb(settings))
+def review_show(settings, entry_id, login):
+    """显示一条待审核条目；被标记为可能重复时，与已发布条目并排对照（组长/培训师、管理员）。"""
+    workflow = _reading_workflow(settings, login, "drafts")
     history = workflow.history(entry_id)
     entry, state = entry_from_dict(history["entry"]), history["state"]
     click.echo("\n".join(_entry_block(entry, STATUSES[state["status"]])))
@@ -135,8 +149,7 @@ def review_show(settings, entry_id):
 
 @review.command("approve")
 @click.argument("entry_id")
-@click.option("--set", "changes", multiple=True, metavar="字段=值",
-              help=f"发布前修改，可重复；字段：{', '.join(EDITABLE)}")
+@click.option("--set", "changes", multiple=True, metavar="字段=值", cls=DeferredHelpOption, help_text=_editable_help)
 @click.option("--keep-both", is_flag=True, help="被标记为可能重复时，确认两条都保留")
 @click.option("--confirm-successor", is_flag=True,
               help="要替代的条目已有其他待审核或尚未生效的新口径时，确认仍发布本条")
@@ -186,10 +199,11 @@ def review_merge(settings, entry_id, into, keep, reason, login):
 @cli.command()
 @click.argument("entry_id")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@login_options
 @data_options
-def history(settings, entry_id, as_json):
-    """查看条目的全部版本和操作记录。"""
-    data = Workflow(open_kb(settings)).history(entry_id)
+def history(settings, entry_id, as_json, login):
+    """查看条目的全部版本和操作记录（组长/培训师、管理员）。"""
+    data = _reading_workflow(settings, login, "audit").history(entry_id)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -252,8 +266,7 @@ def restore(settings, entry_id, reason, login):
 @data_options
 def audit(settings, who, action, target, since, until, limit, as_json, login):
     """查看审计日志（谁、何时、做了什么、改前改后、理由），最新的在前。"""
-    kb = open_kb(settings)
-    authorize(kb.records, login(kb.records), "audit")
+    kb = open_reading(settings, login, "audit")
     for e in events(kb.records.conn, who, action or "", target, since, until, limit):
         if as_json:
             click.echo(json.dumps(e.__dict__, ensure_ascii=False))
@@ -272,6 +285,8 @@ def audit(settings, who, action, target, since, until, limit, as_json, login):
 @data_options
 def digest(settings, day, out_dir, login):
     """生成当天的疑难案例与口径变更汇总（Markdown + Word），发给所有窗口。"""
+    from bot.digest import build_digest, digest_docx, to_markdown
+
     kb = open_kb(settings)
     result = build_digest(kb, day, login(kb.records))
     out_dir.mkdir(parents=True, exist_ok=True)

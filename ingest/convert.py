@@ -26,6 +26,8 @@ from pathlib import Path
 
 from kb.errors import IngestError
 
+from .limits import Limits, check_file
+
 TIMEOUT = 180
 _AUTOFILTER = re.compile(rb"<autoFilter\b[^>]*?(?:/>|>.*?</autoFilter>)", re.DOTALL)
 _KNOWN_PLACES = (
@@ -54,12 +56,14 @@ def soffice(path: Path) -> str:
 
 
 @contextmanager
-def converted(path: Path, data: bytes, data_kind: str, target: str, infilter: str = "") -> Iterator[Path]:
+def converted(path: Path, data: bytes, data_kind: str, target: str, limits: Limits,
+              infilter: str = "") -> Iterator[Path]:
     """``data``, the content of ``path``, converted by LibreOffice to ``target`` (a suffix: docx, xlsx,
     pdf) in a temporary folder removed afterwards. The input is written under an ASCII name ending in
     ``data_kind`` (the sniffed format), so a .wps is read as the .doc it is; ``infilter`` names the
     import filter when the suffix alone would choose the wrong one. The result is named after ``path``
-    (a loader may take its title from the file name)."""
+    (a loader may take its title from the file name) and held to ``limits`` before anything reads it
+    (a small legacy file can convert into a huge one); a refusal names ``path``."""
     program = soffice(path)
     with tempfile.TemporaryDirectory(prefix="kb-convert-") as folder:
         source = Path(folder) / f"input.{data_kind}"
@@ -80,6 +84,10 @@ def converted(path: Path, data: bytes, data_kind: str, target: str, infilter: st
                 str(path), "LibreOffice 没能转换这个文件，文件可能已损坏或设置了打开密码。"
                 "请用 WPS 或 Word 打开确认能正常打开（有密码的先取消密码），另存为 .docx（表格另存为 .xlsx）后重新导入。",
             )
+        try:
+            check_file(result, limits)
+        except IngestError as error:
+            raise IngestError(str(path), "LibreOffice 转换后：" + error.reason) from None
         if suffix == "xlsx":
             _drop_autofilters(result)
         yield result.rename(out / f"{path.stem}.{suffix}")

@@ -17,6 +17,7 @@ from kb.errors import IngestError
 
 from . import ocr
 from .blocks import Block, is_heading, text_blocks
+from .limits import Limits, too_many
 from .loaded import Loaded, RawDocument
 
 WRAPPED_SHARE = 0.8
@@ -27,28 +28,37 @@ _WIDE_GAP = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}])")
 _DOC_YEAR = re.compile(r"(?<=[\u4e00-\u9fff])[〔\[【(（]\s*((?:19|20)\d\d)\s*[〕\]】)）](?=\s*第?\s*\d+\s*号)")
 
 
-def load_image(path: Path) -> Loaded:
-    """The text in a picture (every page of a multi-page TIFF), as one document read by OCR."""
+def load_image(path: Path, limits: Limits = Limits()) -> Loaded:
+    """The text in a picture (every page of a multi-page TIFF, at most ``limits.max_pages``), as one
+    document read by OCR. A picture with more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS`` allows
+    (a decompression bomb) is refused before it is decoded."""
     ocr.require(str(path), "读取图片中的文字")
     blocks: list[Block] = []
-    for image in _frames(path):
+    for image in _frames(path, limits.max_pages):
         blocks += ocr_blocks([tidy(line) for line in ocr.lines(image)])
     if not blocks:
         raise IngestError(str(path), "图片中没有识别出文字（可能太模糊、太小或不含文字）。请换一张更清晰的图片，或直接导入原始文档。")
     return Loaded(documents=[RawDocument(blocks=blocks, ocr=True)])
 
 
-def _frames(path: Path) -> list[bytes]:
+def _frames(path: Path, max_pages: int) -> list[bytes]:
     """Each frame of the picture, turned upright as its camera recorded, encoded as PNG."""
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     frames = []
     try:
         with Image.open(path) as picture:
+            if getattr(picture, "n_frames", 1) > max_pages:
+                raise too_many(path, "图片共", picture.n_frames, max_pages, "max_pages", "页")
             for frame in ImageSequence.Iterator(picture):
                 encoded = io.BytesIO()
                 ImageOps.exif_transpose(frame).convert("RGB").save(encoded, format="PNG", compress_level=1)
                 frames.append(encoded.getvalue())
+    except Image.DecompressionBombError:
+        raise IngestError(str(path), (
+            f"图片像素过多（超过 {2 * Image.MAX_IMAGE_PIXELS // 10_000} 万像素），可能是恶意构造的“像素炸弹”，未读取。"
+            "如是正常的大图，请缩小尺寸或分割后重新导入。"
+        )) from None
     except (UnidentifiedImageError, OSError) as error:
         raise IngestError(str(path), f"图片无法打开（{error}），文件可能已损坏，请重新保存或重新扫描后导入。") from None
     return frames

@@ -14,6 +14,7 @@ from kb.text import normalize
 
 from .blocks import normalized, plain_text, text_blocks
 from .images import load_image
+from .limits import Limits
 from .loaded import Loaded, UnsupportedFormat
 from .pdf import load_pdf
 from .plain import load_json, load_jsonl, load_markdown, load_text
@@ -23,7 +24,7 @@ from .office import load_office
 from .word import load_docx
 
 
-LOADERS: dict[str, Callable[[Path], Loaded]] = {
+LOADERS: dict[str, Callable[[Path, Limits], Loaded]] = {
     ".xlsx": load_xlsx,
     ".csv": load_csv,
     ".docx": load_docx,
@@ -52,10 +53,11 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
 }
 
 
-def load(path: Path) -> Loaded:
-    """Load one file with the loader for its suffix; every document comes back as normalised blocks
-    (plain text is split into blocks here) with ``text`` the blocks' full text."""
-    loaded = loader_for(path)(path)
+def load(path: Path, limits: Limits = Limits()) -> Loaded:
+    """Load one file with the loader for its suffix, within ``limits`` (rows, pages); every document
+    comes back as normalised blocks (plain text is split into blocks here) with ``text`` the blocks'
+    full text."""
+    loaded = loader_for(path)(path, limits)
     for doc in loaded.documents:
         doc.blocks = normalized(doc.blocks) if doc.blocks else text_blocks(normalize(doc.text))
         doc.text = plain_text(doc.blocks)
@@ -64,7 +66,7 @@ def load(path: Path) -> Loaded:
     return loaded
 
 
-def loader_for(path: Path) -> Callable[[Path], Loaded]:
+def loader_for(path: Path) -> Callable[[Path, Limits], Loaded]:
     """The loader for ``path``, or :class:`UnsupportedFormat` saying what to do with the file."""
     if path.name.startswith("~$"):
         raise UnsupportedFormat(str(path), "这是 Office/WPS 打开文档时生成的临时文件，不含内容，已忽略；关闭文档后它会自动消失。")

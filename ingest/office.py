@@ -13,6 +13,7 @@ from pathlib import Path
 from kb.errors import IngestError
 
 from . import convert, sniff
+from .limits import Limits
 from .loaded import Loaded
 from .pdf import load_pdf
 from .sheets import load_xlsx
@@ -22,29 +23,30 @@ from .word import load_docx
 
 _SHEET_SUFFIXES = {".xls", ".et"}
 _CONVERT = {"doc": "docx", "rtf": "docx", "xls": "xlsx", "ppt": "pdf", "pptx": "pdf"}
-_READERS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
+_READERS: dict[str, tuple[str, Callable[[Path, Limits], Loaded]]] = {
     "docx": (".docx", load_docx), "xlsx": (".xlsx", load_xlsx), "pdf": (".pdf", load_pdf), "html": (".html", load_html),
 }
 
 
-def load_office(path: Path) -> Loaded:
+def load_office(path: Path, limits: Limits = Limits()) -> Loaded:
     """A legacy or WPS office file (.doc .wps .rtf .xls .et .ppt .pptx .dps) read as what its content
     really is: converted by LibreOffice when needed, else handed to the loader of its real format; a
-    web page named .xls/.et is read as the spreadsheet it stands for."""
+    web page named .xls/.et is read as the spreadsheet it stands for. A converted file is held to
+    ``limits`` like the original (:func:`ingest.convert.converted` checks it), and so are its rows and pages."""
     data = path.read_bytes()
     found = sniff.kind(data)
     if found == "mht":
         data, found = convert.mht_html(data, path), "html"
     if found == "html" and path.suffix.lower() in _SHEET_SUFFIXES:  # a web system's “导出 Excel” is a web page
-        with convert.converted(path, data, "html", "xlsx", infilter="HTML (StarCalc)") as result:
-            return _read_for(path, load_xlsx, result)
+        with convert.converted(path, data, "html", "xlsx", limits, infilter="HTML (StarCalc)") as result:
+            return _read_for(path, load_xlsx, result, limits)
     if found in _CONVERT:
-        with convert.converted(path, data, found, _CONVERT[found]) as result:
-            return _read_for(path, _READERS[_CONVERT[found]][1], result)
+        with convert.converted(path, data, found, _CONVERT[found], limits) as result:
+            return _read_for(path, _READERS[_CONVERT[found]][1], result, limits)
     if found in _READERS:
         suffix, reader = _READERS[found]
         with convert.as_file(path, data, suffix) as copy:
-            return _read_for(path, reader, copy)
+            return _read_for(path, reader, copy, limits)
     if found == "encrypted":
         raise IngestError(str(path), "文件设置了打开密码，无法读取。请用 WPS 或 Word 打开，取消密码后另存，再重新导入。")
     raise IngestError(
@@ -53,9 +55,9 @@ def load_office(path: Path) -> Loaded:
     )
 
 
-def _read_for(path: Path, reader: Callable[[Path], Loaded], copy: Path) -> Loaded:
+def _read_for(path: Path, reader: Callable[[Path, Limits], Loaded], copy: Path, limits: Limits) -> Loaded:
     """``reader`` on a converted or renamed ``copy`` of ``path``; its errors name ``path``."""
     try:
-        return reader(copy)
+        return reader(copy, limits)
     except IngestError as exc:
         raise type(exc)(str(path), exc.reason) from exc

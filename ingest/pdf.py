@@ -22,6 +22,7 @@ from kb.errors import IngestError
 from . import ocr
 from .blocks import Block, Heading, Paragraph, Table, heading_level, is_heading
 from .images import ends_sentence, ocr_blocks, tidy
+from .limits import Limits, too_many
 from .loaded import Loaded, RawDocument
 from .plausible import garbled
 
@@ -83,9 +84,10 @@ class _Page:
         return self.scan or self.garbled is not None
 
 
-def load_pdf(path: Path) -> Loaded:
-    """The PDF as one document: its blocks in reading order and the title its layout shows, if any."""
-    pages = _read(path)
+def load_pdf(path: Path, limits: Limits = Limits()) -> Loaded:
+    """The PDF as one document: its blocks in reading order and the title its layout shows, if any.
+    A PDF of more than ``limits.max_pages`` pages is refused before any page is read."""
+    pages = _read(path, limits.max_pages)
     unread = [page for page in pages if page.needs_ocr]
     if unread:
         _recognise(path, unread)
@@ -99,7 +101,7 @@ def load_pdf(path: Path) -> Loaded:
     return Loaded(documents=[RawDocument(title=title, blocks=blocks, ocr=any(p.recognised for p in pages))])
 
 
-def _read(path: Path) -> list[_Page]:
+def _read(path: Path, max_pages: int) -> list[_Page]:
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfplumber.utils.exceptions import PdfminerException
@@ -107,6 +109,8 @@ def _read(path: Path) -> list[_Page]:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font quirks it copes with are no news to the user
     try:
         with pdfplumber.open(path) as pdf:
+            if len(pdf.pages) > max_pages:  # only the page tree is parsed so far
+                raise too_many(path, "PDF 共", len(pdf.pages), max_pages, "max_pages", "页")
             return [_read_page(page) for page in pdf.pages]
     except PdfminerException as error:
         if error.args and isinstance(error.args[0], PDFPasswordIncorrect):

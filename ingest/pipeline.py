@@ -1,36 +1,43 @@
 """ingest_paths: files and folders in, an :class:`IngestReport` out.
 
-Each file is one unit: it is skipped when its content hash is unchanged, otherwise parsed, turned
-into entries/documents/chunks and handed to :meth:`kb.KnowledgeBase.replace_file`, which stores it
-in one transaction. A file that cannot be read is reported with its reason and the others go on.
+Each file is one unit: it is skipped when its content hash is unchanged, otherwise checked against
+the limits (:mod:`ingest.limits`), parsed, turned into entries/documents/chunks and streamed into a
+:class:`kb.importing.FileImport`, which commits it batch by batch (an interrupted file resumes on
+the next run). A file that cannot be read is reported with its reason and the others go on;
+progress goes to a callback as :class:`~ingest.progress.Progress` events.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from kb import Chunk, Document, Entry, IngestError, KnowledgeBase
 from kb.chunks import entry_chunks
 from kb.dates import ACCEPTED
+from kb.importing import FileImport
 from kb.ownership import Conflict
 from kb.text import content_hash, normalize
 from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
 from .columns import cell_text, parse_date, parse_lines, parse_tags
+from .discover import discover
+from .limits import Limits, check_file
 from .loaded import Loaded, RawDocument, Row, UnsupportedFormat
 from .loaders import load, loader_for
 from .meta import date_of, title_of
+from .progress import Progress
 from .split import document_chunks
 
 STATUSES = ("added", "updated", "unchanged", "failed", "unsupported")
 OCR_MARK = "（扫描件，OCR 识别文字）"
 STATE_KEYS = set(EntryState.__dataclass_fields__)
+LARGE_FILE = 1 << 20
+"""Files of this many bytes or more are ingested after the others."""
 
 
 @dataclass
@@ -38,7 +45,7 @@ class FileResult:
     """The outcome for one file. ``warnings`` lists skipped rows and other problems that did not stop it;
     ``conflicts`` the reviewed entries the file disagrees with and that were left alone;
     ``overwritten`` the entries taken from the file because the admin asked for it; ``ocr`` whether
-    text was recognised from images."""
+    text was recognised from images; ``embedded`` the chunks this run embedded."""
 
     path: str
     status: str
@@ -48,6 +55,7 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     overwritten: list[str] = field(default_factory=list)
+    embedded: int = 0
 
 
 @dataclass
@@ -63,22 +71,6 @@ class IngestReport:
     @property
     def failed(self) -> list[FileResult]:
         return [r for r in self.results if r.status == "failed"]
-
-
-def discover(paths: list[Path]) -> list[Path]:
-    """Expand folders recursively to every file in them (sorted), so each gets an outcome, supported
-    or not; hidden files and folders (.git, .DS_Store) are system files and left out. Files given by
-    name are kept."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
-            found.append(path)
-    return list(dict.fromkeys(found))
 
 
 def to_entry(row: Row, source: str) -> tuple[Entry | None, str]:
@@ -192,10 +184,12 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
                  ocr=any(raw.ocr for raw in raws))
 
 
-def read(path: Path) -> Loaded:
-    """:func:`~ingest.loaders.load`, with any parser failure reported as an :class:`IngestError` for this file."""
+def read(path: Path, limits: Limits = Limits()) -> Loaded:
+    """:func:`~ingest.loaders.load` after :func:`~ingest.limits.check_file`, with any parser failure
+    reported as an :class:`IngestError` for this file."""
+    check_file(path, limits)
     try:
-        return load(path)
+        return load(path, limits)
     except IngestError:
         raise
     except Exception as exc:  # a corrupt file makes its parser raise anything (BadZipFile, OSError …)
@@ -204,72 +198,118 @@ def read(path: Path) -> Loaded:
         ) from exc
 
 
-def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: int) -> Built:
+def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: int, limits: Limits) -> Built:
     def held_elsewhere(doc_id: str) -> bool:
         return any(f != key for f in kb.files_holding(doc_id))
 
-    return build(path, read(path), chunk_size, overlap, held_elsewhere)
+    return build(path, read(path, limits), chunk_size, overlap, held_elsewhere)
 
 
-def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0,
-                bar: tqdm | None = None, actor: User = LOCAL_ADMIN,
-                overwrite: frozenset[str] = frozenset()) -> FileResult:
-    """Ingest one file; never raises for a bad file (the result says why it failed).
+def file_hash(path: Path, chunk_size: int, overlap: int) -> str:
+    """The file's content hash (read in blocks, so a large file is never held whole) and the chunking."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return content_hash(digest.hexdigest(), f"{chunk_size}/{overlap}")
+
+
+def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0, actor: User = LOCAL_ADMIN,
+                overwrite: frozenset[str] = frozenset(), limits: Limits = Limits(),
+                progress: Progress | None = None) -> FileResult:
+    """Ingest one file, committing it batch by batch (:class:`kb.importing.FileImport`); never raises
+    for a bad file (the result says why it failed). An interrupted file resumes on the next run.
 
     ``overwrite`` names reviewed entries whose version in the file should replace the stored one;
-    an unchanged file is read again when it holds (or held) one of them.
+    an unchanged file is read again when it holds (or held) one of them. ``progress`` is advanced
+    as chunks are embedded.
     """
     key = str(path.resolve())
     try:
         loader_for(path)
+        digest = file_hash(path, chunk_size, overlap)
     except UnsupportedFormat as exc:
         kb.log_file(key, "unsupported", exc.reason)
         return FileResult(str(path), "unsupported", reason=exc.reason)
-    try:
-        data = path.read_bytes()
+    except IngestError as exc:
+        kb.log_file(key, "failed", exc.reason)
+        return FileResult(str(path), "failed", reason=exc.reason)
     except OSError as exc:
         reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
         kb.log_file(key, "failed", reason)
         return FileResult(str(path), "failed", reason=reason)
-    file_hash = content_hash(hashlib.sha256(data).hexdigest(), f"{chunk_size}/{overlap}")
-    if kb.is_unchanged(key, file_hash) and not overwrite & kb.records.parents_of_file(key):
+    if kb.is_unchanged(key, digest) and not overwrite & kb.records.parents_of_file(key):
         return FileResult(str(path), "unchanged")
     try:
-        built = _parse(kb, path, key, chunk_size, overlap)
-        change = kb.replace_file(key, file_hash, built.entries, built.documents, built.chunks,
-                                 on_embedded=bar.update if bar is not None else None, actor=actor.username,
-                                 states=built.states, overwrite=overwrite)
+        built = _parse(kb, path, key, chunk_size, overlap, limits)
+        if progress is not None:
+            progress.planned(len(built.chunks))
+        job = FileImport(kb, key, digest, actor.username, overwrite,
+                         progress.add_chunks if progress is not None else None)
+        for entry in built.entries:
+            job.add_entry(entry, built.states.get(entry.id))
+        chunks: dict[str, list[Chunk]] = {}
+        for chunk in built.chunks:
+            chunks.setdefault(chunk.parent_id, []).append(chunk)
+        for document in built.documents:
+            job.add_document(document, chunks.get(document.id, []))
+        change = job.finish()
     except IngestError as exc:
         kb.log_file(key, "failed", exc.reason)
         return FileResult(str(path), "failed", reason=exc.reason)
     return FileResult(str(path), change.status, change.items, built.ocr, warnings=built.warnings,
-                      conflicts=change.conflicts, overwritten=change.overwritten)
+                      conflicts=change.conflicts, overwritten=change.overwritten, embedded=change.embedded)
 
 
 def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,
-                 progress: bool = False, actor: User = LOCAL_ADMIN, overwrite: frozenset[str] = frozenset()) -> IngestReport:
+                 on_progress: Callable[[Progress], None] | None = None, actor: User = LOCAL_ADMIN,
+                 overwrite: frozenset[str] = frozenset(), limits: Limits = Limits(),
+                 follow_links: bool = False) -> IngestReport:
     """Ingest files and folders (recursively). The keyword index is refreshed once at the end.
+
+    Files of :data:`LARGE_FILE` bytes or more are taken after the others, so a large file does not
+    hold back the small ones (each file is searchable as soon as it is committed).
 
     Args:
         kb: the knowledge base to write into.
         paths: files and/or folders.
         chunk_size: target document chunk length in characters.
         overlap: sentences shared by neighbouring chunks.
-        progress: show a progress bar (chunks embedded) on stderr.
+        on_progress: called with the run's :class:`~ingest.progress.Progress` at every event.
         actor: who imports; this is an admin's bulk import (entries are published directly), so
             the ``import`` permission is required.
         overwrite: ids of reviewed (governed) entries whose version in the files should replace the
             stored one; without it such entries are left alone and reported as conflicts
             (see :mod:`kb.ownership`).
+        limits: file size, decompressed size, rows and pages a file may have.
+        follow_links: follow symbolic links that lead out of a given folder.
     """
     authorize(kb.records, actor, "import")
     report = IngestReport()
-    files = discover([Path(p) for p in paths])
-    with tqdm(unit="块", desc="嵌入", disable=not progress, leave=False) as bar:
-        for path in files:
-            bar.set_postfix_str(path.name[-30:])
-            report.results.append(ingest_file(kb, path, chunk_size, overlap, bar, actor, frozenset(overwrite)))
+    found = discover([Path(p) for p in paths], follow_links)
+    sizes = {f.path: _size(f.path) for f in found if not f.status}
+    order = [f for f in found if sizes.get(f.path, 0) < LARGE_FILE] + \
+            [f for f in found if sizes.get(f.path, 0) >= LARGE_FILE]
+    progress = Progress(listener=on_progress)
+    progress.begin(len(order), sum(sizes.values()))
+    for item in order:
+        progress.begin_file(str(item.path), sizes.get(item.path, 0))
+        if item.status:
+            kb.log_file(os.path.abspath(item.path), item.status, item.reason)
+            result = FileResult(str(item.path), item.status, reason=item.reason)
+        else:
+            result = ingest_file(kb, item.path, chunk_size, overlap, actor, frozenset(overwrite), limits, progress)
+        report.results.append(result)
+        progress.end_file(result)
     done = {entry_id for r in report.results for entry_id in r.overwritten}
     report.unused_overwrites = sorted(set(overwrite) - done)
     kb.refresh_keywords()
+    progress.end()
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -19,12 +19,13 @@ from kb.errors import IngestError
 
 from .blocks import Block, Paragraph, Table
 from .columns import REQUIRED, cell_text, map_header, missing_message
+from .limits import Limits, too_many
 from .loaded import Loaded, RawDocument, Row, decode
 
 _HEADER_SCAN = 15
 _LABEL_MAX = 30
 _NUMBER = re.compile(r"^[+-]?[\d,.%‰]+$")
-_MERGE_LIMIT = 20 * 1024 * 1024
+_MERGE_LIMIT = 5 * 1024 * 1024
 
 
 def _filled(row: list[str]) -> list[str]:
@@ -121,6 +122,11 @@ def _sheet(table: list[list[object]], path: Path, sheet: str, out: Loaded) -> No
     out.documents.append(RawDocument(blocks=blocks, title=caption.split("；")[0] if caption else name))
 
 
+def _check_rows(path: Path, sheet: str, rows: int, limits: Limits) -> None:
+    if rows > limits.max_rows:
+        raise too_many(path, (f"工作表“{sheet}”" if sheet else "表格") + "共", rows, limits.max_rows, "max_rows", "行")
+
+
 def _merged(ws) -> list[list[object]]:
     """The sheet's values with every merged range filled with its top-left value."""
     table = [list(row) for row in ws.iter_rows(values_only=True)]
@@ -132,14 +138,19 @@ def _merged(ws) -> list[list[object]]:
     return table
 
 
-def load_xlsx(path: Path) -> Loaded:
+def load_xlsx(path: Path, limits: Limits) -> Loaded:
+    """A workbook's sheets; one with more rows than ``limits.max_rows`` fails the file before it is read
+    (the count is the sheet's declared dimension, then the rows actually read)."""
     from openpyxl import load_workbook
 
     big = path.stat().st_size > _MERGE_LIMIT
     workbook = load_workbook(path, read_only=big, data_only=True)
     try:
-        sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] if big else _merged(ws)
-                  for ws in workbook.worksheets}
+        sheets = {}
+        for ws in workbook.worksheets:
+            _check_rows(path, ws.title, ws.max_row or 0, limits)
+            sheets[ws.title] = [list(r) for r in ws.iter_rows(values_only=True)] if big else _merged(ws)
+            _check_rows(path, ws.title, len(sheets[ws.title]), limits)
     finally:
         workbook.close()
     sheets = {name: t for name, t in sheets.items() if any(any(c not in (None, "") for c in row) for row in t)}
@@ -152,13 +163,14 @@ def load_xlsx(path: Path) -> Loaded:
     return loaded
 
 
-def load_csv(path: Path) -> Loaded:
+def load_csv(path: Path, limits: Limits) -> Loaded:
     text = decode(path.read_bytes(), path)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
     table = list(csv.reader(io.StringIO(text), dialect))
+    _check_rows(path, "", len(table), limits)
     if not any(c.strip() for row in table for c in row):
         raise IngestError(str(path), "表格是空的，没有任何数据行。")
     loaded = Loaded()

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from .blocks import Block, Heading, Paragraph, Table
+from .limits import Limits
 from .loaded import Loaded, RawDocument, decode
 from .meta import date_of, labelled_date
 
@@ -77,7 +78,8 @@ def _without_site(title: str) -> str:
     return title
 
 
-def load_html(path: Path) -> Loaded:
+def load_html(path: Path, limits: Limits = Limits()) -> Loaded:
+    """The page's article as one document; no limit applies beyond the file size (checked before loading)."""
     import trafilatura
     from bs4 import BeautifulSoup
 

@@ -26,6 +26,7 @@ from kb.text import join_broken_lines
 
 from . import ocr, sniff
 from .blocks import Block, Heading, Paragraph, Table, heading_level, is_heading
+from .limits import Limits
 from .loaded import Loaded, RawDocument
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -44,15 +45,18 @@ _TITLE = 0  # the level _Styles gives a Title style
 Slot = tuple[object, str]  # one grid column of a table row: the w:tc element covering it (None if none) and its text
 
 
-def load_docx(path: Path) -> Loaded:
-    """A .docx as one document of blocks; a file that is really another format goes to :func:`load_office`."""
+def load_docx(path: Path, limits: Limits = Limits()) -> Loaded:
+    """A .docx as one document of blocks; a file that is really another format goes to :func:`load_office`.
+
+    The package is read whole by python-docx: :func:`ingest.limits.check_file` must have passed it
+    (the pipeline checks every file before loading it)."""
     import docx
 
     data = path.read_bytes()
     if sniff.kind(data) != "docx":
         from .office import load_office
 
-        return load_office(path)
+        return load_office(path, limits)
     document = docx.Document(io.BytesIO(_without_dangling_relationships(data)))
     reader = _Reader(document.styles.element)
     reader.walk(document.element.body, top=True)

@@ -13,30 +13,27 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from . import audit
 from .chunks import entry_chunks
 from .deciding import NEAR, Verdict, gives_asked, judge
 from .dense import DenseIndex
 from .embed import Embedder
-from .errors import EmbedderMismatch, IngestError
+from .errors import EmbedderMismatch
 from .fusion import fuse
 from .hits import answering_passages, current_hits
 from .keyword import KeywordIndex
 from .lifecycle import Timeline
 from .locks import file_lock
-from .ownership import Conflict, apply_plan, plan_import
-from .records import Records
+from .records import RECORDS_FILE, Records
 from .store import VectorStore
 from .tokens import Tokens
 from .types import Chunk, Document, Entry, EntryState, Filters, Hit
 
 MODES = ("hybrid", "dense", "keyword")
 SCHEMA_VERSION = 2
-RECORDS_FILE = "records.sqlite3"
 EMBED_BATCH = 32
 
 
@@ -48,20 +45,6 @@ class PreparedEntry:
     chunks: list[Chunk]
     fresh: list[Chunk]
     vectors: list
-
-
-@dataclass
-class FileChange:
-    """What :meth:`KnowledgeBase.replace_file` did: ``status`` is added, updated or unchanged;
-    ``conflicts`` are the governed entries it left alone, ``overwritten`` those the admin had it take
-    from the file (see :mod:`kb.ownership`)."""
-
-    status: str
-    items: int
-    embedded: int = 0
-    removed: list[str] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    overwritten: list[str] = field(default_factory=list)
 
 
 class KnowledgeBase:
@@ -130,62 +113,13 @@ class KnowledgeBase:
         """True when ``path`` was ingested before with exactly this content hash."""
         return self.records.file_hash(path) == file_hash
 
-    def replace_file(self, path: str, file_hash: str, entries: list[Entry], documents: list[Document],
-                     chunks: list[Chunk], on_embedded: Callable[[int], None] | None = None,
-                     actor: str = "local", states: dict[str, EntryState] | None = None,
-                     overwrite: frozenset[str] = frozenset()) -> FileChange:
-        """Make the knowledge base hold these records for ``path``, in one transaction.
-
-        This is an admin's bulk import: file-owned entries are published directly, each content
-        change is kept as a new version, and one audit event per file records what was added,
-        changed, removed, overwritten and left alone. Entries the file no longer holds are
-        soft-deleted (documents are removed), unless another file holds them too. Governed entries
-        (touched by the review workflow, see :mod:`kb.ownership`) are never overwritten, revived or
-        deleted: where the file disagrees they are left alone and reported as conflicts, unless
-        named in ``overwrite``. Chunks whose content did not change keep their vectors; only new
-        chunks are embedded, before anything is written, so an embedding failure changes nothing.
-        ``on_embedded(n)`` reports progress. ``states`` (entry id -> state) restores the review
-        state of entries from a `kb export` file instead of publishing them.
-        """
-        states = states or {}
-        previous = self.records.parents_of_file(path)
-        status = "updated" if self.records.file_hash(path) is not None else "added"
-        parents = {e.id for e in entries} | {d.id for d in documents}
-        removed = sorted(p for p in previous - parents if self.records.files_of(p) == [path])
-        removed_documents = [p for p in removed if self.records.state(p) is None]
-        missing = [p for p in removed if p not in removed_documents]
-        plan = plan_import(self.records, entries, states, missing, overwrite)
-        chunks = [c for c in chunks if c.parent_id not in plan.untouched]
-        wanted = {c.id for c in chunks}
-        known = self.records.existing_chunk_ids(wanted)
-        fresh = [c for c in chunks if c.id not in known]
-        vectors = self._embed(fresh, on_embedded)
-        stale = self.records.chunk_ids_of((parents - plan.untouched) | set(removed_documents)) - wanted
-        tokens = {c.id: self.tokens.joined(c.index_text) for c in fresh}
-        with self.records.transaction() as conn:
-            if plan_import(self.records, entries, states, missing, overwrite).decisions() != plan.decisions():
-                raise IngestError(path, "导入期间有条目刚被审核流程修改，本次导入未保存，请重新导入。")
-            changed = apply_plan(conn, self.records, plan, states, actor, path, self.tokens.of_parent)
-            self.records.delete_parents(conn, removed_documents)
-            for d in documents:
-                self.records.put_document(conn, d, self.tokens.of_parent(d))
-            self.records.delete_chunks(conn, stale)
-            self.records.put_chunks(conn, fresh, tokens)
-            self.records.set_file(conn, path, file_hash, parents | plan.kept)
-            self.records.log(conn, path, status, f"{len(parents)} 条，新嵌入 {len(fresh)} 块")
-            audit.record(conn, actor, "import", f"file:{path}",
-                         after={**changed, "documents": sorted(d.id for d in documents)})
-            self._write_vectors(conn, fresh, vectors, stale)
-        gone = [p for p in removed if p in removed_documents or p in changed["removed"]]
-        return FileChange(status, len(parents), len(fresh), gone, plan.conflicts, plan.overwritten)
-
     def prepare_entry(self, entry: Entry) -> PreparedEntry:
         """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of
         the write transaction)."""
         chunks = entry_chunks(entry)
         known = self.records.existing_chunk_ids(c.id for c in chunks)
         fresh = [c for c in chunks if c.id not in known]
-        return PreparedEntry(entry, chunks, fresh, self._embed(fresh, None))
+        return PreparedEntry(entry, chunks, fresh, self.embed_chunks(fresh, None))
 
     def write_entry(self, conn, prepared: PreparedEntry, state: EntryState) -> None:
         """Store an entry, its chunks and their vectors; call inside ``records.transaction()``."""
@@ -195,9 +129,10 @@ class KnowledgeBase:
         self.records.delete_chunks(conn, stale)
         self.records.put_chunks(conn, prepared.fresh, {c.id: self.tokens.joined(c.index_text)
                                                        for c in prepared.fresh})
-        self._write_vectors(conn, prepared.fresh, prepared.vectors, stale)
+        self.write_vectors(conn, prepared.fresh, prepared.vectors, stale)
 
-    def _write_vectors(self, conn: sqlite3.Connection, fresh: list[Chunk], vectors: list, stale: set[str]) -> None:
+    def write_vectors(self, conn: sqlite3.Connection, fresh: list[Chunk], vectors: list, stale: set[str]) -> None:
+        """Add ``fresh`` chunks' vectors and delete ``stale`` ones; call inside ``records.transaction()``."""
         if fresh or stale:
             with self.writing_vectors(conn):
                 if fresh:
@@ -220,17 +155,18 @@ class KnowledgeBase:
         """The ingested files (absolute paths) that contain this entry or document."""
         return self.records.files_of(parent_id)
 
-    def _embed(self, chunks: list[Chunk], on_embedded: Callable[[int], None] | None):
-        """One vector per chunk; a text repeated across chunks (boilerplate, a repeated clause) is embedded once."""
+    def embed_chunks(self, chunks: list[Chunk], on_embedded: Callable[[int, int], None] | None) -> list:
+        """One vector per chunk; a text repeated across chunks (boilerplate, a repeated clause) is
+        embedded once. ``on_embedded(chunks, characters)`` reports progress after each model call."""
         texts = list(dict.fromkeys(c.index_text for c in chunks))
         vectors = {}
         for start in range(0, len(texts), EMBED_BATCH):
             batch = texts[start : start + EMBED_BATCH]
             vectors.update(zip(batch, self.embedder.embed_passages(batch)))
             if on_embedded:
-                on_embedded(len(batch))
+                on_embedded(len(batch), sum(map(len, batch)))
         if on_embedded and len(chunks) > len(texts):
-            on_embedded(len(chunks) - len(texts))
+            on_embedded(len(chunks) - len(texts), 0)
         return [vectors[c.index_text] for c in chunks]
 
     def log_file(self, path: str, status: str, detail: str = "") -> None:
@@ -247,7 +183,7 @@ class KnowledgeBase:
                 [(c.id, c.parent_id, tokens) for c, tokens in self.records.iter_chunks()],
                 list(self.records.iter_parent_tokens())))
 
-    def reindex(self, on_embedded: Callable[[int], None] | None = None) -> int:
+    def reindex(self, on_embedded: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every chunk into the vector store, re-tokenise everything and rebuild the keyword
         index; returns the chunk count. Open with ``rebuild=True`` first when switching embedders.
         """
@@ -258,7 +194,7 @@ class KnowledgeBase:
                 self.vectors.reset()
         for start in range(0, len(chunks), 512):
             batch = chunks[start : start + 512]
-            vectors = self._embed(batch, on_embedded)
+            vectors = self.embed_chunks(batch, on_embedded)
             with self.records.transaction() as conn, self.writing_vectors(conn):
                 self.vectors.upsert([c.id for c in batch], vectors, [_chunk_meta(c) for c in batch])
         self.refresh_keywords()

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from .errors import KBError
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -28,6 +30,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chunk_overlap", 0, "KB_CHUNK_OVERLAP", "相邻分块重叠的句子数"),
     Setting("top_k", 5, "KB_TOP_K", "检索返回的条目/文档数（去重后计数）"),
     Setting("min_confidence", 0.5, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
+    Setting("max_file_mb", 200.0, "KB_MAX_FILE_MB", "导入时单个文件大小上限（MB），超过的文件不读取、单独报告"),
+    Setting("max_unzipped_mb", 500.0, "KB_MAX_UNZIPPED_MB",
+            "压缩格式文件（.docx/.xlsx/.pptx 等）解压后总大小上限（MB），防止压缩炸弹"),
+    Setting("max_zip_ratio", 300.0, "KB_MAX_ZIP_RATIO",
+            "压缩格式文件的压缩比上限（解压后/压缩后，整个文件和其中 1 MB 以上的部件分别检查）；正常办公文档在 20 倍以内"),
+    Setting("max_rows", 200_000, "KB_MAX_ROWS", "表格每个工作表的行数上限"),
+    Setting("max_pages", 2_000, "KB_MAX_PAGES", "PDF 页数上限（多页 TIFF 图片的页数同样计）"),
+    Setting("anonymous_read", False, "KB_ANONYMOUS_READ",
+            "已建立账号后，是否允许不登录问答和检索已发布的知识（窗口公共查询；1/0、true/false、是/否）；"
+            "导出、待审核内容、审核、账号列表、审计日志始终需要登录"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -36,6 +48,23 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def default(name: str) -> object:
     """The default value of one setting."""
     return _BY_NAME[name].default
+
+
+_TRUE = frozenset({"1", "true", "yes", "on", "是", "开"})
+_FALSE = frozenset({"0", "false", "no", "off", "否", "关", ""})
+
+
+def _convert(setting: Setting, value: object) -> object:
+    """``value`` as the type of the setting's default; a yes/no setting reads 1/0, true/false, yes/no,
+    on/off and 是/否 (``bool("0")`` would be true)."""
+    if not isinstance(setting.default, bool):
+        return type(setting.default)(value)
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise KBError(f"设置 {setting.name}（环境变量 {setting.env}）的值“{value}”无法识别：请用 1 或 0（也可写 true/false、是/否）。")
 
 
 def load_settings(**explicit: object) -> SimpleNamespace:
@@ -51,7 +80,7 @@ def load_settings(**explicit: object) -> SimpleNamespace:
         value = explicit.get(s.name)
         if value is None:
             value = os.environ.get(s.env, s.default)
-        values[s.name] = type(s.default)(value)
+        values[s.name] = _convert(s, value)
     return SimpleNamespace(**values)
 
 

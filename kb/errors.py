@@ -37,6 +37,21 @@ class IngestError(KBError):
         self.reason = reason
 
 
+class EmptyKnowledgeBase(KBError):
+    """There is nothing to answer from: the data directory does not exist, or holds no entry and no document."""
+
+    def __init__(self, data_dir: str, missing: bool):
+        """``missing`` is true when ``data_dir`` does not exist (nothing was created for the question)."""
+        where = (f"数据目录 {data_dir} 不存在，还没有建立知识库" if missing
+                 else f"知识库 {data_dir} 是空的，还没有任何条目或文档")
+        super().__init__(
+            f"{where}。请先运行 `kb ingest <资料目录>` 导入资料（管理员），或运行 `kb demo` 用内置示例体验；"
+            "知识库在别的目录时，请用 --data-dir 或环境变量 KB_DATA_DIR 指定。"
+        )
+        self.data_dir = data_dir
+        self.missing = missing
+
+
 class UserError(KBError):
     """An account cannot be created or changed as asked (bad name, short password, duplicate, role)."""
 

@@ -37,8 +37,12 @@ class _Field:
     def build(cls, rows: list[tuple[str, str]]) -> _Field:
         if not rows:
             return cls([], None)
+        # token ids, not token lists: every occurrence of a token refers to the one int object the
+        # vocabulary holds, so a large index costs a pointer per token instead of a string
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(t, len(vocab)) for t in tokens.split(" ")] if tokens else [] for _, tokens in rows]
         model = bm25s.BM25(k1=K1, b=B)
-        model.index([tokens.split(" ") if tokens else [] for _, tokens in rows], show_progress=False)
+        model.index((ids, vocab), show_progress=False)
         return cls([r[0] for r in rows], model)
 
     def scores(self, tokens: list[str]) -> np.ndarray | None:

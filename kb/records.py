@@ -21,6 +21,9 @@ from .audit import SCHEMA as AUDIT_SCHEMA
 from .lexicon import SCHEMA as LEXICON_SCHEMA
 from .types import Chunk, Document, Entry, EntryState, Filters
 
+RECORDS_FILE = "records.sqlite3"
+"""The record store's file name inside a data directory."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, item TEXT NOT NULL,
@@ -209,6 +212,12 @@ class Records:
     @staticmethod
     def delete_chunks(conn: sqlite3.Connection, chunk_ids: Iterable[str]) -> None:
         conn.executemany("DELETE FROM chunks WHERE id=?", [(c,) for c in chunk_ids])
+
+    @staticmethod
+    def hold(conn: sqlite3.Connection, path: str, parent_ids: Iterable[str]) -> None:
+        """Tie entries/documents to a file whose import is under way (its hash is not recorded yet), so
+        that a later import of the file settles them even if this one is interrupted."""
+        conn.executemany("INSERT OR IGNORE INTO file_parents VALUES(?,?)", [(path, p) for p in parent_ids])
 
     @staticmethod
     def set_file(conn: sqlite3.Connection, path: str, file_hash: str, parent_ids: set[str]) -> None:

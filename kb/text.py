@@ -6,12 +6,16 @@ Segmentation uses a private ``jieba.Tokenizer`` loaded with the government-servi
 
 from __future__ import annotations
 
+import array
 import hashlib
+import io
 import logging
+import os
 import re
 import unicodedata
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import jieba
 
@@ -28,11 +32,44 @@ _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 
 @cache
 def _tokenizer() -> jieba.Tokenizer:
+    """jieba with our user dictionary merged in, loaded from :func:`_dictionary_cache` when it is there."""
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
-    tok.initialize()
-    tok.load_userdict(str(resources.files("kb") / "resources" / "userdict.txt"))
+    userdict = (resources.files("kb") / "resources" / "userdict.txt").read_bytes()
+    cache = _dictionary_cache(hashlib.sha256(jieba.__version__.encode() + userdict).hexdigest()[:16])
+    try:
+        words = (cache / "words.txt").read_text(encoding="utf-8").split("\n")
+        counts = array.array("q", (cache / "counts.bin").read_bytes())
+        if len(words) != len(counts) - 1:
+            raise ValueError(cache)
+        tok.FREQ, tok.total, tok.initialized = dict(zip(words, counts.tolist())), counts[-1], True
+    except (OSError, ValueError):
+        tok.initialize()
+        tok.load_userdict(io.StringIO(userdict.decode("utf-8")))
+        _save_dictionary(tok, cache)
     return tok
+
+
+def _dictionary_cache(key: str) -> Path:
+    """Where the merged dictionary is kept: words and their counts as plain files in the user's cache
+    directory. It loads in about a third of the time of jieba's own cache (a marshal file in /tmp,
+    without our user dictionary), which every `kb ask` process would otherwise pay."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chuangkou-kb" / f"jieba-{key}"
+
+
+def _save_dictionary(tok: jieba.Tokenizer, cache: Path) -> None:
+    """Write the cache atomically (another process may be reading it); an unwritable cache is skipped."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cache / f"tmp-{os.getpid()}"
+        tmp.mkdir(exist_ok=True)
+        (tmp / "words.txt").write_text("\n".join(tok.FREQ), encoding="utf-8")
+        (tmp / "counts.bin").write_bytes(array.array("q", [*tok.FREQ.values(), tok.total]).tobytes())
+        for name in ("words.txt", "counts.bin"):
+            os.replace(tmp / name, cache / name)
+        tmp.rmdir()
+    except OSError:
+        pass
 
 
 @cache

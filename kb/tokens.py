@@ -20,6 +20,12 @@ from .types import Document, Entry
 from .users import User, authorize
 
 _META_KEY = "lexicon"
+PIECE = 20_000
+"""Characters tokenised at a time: a long document is cut at line breaks, so tokenising it never
+holds more than one piece's word list (jieba's list for a whole 50 MB text takes gigabytes)."""
+LONG_DOCUMENT = 200_000
+"""A document longer than this (about 130 pages) is indexed whole by its distinct tokens: its chunks
+carry its words, and BM25's length normalisation leaves a whole text that long almost no weight."""
 
 
 class Tokens:
@@ -34,14 +40,19 @@ class Tokens:
         return keyword_tokens(text) + self.lexicon.concept_tokens(text)
 
     def joined(self, text: str) -> str:
-        """:meth:`of`, space-joined as stored."""
-        return " ".join(self.of(text))
+        """:meth:`of`, space-joined as stored; a long text is tokenised piece by piece."""
+        if len(text) <= PIECE:
+            return " ".join(self.of(text))
+        return " ".join(" ".join(self.of(piece)) for piece in _pieces(text))
 
     def of_parent(self, record: Entry | Document) -> str:
         """Stored tokens of a whole entry (事项, every question wording, answer) or document (title, text)."""
         if isinstance(record, Entry):
             return self.joined("\n".join((record.item, *record.questions, record.answer)))
-        return self.joined(f"{record.title}\n{record.text}")
+        text = f"{record.title}\n{record.text}"
+        if len(text) <= LONG_DOCUMENT:
+            return self.joined(text)
+        return " ".join(dict.fromkeys(token for piece in _pieces(text) for token in self.of(piece)))
 
     def annotated(self, text: str) -> str:
         """``text`` with the official term after each colloquial one (房本丢了 -> 房本（不动产权证书）丢了),
@@ -110,3 +121,15 @@ class Tokens:
 def _stored(conn: sqlite3.Connection) -> str:
     row = conn.execute("SELECT value FROM meta WHERE key=?", (_META_KEY,)).fetchone()
     return row[0] if row else ""
+
+
+def _pieces(text: str):
+    """``text`` in pieces of at most about :data:`PIECE` characters, cut after a line break where there is one."""
+    start = 0
+    while start < len(text):
+        end = start + PIECE
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            end = cut + 1 if cut > start else end
+        yield text[start:end]
+        start = end

@@ -12,6 +12,11 @@ Set-up mode: while a knowledge base has no accounts at all, every caller acts as
 :data:`LOCAL_ADMIN` (the demo and single-user installs never need to log in). Creating the first
 account, which must be an admin, ends set-up mode for good: from then on callers must log in,
 and :data:`LOCAL_ADMIN` is refused by every account operation.
+
+Reading is governed too (:func:`admit`): once accounts exist, every read needs a known account
+whose role holds the read's permission. The centre may open counter reading (asking and searching
+published knowledge, :data:`OPEN_PERMISSIONS`) to callers without an account; drafts, export,
+statistics, the audit trail and the account list always need an account.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ _ADMINS = frozenset({"admin"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "submit": _ALL,
     "read": _ALL,
+    "stats": _ALL,
+    "drafts": _REVIEWERS,
+    "export": _REVIEWERS,
     "review": _REVIEWERS,
     "digest": _REVIEWERS,
     "audit": _REVIEWERS,
@@ -50,17 +58,30 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delete": _ADMINS,
     "users": _ADMINS,
 }
-"""Permission -> the roles that hold it. ``review`` covers approve, reject, edit, merge and
-rollback; ``lexicon`` is adding to the domain lexicon; ``import`` is the admin bulk import that
-publishes directly, and reindexing;
-``delete`` covers soft delete and restore; ``users`` is account management."""
+"""Permission -> the roles that hold it.
+
+Reading: ``read`` is asking, searching and listing the lexicon, over published knowledge only (the
+one permission :data:`OPEN_PERMISSIONS` can open to callers without an account); ``stats`` is the
+index statistics and the evaluation run; ``drafts`` is seeing entries awaiting review (the review
+queue, ``--drafts`` in search and ask), which are unchecked answers and so reviewer material;
+``export`` is the JSONL dump of every entry with its review state, drafts included, so it needs the
+same roles as ``drafts`` (it holds nothing a reviewer cannot already see; accounts and the audit
+log are only in the admin's backup); ``audit`` covers the audit log and an entry's history;
+listing accounts is part of ``users``.
+
+Writing: ``review`` covers approve, reject, edit, merge and rollback; ``lexicon`` is adding to the
+domain lexicon; ``import`` is the admin bulk import that publishes directly, reindexing and the
+backup; ``delete`` covers soft delete and restore; ``users`` is account management."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
     "read": "查询知识库",
+    "stats": "查看统计与评测",
+    "drafts": "查看待审核内容",
+    "export": "导出知识库",
     "review": "审核发布",
     "digest": "生成汇总",
-    "audit": "查看审计日志",
+    "audit": "查看审计日志和版本历史",
     "lexicon": "补充词表",
     "import": "批量导入",
     "delete": "删除与恢复",
@@ -105,8 +126,9 @@ class User:
 
     @property
     def label(self) -> str:
-        """Name and role for messages, e.g. ``张三（窗口人员）``."""
-        return f"{self.display_name or self.username}（{ROLES.get(self.role, self.role)}）"
+        """Name and role for messages, e.g. ``张三（窗口人员）``; :data:`ANONYMOUS` has no role to show."""
+        name = self.display_name or self.username
+        return f"{name}（{ROLES[self.role]}）" if self.role in ROLES else name
 
 
 LOCAL_ADMIN = User("local", "admin", "本机管理员")
@@ -114,6 +136,16 @@ LOCAL_ADMIN = User("local", "admin", "本机管理员")
 
 Returned by :meth:`Users.actor` only while the ``users`` table is empty; the name ``local`` is
 reserved so that no account can be mistaken for it."""
+
+ANONYMOUS = User("anonymous", "anonymous", "未登录的访客")
+"""The reader without an account, admitted by :func:`admit` to :data:`OPEN_PERMISSIONS` when the
+centre opens counter reading. Its role holds no permission and its name is reserved, so it can
+never pass :func:`authorize` for a write."""
+
+OPEN_PERMISSIONS = frozenset({"read"})
+"""The permissions that the ``anonymous_read`` setting opens to callers without an account."""
+
+RESERVED_NAMES = frozenset({LOCAL_ADMIN.username, ANONYMOUS.username})
 
 
 def _either(roles: frozenset[str]) -> str:
@@ -141,8 +173,8 @@ def _check_username(username: str) -> None:
         raise UserError(f"用户名“{username}”含有空格，请去掉空格后重试。")
     if len(username) > MAX_USERNAME:
         raise UserError(f"用户名最长 {MAX_USERNAME} 个字符，请换一个短一些的用户名。")
-    if username == LOCAL_ADMIN.username:
-        raise UserError(f"用户名“{username}”保留给本机管理员，请换一个用户名。")
+    if username in RESERVED_NAMES:
+        raise UserError(f"用户名“{username}”保留给本机管理员和未登录的访客，请换一个用户名。")
 
 
 def _check_password(password: str) -> None:
@@ -290,3 +322,37 @@ def authorize(records: Records, user: User, permission: str) -> User:
     actor = user if users.count() == 0 else users._current(records.conn, user)
     require(actor, permission)
     return actor
+
+
+def admit(records: Records, user: User | None, permission: str, anonymous_read: bool = False) -> User:
+    """Who reads, for a read that needs ``permission``; the one place reading is decided.
+
+    Args:
+        records: the knowledge base's record store (its accounts decide the mode).
+        user: the logged-in account (already authenticated), or ``None`` when the caller gave no
+            account at all. An unknown user or a wrong password must fail authentication before
+            this is called: they are refused everywhere, whatever ``anonymous_read`` says.
+        permission: a key of :data:`PERMISSIONS`, e.g. ``read`` for asking and searching published
+            knowledge, ``drafts`` when drafts are included, ``export``, ``audit``, ``users``.
+        anonymous_read: the centre's ``anonymous_read`` setting: callers without an account may
+            then use :data:`OPEN_PERMISSIONS` (and nothing else).
+
+    Returns:
+        :data:`LOCAL_ADMIN` while there are no accounts (set-up mode: everything is allowed);
+        :data:`ANONYMOUS` for an open permission read without an account; otherwise the account
+        as stored now, checked with :func:`authorize`.
+
+    Raises:
+        AuthenticationFailed: no account given where one is needed.
+        PermissionDenied: the account's role does not hold ``permission``.
+    """
+    if Users(records).count() == 0:
+        return LOCAL_ADMIN
+    if user is not None:
+        return authorize(records, user, permission)
+    if anonymous_read and permission in OPEN_PERMISSIONS:
+        return ANONYMOUS
+    needed = f"“{PERMISSION_LABELS[permission]}”需要{_either(PERMISSIONS[permission])}账号"
+    if anonymous_read:
+        raise AuthenticationFailed(f"未登录时只能问答和检索已发布的知识；{needed}。{_LOGIN_HINT}")
+    raise AuthenticationFailed(f"此知识库已启用账号登录，{needed}。{_LOGIN_HINT}")

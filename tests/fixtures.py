@@ -11,6 +11,7 @@ import io
 import json
 import os
 import uuid
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,22 @@ def make_jsonl(path: Path, records: list) -> Path:
 # Cheap argon2 parameters for tests where hashing is not under test (test_users covers the defaults).
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "correct horse 9"
+
+
+def make_zip_bomb(path: Path, template: Path, pad_mb: int) -> Path:
+    """A real .docx like ``template`` whose word/document.xml carries ``pad_mb`` MB of spaces in its
+    body, a megabyte before each of ``pad_mb`` empty paragraphs (lxml refuses a single run of 10 MB),
+    streamed in so that building it costs no memory; [Content_Types].xml and _rels are kept."""
+    with zipfile.ZipFile(template) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename != "word/document.xml":
+                new.writestr(item, data)
+                continue
+            head, rest = data.split(b"<w:body>", 1)
+            with new.open(item.filename, "w", force_zip64=True) as out:
+                out.write(head + b"<w:body>")
+                for _ in range(pad_mb):
+                    out.write(b" " * 2**20 + b"<w:p/>")
+                out.write(rest)
+    return path

@@ -21,6 +21,7 @@ from ingest import ingest_paths
 from ingest.pipeline import build, read
 from kb import IngestError
 from kb.audit import events
+from kb.importing import FileImport
 from kb.records import entry_dict
 
 HEADERS = ["编号", "问题", "答复", "事项", "依据"]
@@ -124,13 +125,15 @@ def test_a_review_during_the_import_stops_it_before_anything_is_written(kb, wf, 
     built = build(sheet, read(sheet), 300, 0)
     approved = []
 
-    def review_meanwhile(_embedded: int) -> None:  # runs after planning, before the write transaction
+    def review_meanwhile(_chunks: int, _chars: int) -> None:  # runs after planning, before the write transaction
         if not approved:
             approved.append(wf.approve(people.reviewer, draft))
 
+    job = FileImport(kb, str(sheet.resolve()), "changed", "admin", on_embedded=review_meanwhile)
+    for entry in built.entries:
+        job.add_entry(entry)
     with pytest.raises(IngestError, match="重新导入"):
-        kb.replace_file(str(sheet.resolve()), "changed", built.entries, built.documents, built.chunks,
-                        on_embedded=review_meanwhile, actor="admin")
+        job.finish()
     assert approved == ["FAQ-1"] and kb.entry("FAQ-1").answer == REVISED_A
     assert kb.entry("FAQ-3").answer == ROWS[2][2]
     result = ingest_paths(kb, [sheet], actor=people.admin).results[0]

@@ -59,7 +59,8 @@ def test_daily_cycle_end_to_end(kb_cli, tmp_path):
               env={"KB_NEW_PASSWORD": PASSWORDS["lead"]}))
     ok(kb_cli("user", "add", "zhang", "--role", "窗口人员", "--name", "张三", "--group", "综合一组", user="admin",
               env={"KB_NEW_PASSWORD": PASSWORDS["zhang"]}))
-    assert "zhang" in ok(kb_cli("user", "list")) and PASSWORDS["zhang"] not in ok(kb_cli("user", "list"))
+    listed = ok(kb_cli("user", "list", user="admin"))
+    assert "zhang" in listed and PASSWORDS["zhang"] not in listed
 
     faq = make_xlsx(tmp_path / "常见问题.xlsx", [["FAQ-QZ", "居住证到期了怎么续签？", OLD_ANSWER, "居住证", "2026-03-01"]],
                     ["编号", "问题", "答复", "事项", "日期"])
@@ -83,7 +84,7 @@ def test_daily_cycle_end_to_end(kb_cli, tmp_path):
     drafts = re.search(r"已提交 4 条待审核：(\S+?)；", submitted.output).group(1).split("、")
     newborn, fund, permit, wrong = drafts
 
-    pending = ok(kb_cli("review", "list"))
+    pending = ok(kb_cli("review", "list", user="lead"))
     assert all(d in pending for d in drafts) and "共 4 条待审核" in pending
     refused = kb_cli("review", "approve", newborn, user="zhang")
     assert refused.exit_code == 1 and "张三（窗口人员）无权执行“审核发布”" in refused.output
@@ -91,15 +92,16 @@ def test_daily_cycle_end_to_end(kb_cli, tmp_path):
     for draft in (newborn, fund, permit):
         assert f"已发布 {draft}" in ok(kb_cli("review", "approve", draft, user="lead"))
     ok(kb_cli("review", "reject", wrong, "--reason", "补缴年限与政策不符，请向社保中心核实", user="lead"))
-    assert "共 0 条待审核" in ok(kb_cli("review", "list"))
+    assert "共 0 条待审核" in ok(kb_cli("review", "list", user="lead"))
 
-    answered = json.loads(ok(kb_cli("ask", "居住证到期了怎么续签？", "--json")))
+    answered = json.loads(ok(kb_cli("ask", "居住证到期了怎么续签？", "--json", user="zhang")))
     assert answered["status"] == "answered" and answered["text"] == NEW_ANSWER
     assert answered["citations"][0]["parent_id"] == permit
     assert any("FAQ-QZ" in note and TODAY in note for note in answered["notes"])
-    plain = ok(kb_cli("ask", "居住证到期了怎么续签？"))
+    plain = ok(kb_cli("ask", "居住证到期了怎么续签？", user="zhang"))
     assert f"答：{NEW_ANSWER}" in plain and OLD_ANSWER not in plain
-    hits = [json.loads(line) for line in ok(kb_cli("search", "居住证续签 派出所 签注", "--k", "5")).splitlines()]
+    searched = ok(kb_cli("search", "居住证续签 派出所 签注", "--k", "5", user="zhang"))
+    hits = [json.loads(line) for line in searched.splitlines()]
     assert "FAQ-QZ" not in [h["parent_id"] for h in hits] and hits[0]["parent_id"] == permit
 
     refused = kb_cli("digest", "--date", TODAY, "--out", tmp_path / "out", user="zhang")

@@ -20,9 +20,10 @@ ADMIN_PASSWORD = "admin-secret-42"
 # Cheap argon2 parameters keep the suite fast; test_default_hasher_is_argon2id covers the real ones.
 
 EXPECTED = {
-    "staff": {"submit", "read"},
-    "reviewer": {"submit", "read", "review", "digest", "audit", "lexicon"},
-    "admin": {"submit", "read", "review", "digest", "audit", "lexicon", "import", "delete", "users"},
+    "staff": {"submit", "read", "stats"},
+    "reviewer": {"submit", "read", "stats", "drafts", "export", "review", "digest", "audit", "lexicon"},
+    "admin": {"submit", "read", "stats", "drafts", "export", "review", "digest", "audit", "lexicon", "import",
+              "delete", "users"},
 }
 
 
@@ -134,7 +135,7 @@ def test_duplicate_username_refused(users, admin, staff):
 
 
 @pytest.mark.parametrize("username, message", [
-    ("", "不能为空"), ("zhang san", "空格"), ("x" * 33, "最长 32"), ("local", "保留"),
+    ("", "不能为空"), ("zhang san", "空格"), ("x" * 33, "最长 32"), ("local", "保留"), ("anonymous", "保留"),
 ])
 def test_bad_username_refused(users, admin, username, message):
     with pytest.raises(UserError, match=message):
