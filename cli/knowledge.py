@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kb.asklog import log_answer
 from kb.config import load_settings, settings_table
 from kb.errors import KBError
 from kb.records import entry_dict
 from kb.types import Document
-from kb.users import authorize
+from kb.users import ANONYMOUS, LOCAL_ADMIN, Users, authorize
 
 from .base import (
     DATE,
@@ -31,6 +32,7 @@ from .ingesting import run_ingest
 
 if TYPE_CHECKING:
     from bot import Answer
+    from kb import KnowledgeBase
 
 DEMO_QUESTIONS = ("房本丢了怎么补办？", "辞职了，公积金能全部取出来吗？", "公积金账户里的钱能一次性全部取出来吗？",
                   "居住证到期了怎么续签？", "驾驶证到期了怎么换？")
@@ -117,9 +119,12 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filter
     kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
     from bot import answer
 
+    asker = login.name or (LOCAL_ADMIN if Users(kb.records).count() == 0 else ANONYMOUS).username
     for text in read_questions(file) if file else [question]:
         result = answer(kb, text, k=options.top_k, min_confidence=options.min_confidence, filters=filters,
                         drafts=drafts, as_of=as_of)
+        with kb.records.transaction(changes_index=False) as conn:
+            log_answer(conn, asker, result, "cli")
         if as_json:
             click.echo(json.dumps(answer_json(result), ensure_ascii=False, indent=None if file else 2))
         else:
@@ -252,6 +257,14 @@ def eval_(settings, file, modes, min_confidence, as_json, login):
         click.echo(f"建议阈值 min_confidence = {answers['recommended']}")
 
 
+def build_demo(settings) -> KnowledgeBase:
+    """The sample knowledge base in ``settings.data_dir``, built from the bundled sample (unchanged files are skipped)."""
+    kb = open_kb(settings)
+    sample = resources.files("kb") / "sample"
+    run_ingest(kb, [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"])
+    return kb
+
+
 @cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-data"),
               show_default=True, help="示例知识库的数据目录（与正式数据分开）")
@@ -261,10 +274,7 @@ def demo(directory, questions):
     from bot import answer
 
     settings = load_settings(data_dir=str(directory))
-    kb = open_kb(settings)
-    sample = resources.files("kb") / "sample"
-    files = [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"]
-    run_ingest(kb, files)
+    kb = build_demo(settings)
     for question in questions or DEMO_QUESTIONS:
         click.echo(f"\n问：{question}")
         click.echo(format_answer(answer(kb, question, k=settings.top_k, min_confidence=settings.min_confidence)))

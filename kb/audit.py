@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from .logfilter import where
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
@@ -73,21 +75,10 @@ def events(conn: sqlite3.Connection, actor: str = "", action: str = "", target: 
            until: str = "", limit: int = 200, actions: tuple[str, ...] = ()) -> list[AuditEvent]:
     """Events matching every given filter, newest first. ``since``/``until`` are inclusive ISO dates;
     ``actions`` keeps events whose action is any of these."""
-    clauses, args = [], []
-    for column, value in (("actor", actor), ("action", action), ("target", target)):
-        if value:
-            clauses.append(f"{column} = ?")
-            args.append(value)
+    clause, args = where({"actor": actor, "action": action, "target": target}, since, until)
     if actions:
-        clauses.append(f"action IN ({','.join('?' * len(actions))})")
+        clause += (" AND " if clause else " WHERE ") + f"action IN ({','.join('?' * len(actions))})"
         args.extend(actions)
-    if since:
-        clauses.append("substr(at, 1, 10) >= ?")
-        args.append(since)
-    if until:
-        clauses.append("substr(at, 1, 10) <= ?")
-        args.append(until)
-    where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    rows = conn.execute(f"SELECT * FROM audit{where} ORDER BY id DESC LIMIT ?", (*args, limit))
+    rows = conn.execute(f"SELECT * FROM audit{clause} ORDER BY id DESC LIMIT ?", (*args, limit))
     return [AuditEvent(r["id"], r["at"], r["actor"], r["action"], r["target"], json.loads(r["before"]),
                        json.loads(r["after"]), r["reason"]) for r in rows]

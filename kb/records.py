@@ -17,6 +17,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 
+from .asklog import SCHEMA as ASKLOG_SCHEMA
 from .audit import SCHEMA as AUDIT_SCHEMA
 from .lexicon import SCHEMA as LEXICON_SCHEMA
 from .types import Chunk, Document, Entry, EntryState, Filters
@@ -71,7 +72,7 @@ class Records:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA + AUDIT_SCHEMA + LEXICON_SCHEMA)
+        self.conn.executescript(SCHEMA + AUDIT_SCHEMA + LEXICON_SCHEMA + ASKLOG_SCHEMA)
         self._migrate()
 
     def _migrate(self) -> None:

@@ -1,0 +1,177 @@
+"""The web UI: pages by role, the counter Q&A handler (escaped, logged, permission-checked), the
+account page, the login of the served app driven with gradio_client, and `kb serve` refusing to
+start without accounts."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from click.testing import CliRunner
+from fixtures import FAST_HASHER, PASSWORD, drop_collection, make_xlsx, open_kb, unique_collection
+
+from bot import Answer, Citation
+from cli import cli
+from ingest import ingest_paths
+from kb.asklog import questions
+from kb.config import load_settings
+from kb.users import LOCAL_ADMIN, Users
+from web import account, ask
+from web.app import PAGES, build_app, check_login, launch, visible
+from web.context import Context, plain
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = "<script>alert(1)</script>请到[点我](javascript:alert(1))办理。"
+ROWS = [
+    ["FAQ-QZ", "居住证签注怎么办理？", "到居住地派出所户籍窗口办理签注，需本人到场，当场办结。", "居住证签注", "公安局"],
+    ["FAQ-HZ", "第一次办护照需要带什么材料？", "携带本人身份证到出入境接待大厅现场采集照片和指纹。", "普通护照", "出入境"],
+    ["FAQ-XSS", "社保卡丢了怎么补办？", HOSTILE, "社保卡", "人社局"],
+]
+HEADERS = ["编号", "问题", "答复", "事项", "部门"]
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("ui")
+    kb = open_kb(root / "data", embedder, unique_collection())
+    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", ROWS, HEADERS)])
+    users = Users(kb.records, FAST_HASHER)
+    admin = users.add(LOCAL_ADMIN, "admin", PASSWORD, "admin", "王主任")
+    users.add(admin, "zuzhang", PASSWORD, "reviewer", "李组长")
+    users.add(admin, "zhangsan", PASSWORD, "staff", "<b>张三</b>")
+    yield Context(kb, load_settings(data_dir=str(root / "data")))
+    drop_collection(kb)
+    kb.close()
+
+
+def as_user(name: str | None) -> gr.Request:
+    return gr.Request(username=name)
+
+
+def test_the_app_builds_without_launching_and_every_role_sees_its_pages(ctx):
+    assert isinstance(build_app(ctx), gr.Blocks)
+    users = Users(ctx.kb.records)
+    for name in ("admin", "zuzhang", "zhangsan"):
+        assert visible(PAGES, users.get(name)) == [True, True]
+    reviewer_only = type("Page", (), {"ROLES": frozenset({"reviewer", "admin"})})
+    assert visible([ask, reviewer_only], users.get("zhangsan")) == [True, False]
+
+
+def test_an_answer_cites_its_source_and_is_logged(ctx):
+    chat, box, related = ask.ask(ctx, "居住证签注去哪办", "全部", "全部", [], as_user("zhangsan"))
+    assert box == ""
+    assert chat[0] == {"role": "user", "content": "居住证签注去哪办"}
+    shown = chat[1]["content"]
+    assert shown.index("派出所户籍窗口") < shown.index("出处") < shown.index("置信度")
+    assert "FAQ\\-QZ" in shown and "居住证签注" in shown and "公安局" in shown and "第 1 版" in shown
+    assert all(len(row) == 6 for row in related)
+    last = questions(ctx.kb.records.conn, limit=1)[0]
+    assert (last.user, last.question, last.status, last.top_parent, last.channel) == \
+        ("zhangsan", "居住证签注去哪办", "answered", "FAQ-QZ", "web")
+
+
+def test_filters_narrow_the_search(ctx):
+    chat, _, _ = ask.ask(ctx, "居住证签注去哪办", "普通护照", "全部", [], as_user("zhangsan"))
+    assert "FAQ\\-QZ" not in chat[1]["content"]
+    items, departments = ask.facets(ctx)
+    assert items == ["全部", "居住证签注", "普通护照", "社保卡"] and "人社局" in departments
+
+
+def test_stored_markup_is_shown_as_text(ctx):
+    chat, _, _ = ask.ask(ctx, "社保卡丢了怎么补办", "全部", "全部", [], as_user("zhangsan"))
+    shown = chat[1]["content"]
+    assert "<script>" not in shown and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in shown
+    assert "](javascript" not in shown and "\\[点我\\]\\(javascript:alert\\(1\\)\\)" in shown
+    question, _, _ = ask.ask(ctx, "<img src=x onerror=alert(1)>", "全部", "全部", [], as_user("zhangsan"))
+    assert "<img" not in question[0]["content"]
+
+
+def test_notes_and_the_escalation_hint_are_shown():
+    citation = Citation("entry", "K00002", "居住证签注", "登记表.xlsx", "2026-11-01", "居住证签注", "公安局", 2)
+    shown = ask.render(Answer("问", "answered", "答复", 0.8, (citation,), notes=("原口径 K00001 已由 K00002 替代",)))
+    assert shown.startswith("> ⚠️ **注意：**原口径 K00001 已由 K00002 替代") and "第 2 版，已发布" in shown
+    refused = ask.render(Answer("问", "no_answer", "知识库中暂无可靠答案，建议向审批部门确认", 0.1))
+    assert refused.startswith("**暂无可靠答案：**") and "审批部门" in refused
+
+
+def test_handlers_need_a_logged_in_account(ctx):
+    for request in (as_user(None), as_user("nobody")):
+        with pytest.raises(gr.Error):
+            ask.ask(ctx, "居住证签注去哪办", "全部", "全部", [], request)
+    logged = len(questions(ctx.kb.records.conn))
+    with pytest.warns(UserWarning, match="请先输入问题"):
+        assert ask.ask(ctx, "  ", "全部", "全部", [], as_user("zhangsan")) == ([], "", [])
+    assert len(questions(ctx.kb.records.conn)) == logged
+    assert plain("**粗体** # 标题") == "\\*\\*粗体\\*\\* \\# 标题"
+
+
+def test_the_account_page_changes_only_ones_own_password(ctx):
+    with pytest.raises(gr.Error, match="当前密码不正确"):
+        account.change_password(ctx, "wrong-password", "new-pass-123", "new-pass-123", as_user("zuzhang"))
+    with pytest.raises(gr.Error, match="不一致"):
+        account.change_password(ctx, PASSWORD, "new-pass-123", "new-pass-456", as_user("zuzhang"))
+    with pytest.raises(gr.Error, match="至少"):
+        account.change_password(ctx, PASSWORD, "short", "short", as_user("zuzhang"))
+    assert "zuzhang" in account.change_password(ctx, PASSWORD, "new-pass-123", "new-pass-123", as_user("zuzhang"))
+    assert check_login(ctx, "zuzhang", "new-pass-123") and not check_login(ctx, "zuzhang", PASSWORD)
+    assert not check_login(ctx, "nobody", PASSWORD)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(ctx):
+    port = free_port()
+    app = launch(ctx, build_app(ctx), "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def text_of(message: dict) -> str:
+    """A chat message's text, whether gradio gives it as a string or as a list of parts."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+
+
+def test_the_served_app_needs_a_login(served, ctx):
+    import httpx
+    from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
+
+    with pytest.raises(AuthenticationError):
+        Client(served, verbose=False)
+    assert httpx.post(f"{served}gradio_api/call/ask", json={"data": ["居住证签注去哪办", "全部", "全部", []]}).status_code == 401
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(served, auth=("nobody", PASSWORD), verbose=False)
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(served, auth=("zhangsan", "wrong-password"), verbose=False)
+    client = Client(served, auth=("zhangsan", PASSWORD), verbose=False)
+    chat, box, _ = client.predict("第一次办护照带啥材料", "全部", "全部", [], api_name="/ask")
+    assert "FAQ\\-HZ" in text_of(chat[-1]) and "出处" in text_of(chat[-1]) and box == ""
+    last = questions(ctx.kb.records.conn, limit=1)[0]
+    assert (last.user, last.question, last.channel) == ("zhangsan", "第一次办护照带啥材料", "web")
+
+
+def test_serve_refuses_to_start_without_accounts(tmp_path):
+    options = ["--data-dir", str(tmp_path / "empty")]
+    for host in ("0.0.0.0", "127.0.0.1"):
+        result = CliRunner().invoke(cli, ["serve", "--host", host, *options])
+        assert result.exit_code == 1 and "kb user add admin --role 管理员" in result.output
+    assert "不能在 0.0.0.0 上启动" in CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", *options]).output
+    assert not (tmp_path / "empty").exists()
+    public_demo = CliRunner().invoke(cli, ["serve", "--demo", "--host", "0.0.0.0"])
+    assert public_demo.exit_code == 1 and "只能在本机地址" in public_demo.output
+
+
+def test_importing_the_command_does_not_load_gradio():
+    code = "import sys, cli; print([m for m in ('gradio', 'web') if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
