@@ -231,3 +231,17 @@ def make_zip_bomb(path: Path, template: Path, pad_mb: int) -> Path:
                     out.write(b" " * 2**20 + b"<w:p/>")
                 out.write(rest)
     return path
+
+
+def web_context(kb: KnowledgeBase, data_dir: Path, staff_name: str = "张三"):
+    """The web UI's context for ``kb`` with three accounts, all with :data:`PASSWORD`: ``admin``
+    (管理员), ``zuzhang`` (组长/培训师) and ``zhangsan`` (窗口人员, shown as ``staff_name``)."""
+    from kb.config import load_settings
+    from kb.users import LOCAL_ADMIN, Users
+    from web.context import Context
+
+    users = Users(kb.records, FAST_HASHER)
+    admin = users.add(LOCAL_ADMIN, "admin", PASSWORD, "admin", "王主任")
+    users.add(admin, "zuzhang", PASSWORD, "reviewer", "李组长")
+    users.add(admin, "zhangsan", PASSWORD, "staff", staff_name)
+    return Context(kb, load_settings(data_dir=str(data_dir)))

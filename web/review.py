@@ -1,0 +1,192 @@
+"""审核: the queue of drafts awaiting review, a draft beside the entry it may duplicate, and the
+review actions (approve, reject with a reason, merge into the duplicate).
+
+Every action goes through :class:`kb.workflow.Workflow` with the logged-in account, so the
+workflow's own ``review`` permission check refuses anyone else, through the page or the API alike.
+All stored text is escaped with :func:`plain` or shown in tables, which never render HTML.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from kb.types import STATUSES, Entry, EntryState
+from kb.workflow import Workflow
+
+from .context import Context, account, acting, plain, shown_errors
+
+TITLE = "审核"
+ROLES = frozenset({"reviewer", "admin"})
+ALL = "全部"
+QUEUE_HEADERS = ["编号", "问题", "事项", "提交人", "日期", "可能重复"]
+DIFF_HEADERS = ["字段", "草稿", "已发布"]
+FIELDS = {"question": "问题", "answer": "答复", "alt_questions": "另一问法", "item": "事项",
+          "department": "部门", "counter": "窗口/组", "basis": "依据", "tags": "标签", "source": "来源",
+          "submitter": "提交人", "date": "日期", "effective_from": "生效日期", "expire_on": "失效日期", "supersedes": "替代"}
+KEEP = [("保留已发布条目的表述", "existing"), ("采用草稿的表述", "new")]
+NOTHING = "请先在上方选择一条待审核的草稿。"
+
+
+def drafts(ctx: Context, request: gr.Request | None) -> list[tuple[Entry, EntryState]]:
+    """The drafts awaiting review, oldest first, for a user holding ``drafts``."""
+    acting(ctx, request, "drafts")
+    with ctx.lock:
+        return Workflow(ctx.kb).drafts()
+
+
+def _chosen(value: str | None) -> str:
+    return "" if value in (None, "", ALL) else value
+
+
+def queue(pending: list[tuple[Entry, EntryState]], group: str | None, item: str | None) -> list[list[str]]:
+    """Table rows of the drafts in 组 ``group`` and 事项 ``item`` (全部 or empty: any)."""
+    group, item = _chosen(group), _chosen(item)
+    return [[e.id, e.question, e.item, e.submitter, e.date or s.created_at[:10], s.duplicate_of]
+            for e, s in pending if (not group or e.counter == group) and (not item or e.item == item)]
+
+
+def _choices(values) -> list[str]:
+    return [ALL, *sorted({v for v in values if v})]
+
+
+def refreshed(ctx: Context, group: str | None, item: str | None, request: gr.Request | None) -> tuple:
+    """The queue after a change: count, table, draft picker, 组 and 事项 filters (kept if still offered)."""
+    pending = drafts(ctx, request)
+    groups, items = _choices(e.counter for e, _ in pending), _choices(e.item for e, _ in pending)
+    group = group if group in groups else ALL
+    item = item if item in items else ALL
+    rows = queue(pending, group, item)
+    count = f"**待审核：共 {len(pending)} 条**（当前筛选 {len(rows)} 条）"
+    return (count, rows, gr.Dropdown(choices=[r[0] for r in rows], value=None),
+            gr.Dropdown(choices=groups, value=group), gr.Dropdown(choices=items, value=item))
+
+
+def _value(entry: Entry, name: str) -> str:
+    value = getattr(entry, name)
+    return "、".join(value) if isinstance(value, tuple) else str(value)
+
+
+def _block(entry: Entry, heading: str) -> str:
+    lines = [f"#### {heading} {plain(entry.id)}"]
+    lines += [f"**{label}：**{plain(_value(entry, name))}" for name, label in FIELDS.items() if _value(entry, name)]
+    return "\n\n".join(lines)
+
+
+def differences(draft: Entry, published: Entry) -> list[list[str]]:
+    """Rows 字段 / 草稿 / 已发布 for the fields whose values differ."""
+    return [[label, _value(draft, name), _value(published, name)]
+            for name, label in FIELDS.items() if _value(draft, name) != _value(published, name)]
+
+
+def detail(ctx: Context, entry_id: str | None, request: gr.Request | None) -> tuple[str, str, list[list[str]], bool]:
+    """The draft ``entry_id`` as Markdown, the published entry it may duplicate (or revises), the
+    differing fields, and whether it can be merged (it is flagged as a duplicate)."""
+    acting(ctx, request, "drafts")
+    if not entry_id:
+        return NOTHING, "", [], False
+    with ctx.lock, shown_errors():
+        history = Workflow(ctx.kb).history(entry_id)
+        entry, state = ctx.kb.records.entry(entry_id), history["state"]
+        other_id = state["duplicate_of"] or state["revises"]
+        other = ctx.kb.records.entry(other_id) if other_id else None
+    status = STATUSES.get(state["status"], state["status"])
+    shown = _block(entry, f"草稿（{plain(status)}，第 {state['version']} 版）")
+    if other is None:
+        return shown, "", [], False
+    heading = "可能重复的已发布条目" if state["duplicate_of"] else "修订的原条目"
+    return shown, _block(other, heading), differences(entry, other), bool(state["duplicate_of"])
+
+
+def approve(ctx: Context, entry_id: str, keep_both: bool, confirm_successor: bool,
+            request: gr.Request | None) -> str:
+    """Publish the draft ``entry_id`` as the logged-in user; returns a Chinese confirmation."""
+    user = account(ctx, request)
+    with ctx.lock, shown_errors():
+        published = Workflow(ctx.kb).approve(user, _picked(entry_id), keep_both=bool(keep_both),
+                                             confirm_successor=bool(confirm_successor))
+    return f"已发布 {published}。" if published == entry_id else f"已将 {entry_id} 发布为 {published} 的新版本。"
+
+
+def reject(ctx: Context, entry_id: str, reason: str, request: gr.Request | None) -> str:
+    """Send the draft back with ``reason`` (required); returns a Chinese confirmation."""
+    user = account(ctx, request)
+    entry_id, reason = _picked(entry_id), (reason or "").strip()
+    if not reason:
+        raise gr.Error("退回时必须填写退回理由，提交人要据此修改。", title="未退回")
+    with ctx.lock, shown_errors():
+        Workflow(ctx.kb).reject(user, entry_id, reason)
+    return f"已退回 {entry_id}：{reason}"
+
+
+def merge(ctx: Context, entry_id: str, keep: str, request: gr.Request | None) -> str:
+    """Merge the draft into the published entry it duplicates; returns a Chinese confirmation."""
+    user = account(ctx, request)
+    with ctx.lock, shown_errors():
+        target = Workflow(ctx.kb).merge(user, _picked(entry_id), keep=keep or "existing")
+    return f"已将 {entry_id} 合并入 {target}（{'保留原表述' if keep != 'new' else '采用新表述'}）。"
+
+
+def _picked(entry_id: str | None) -> str:
+    if not entry_id:
+        raise gr.Error(NOTHING, title="未操作")
+    return entry_id
+
+
+def build(ctx: Context, app: gr.Blocks) -> None:
+    """The page: filters and queue, the picked draft beside its duplicate, and the actions."""
+    with gr.Row():
+        group = gr.Dropdown([ALL], value=ALL, label="组", allow_custom_value=True, scale=1)
+        item = gr.Dropdown([ALL], value=ALL, label="事项", allow_custom_value=True, scale=1)
+        picker = gr.Dropdown([], value=None, label="选择草稿（编号，或点击表格中的一行）",
+                             allow_custom_value=True, scale=1)
+    count = gr.Markdown()
+    table = gr.Dataframe(headers=QUEUE_HEADERS, datatype="str", interactive=False, wrap=True)
+    with gr.Row():
+        draft = gr.Markdown(NOTHING)
+        other = gr.Markdown()
+    diff = gr.Dataframe(headers=DIFF_HEADERS, datatype="str", interactive=False, wrap=True, label="不同的字段")
+    with gr.Row():
+        keep_both = gr.Checkbox(label="可能重复时确认两条都保留")
+        confirm = gr.Checkbox(label="已有其他新口径时确认仍发布")
+        approve_button = gr.Button("通过", variant="primary")
+    with gr.Row():
+        reason = gr.Textbox(label="退回理由（必填）", scale=3)
+        reject_button = gr.Button("驳回", variant="stop", scale=1)
+    with gr.Row(visible=False) as merging:
+        keep = gr.Radio(KEEP, value="existing", label="合并到已发布条目时")
+        merge_button = gr.Button("合并")
+    listing = [count, table, picker, group, item]
+    shown = [draft, other, diff, merging]
+
+    def show(entry_id, request: gr.Request):
+        text, published, rows, mergeable = detail(ctx, entry_id, request)
+        return text, published, rows, gr.Row(visible=mergeable)
+
+    def listed(chosen_group, chosen_item, request: gr.Request):
+        return refreshed(ctx, chosen_group, chosen_item, request)
+
+    def selected(evt: gr.SelectData):
+        return evt.row_value[0] if evt.row_value else None
+
+    def done(message, chosen_group, chosen_item, request):
+        gr.Info(message)
+        return (*refreshed(ctx, chosen_group, chosen_item, request), NOTHING, "", [], gr.Row(visible=False), "")
+
+    def on_approve(entry_id, both, successor, chosen_group, chosen_item, request: gr.Request):
+        return done(approve(ctx, entry_id, both, successor, request), chosen_group, chosen_item, request)
+
+    def on_reject(entry_id, text, chosen_group, chosen_item, request: gr.Request):
+        return done(reject(ctx, entry_id, text, request), chosen_group, chosen_item, request)
+
+    def on_merge(entry_id, wording, chosen_group, chosen_item, request: gr.Request):
+        return done(merge(ctx, entry_id, wording, request), chosen_group, chosen_item, request)
+
+    after = [*listing, *shown, reason]
+    approve_button.click(on_approve, [picker, keep_both, confirm, group, item], after, api_name="approve")
+    reject_button.click(on_reject, [picker, reason, group, item], after, api_name="reject")
+    merge_button.click(on_merge, [picker, keep, group, item], after, api_name="merge")
+    for control in (group, item):
+        control.input(listed, [group, item], listing, api_visibility="private")
+    picker.change(show, picker, shown, api_visibility="private")
+    table.select(selected, None, picker, api_visibility="private")
+    app.load(listed, [group, item], listing, api_visibility="private")
