@@ -231,9 +231,6 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
     except UnsupportedFormat as exc:
         kb.log_file(key, "unsupported", exc.reason)
         return FileResult(str(path), "unsupported", reason=exc.reason)
-    except IngestError as exc:
-        kb.log_file(key, "failed", exc.reason)
-        return FileResult(str(path), "failed", reason=exc.reason)
     except OSError as exc:
         reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
         kb.log_file(key, "failed", reason)
