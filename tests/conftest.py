@@ -18,7 +18,9 @@ from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 
-from fixtures import FAST_HASHER, PASSWORD, drop_collection, make_small_set, open_kb, unique_collection  # noqa: E402
+from fixtures import (  # noqa: E402
+    FAST_HASHER, PASSWORD, drop_collection, make_small_set, open_kb, unique_collection, web_context,
+)
 from kb import get_embedder  # noqa: E402
 from kb.users import LOCAL_ADMIN, Users  # noqa: E402
 from kb.workflow import Workflow  # noqa: E402
@@ -96,3 +98,12 @@ def people(kb):
     admin = users.add(LOCAL_ADMIN, "admin", PASSWORD, "admin", "王主任")
     return SimpleNamespace(admin=admin, reviewer=users.add(admin, "zuzhang", PASSWORD, "reviewer", "李组长"),
                            staff=users.add(admin, "zhangsan", PASSWORD, "staff", "张三"))
+
+
+@pytest.fixture
+def ctx(tmp_path, embedder):
+    """The web UI's context on a fresh knowledge base with the accounts of :func:`fixtures.web_context`."""
+    kb = open_kb(tmp_path / "data", embedder, unique_collection())
+    yield web_context(kb, tmp_path / "data")
+    drop_collection(kb)
+    kb.close()

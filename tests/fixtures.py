@@ -10,8 +10,10 @@ import csv
 import io
 import json
 import os
+import socket
 import uuid
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +247,25 @@ def web_context(kb: KnowledgeBase, data_dir: Path, staff_name: str = "张三"):
     users.add(admin, "zuzhang", PASSWORD, "reviewer", "李组长")
     users.add(admin, "zhangsan", PASSWORD, "staff", staff_name)
     return Context(kb, load_settings(data_dir=str(data_dir)))
+
+
+def as_user(name: str | None):
+    """A gradio request from the logged-in ``name`` (as the login sets it on the server)."""
+    import gradio as gr
+
+    return gr.Request(username=name)
+
+
+@contextmanager
+def serving(ctx):
+    """The web app of ``ctx`` served on a free loopback port behind its login; yields the URL."""
+    from web.app import build_app, launch
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = launch(ctx, build_app(ctx), "127.0.0.1", port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()

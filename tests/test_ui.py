@@ -4,7 +4,6 @@ start without accounts."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 from click.testing import CliRunner
-from fixtures import PASSWORD, drop_collection, make_xlsx, open_kb, unique_collection, web_context
+from fixtures import PASSWORD, as_user, serving, drop_collection, make_xlsx, open_kb, unique_collection, web_context
 
 from bot import Answer, Citation
 from cli import cli
@@ -20,7 +19,7 @@ from ingest import ingest_paths
 from kb.asklog import questions
 from kb.users import Users
 from web import account, ask
-from web.app import PAGES, build_app, check_login, launch, visible
+from web.app import PAGES, build_app, check_login, visible
 from web.context import plain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,17 +42,13 @@ def ctx(tmp_path_factory, embedder):
     kb.close()
 
 
-def as_user(name: str | None) -> gr.Request:
-    return gr.Request(username=name)
-
-
 def test_the_app_builds_without_launching_and_every_role_sees_its_pages(ctx):
     assert isinstance(build_app(ctx), gr.Blocks)
     users = Users(ctx.kb.records)
     titles = [page.TITLE for page in PAGES]
     seen = {name: [t for t, shown in zip(titles, visible(PAGES, users.get(name))) if shown]
             for name in ("admin", "zuzhang", "zhangsan")}
-    assert seen == {"admin": titles, "zuzhang": titles, "zhangsan": ["窗口问答", "账号"]}
+    assert seen == {"admin": titles, "zuzhang": titles, "zhangsan": ["窗口问答", "每日登记", "账号"]}
     reviewer_only = type("Page", (), {"ROLES": frozenset({"reviewer", "admin"})})
     assert visible([ask, reviewer_only], users.get("zhangsan")) == [True, False]
 
@@ -118,18 +113,10 @@ def test_the_account_page_changes_only_ones_own_password(ctx):
     assert not check_login(ctx, "nobody", PASSWORD)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(ctx):
-    port = free_port()
-    app = launch(ctx, build_app(ctx), "127.0.0.1", port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+    with serving(ctx) as url:
+        yield url
 
 
 def text_of(message: dict) -> str:

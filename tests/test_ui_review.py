@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import gradio as gr
 import pytest
-from fixtures import PASSWORD, drop_collection, open_kb, unique_collection, web_context
+from fixtures import as_user, serving, PASSWORD
 
 from kb.types import Entry
 from kb.users import Users
 from kb.workflow import Workflow
 from web import review
-from web.app import PAGES, build_app, launch, visible
+from web.app import PAGES, visible
 
 RENEW_Q, RENEW_A = "居住证到期了怎么续签？", "携带身份证和居住证到居住地派出所办理签注，当场办结。"
 PARAPHRASE, PARAPHRASE_A = "居住证过期了如何续签", "带上身份证去派出所签注就可以。"
 HOSTILE = "<script>alert(1)</script>社保卡丢了怎么补办？"
-
-
-@pytest.fixture
-def ctx(tmp_path, embedder):
-    kb = open_kb(tmp_path / "data", embedder, unique_collection())
-    yield web_context(kb, tmp_path / "data")
-    drop_collection(kb)
-    kb.close()
-
-
-def as_user(name: str) -> gr.Request:
-    return gr.Request(username=name)
 
 
 def submit(ctx, question, answer, item="居住证", counter="一组") -> str:
@@ -138,9 +126,9 @@ def test_staff_cannot_review(ctx, flagged):
 
 def test_the_review_tab_is_only_for_reviewers(ctx):
     users = Users(ctx.kb.records)
-    assert PAGES.index(review) == 1
-    assert visible(PAGES, users.get("zhangsan"))[1] is False
-    assert visible(PAGES, users.get("zuzhang"))[1] and visible(PAGES, users.get("admin"))[1]
+    at = PAGES.index(review)
+    assert visible(PAGES, users.get("zhangsan"))[at] is False
+    assert visible(PAGES, users.get("zuzhang"))[at] and visible(PAGES, users.get("admin"))[at]
 
 
 def test_stored_markup_is_escaped_in_the_detail(ctx):
@@ -154,13 +142,8 @@ def test_the_served_api_refuses_staff_and_lets_a_reviewer_approve(ctx):
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
-    from test_ui import free_port
-
     draft = submit(ctx, RENEW_Q, RENEW_A)
-    port = free_port()
-    app = launch(ctx, build_app(ctx), "127.0.0.1", port, block=False)
-    try:
-        url = f"http://127.0.0.1:{port}/"
+    with serving(ctx) as url:
         staff = Client(url, auth=("zhangsan", PASSWORD), verbose=False)
         with pytest.raises(AppError, match="无权"):
             staff.predict(draft, True, True, "全部", "全部", api_name="/approve")
@@ -171,5 +154,3 @@ def test_the_served_api_refuses_staff_and_lets_a_reviewer_approve(ctx):
         result = reviewer.predict(draft, False, False, "全部", "全部", api_name="/approve")
         assert "共 0 条" in result[0]
         assert status(ctx, draft)[0] == "published"
-    finally:
-        app.close()
