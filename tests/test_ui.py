@@ -85,9 +85,9 @@ def test_stored_markup_is_shown_as_text(ctx):
 def test_notes_and_the_escalation_hint_are_shown():
     citation = Citation("entry", "K00002", "居住证签注", "登记表.xlsx", "2026-11-01", "居住证签注", "公安局", 2)
     shown = ask.render(Answer("问", "answered", "答复", 0.8, (citation,), notes=("原口径 K00001 已由 K00002 替代",)))
-    assert shown.startswith("> ⚠️ **注意：**原口径 K00001 已由 K00002 替代") and "第 2 版，已发布" in shown
+    assert shown.startswith("> ⚠️ **注意**：原口径 K00001 已由 K00002 替代") and "第 2 版，已发布" in shown
     refused = ask.render(Answer("问", "no_answer", "知识库中暂无可靠答案，建议向审批部门确认", 0.1))
-    assert refused.startswith("**暂无可靠答案：**") and "审批部门" in refused
+    assert refused.startswith("**暂无可靠答案**：") and "审批部门" in refused
 
 
 def test_handlers_need_a_logged_in_account(ctx):

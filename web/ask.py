@@ -34,13 +34,13 @@ def facets(ctx: Context) -> tuple[list[str], list[str]]:
 
 def render(result: Answer) -> str:
     """The answer as Markdown for the chat; every stored text in it is escaped with :func:`plain`."""
-    lines = [f"> ⚠️ **注意：**{plain(note)}" for note in result.notes]
-    head = f"**{_OUTCOME.get(result.status, result.status)}：**"
+    lines = [f"> ⚠️ **注意**：{plain(note)}" for note in result.notes]
+    head = f"**{_OUTCOME.get(result.status, result.status)}**："
     lines.append(head + plain(result.text))
     if result.passage:
-        lines.append(f"**原文：**{plain(result.passage)}")
+        lines.append(f"**原文**：{plain(result.passage)}")
     if result.citations:
-        lines.append("**出处：**")
+        lines.append("**出处**：")
     for c in result.citations:
         parts = [f"编号 {plain(c.parent_id)}", f"事项：{plain(c.item or '—')}", f"部门：{plain(c.department or '—')}",
                  f"日期：{plain(c.date or '日期不详')}"]

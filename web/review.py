@@ -68,7 +68,7 @@ def _value(entry: Entry, name: str) -> str:
 
 def _block(entry: Entry, heading: str) -> str:
     lines = [f"#### {heading} {plain(entry.id)}"]
-    lines += [f"**{label}：**{plain(_value(entry, name))}" for name, label in FIELDS.items() if _value(entry, name)]
+    lines += [f"**{label}**：{plain(_value(entry, name))}" for name, label in FIELDS.items() if _value(entry, name)]
     return "\n\n".join(lines)
 
 
@@ -165,6 +165,12 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     def listed(chosen_group, chosen_item, request: gr.Request):
         return refreshed(ctx, chosen_group, chosen_item, request)
 
+    def loaded(chosen_group, chosen_item, request: gr.Request):
+        """The queue when the app opens; nothing for a role that does not see this page (its tab is hidden)."""
+        if account(ctx, request).role not in ROLES:
+            return tuple(gr.skip() for _ in listing)
+        return listed(chosen_group, chosen_item, request)
+
     def selected(evt: gr.SelectData):
         return evt.row_value[0] if evt.row_value else None
 
@@ -189,4 +195,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         control.input(listed, [group, item], listing, api_visibility="private")
     picker.change(show, picker, shown, api_visibility="private")
     table.select(selected, None, picker, api_visibility="private")
-    app.load(listed, [group, item], listing, api_visibility="private")
+    app.load(loaded, [group, item], listing, api_visibility="private")
