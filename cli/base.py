@@ -109,10 +109,12 @@ def filter_options(f):
 class Login:
     """The account a command runs as: ``--user`` (KB_USER), the password from KB_PASSWORD or a
     hidden prompt, checked against one knowledge base's accounts. While it has no accounts,
-    everyone acts as the local admin and nothing is asked."""
+    everyone acts as the local admin and nothing is asked. ``reader`` is the user a read was admitted
+    as (the account, the local admin or the anonymous reader), once :meth:`admit` has run."""
 
     def __init__(self, name: str | None):
         self.name = name
+        self.reader: User | None = None
 
     def __call__(self, records: Records) -> User:
         """The actor of a write (an account is required once accounts exist)."""
@@ -124,11 +126,12 @@ class Login:
             password = click.prompt(f"{self.name} 的密码", hide_input=True, err=True)
         return users.actor(self.name, password)
 
-    def reader(self, records: Records, permission: str, anonymous_read: bool) -> User:
-        """The reader of a read needing ``permission`` (see :func:`kb.users.admit`): an account given
-        is always authenticated, so an unknown user or a wrong password is refused even where
-        reading without an account is open."""
-        return admit(records, self(records) if self.name else None, permission, anonymous_read)
+    def admit(self, records: Records, permission: str, anonymous_read: bool) -> User:
+        """The reader of a read needing ``permission`` (see :func:`kb.users.admit`), kept as
+        :attr:`reader`: an account given is always authenticated, so an unknown user or a wrong
+        password is refused even where reading without an account is open."""
+        self.reader = admit(records, self(records) if self.name else None, permission, anonymous_read)
+        return self.reader
 
 
 def login_options(f):
@@ -174,10 +177,10 @@ def open_records(settings) -> Records:
 
 
 def read_records(settings, login: Login, permission: str) -> Records:
-    """The record store, once the reader is admitted to ``permission`` (see :meth:`Login.reader`)."""
+    """The record store, once the reader is admitted to ``permission`` (see :meth:`Login.admit`)."""
     records = open_records(settings)
     try:
-        login.reader(records, permission, settings.anonymous_read)
+        login.admit(records, permission, settings.anonymous_read)
     except BaseException:
         records.close()
         raise

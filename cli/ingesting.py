@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kb.config import load_settings
+from kb.users import LOCAL_ADMIN, User
 
 from .base import cli, data_options, login_options, open_kb
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from ingest import FileResult, IngestReport
     from ingest.progress import Progress
     from kb import KnowledgeBase
-    from kb.users import User
 
 STATUS_WORDS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "unsupported": "不支持"}
 LOG_EVERY = 10.0
@@ -114,7 +114,7 @@ class ProgressPrinter:
             click.echo("\r\x1b[K", nl=False, err=True)
 
 
-def run_ingest(kb: KnowledgeBase, paths: list[Path], actor: User | None = None, overwrite: frozenset[str] = frozenset(),
+def run_ingest(kb: KnowledgeBase, paths: list[Path], actor: User = LOCAL_ADMIN, overwrite: frozenset[str] = frozenset(),
                follow_links: bool = False, chunk_size: int | None = None, overlap: int | None = None) -> IngestReport:
     """Ingest with the settings' chunking and limits, printing each file's outcome and the totals."""
     from ingest import ingest_paths
@@ -122,10 +122,10 @@ def run_ingest(kb: KnowledgeBase, paths: list[Path], actor: User | None = None, 
     from ingest.pipeline import LARGE_FILE
 
     settings = load_settings(chunk_size=chunk_size, chunk_overlap=overlap)
-    options = {"actor": actor} if actor is not None else {}
     report = ingest_paths(kb, paths, settings.chunk_size, settings.chunk_overlap,
                           on_progress=ProgressPrinter(sys.stderr.isatty(), LARGE_FILE), overwrite=overwrite,
-                          limits=Limits.from_settings(settings), follow_links=follow_links, **options)
+                          limits=Limits.from_settings(settings), follow_links=follow_links,
+                          actor=actor)
     print_totals(report)
     return report
 

@@ -16,7 +16,7 @@ from kb.config import load_settings, settings_table
 from kb.errors import KBError
 from kb.records import entry_dict
 from kb.types import Document
-from kb.users import ANONYMOUS, LOCAL_ADMIN, Users, authorize
+from kb.users import authorize
 
 from .base import (
     DATE,
@@ -119,12 +119,11 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filter
     kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
     from bot import answer
 
-    asker = login.name or (LOCAL_ADMIN if Users(kb.records).count() == 0 else ANONYMOUS).username
     for text in read_questions(file) if file else [question]:
         result = answer(kb, text, k=options.top_k, min_confidence=options.min_confidence, filters=filters,
                         drafts=drafts, as_of=as_of)
         with kb.records.transaction(changes_index=False) as conn:
-            log_answer(conn, asker, result, "cli")
+            log_answer(conn, login.reader.username, result, "cli")
         if as_json:
             click.echo(json.dumps(answer_json(result), ensure_ascii=False, indent=None if file else 2))
         else:

@@ -73,7 +73,6 @@ class FileImport:
         self.on_embedded, self.batch = on_embedded, batch or BATCH_CHUNKS
         self.status = "updated" if self.records.file_hash(path) is not None else "added"
         self.held: set[str] = set()
-        self.kept: set[str] = set()
         self.embedded = 0
         self.conflicts: list[Conflict] = []
         self.overwritten: list[str] = []
@@ -142,8 +141,7 @@ class FileImport:
             self.records.delete_parents(conn, removed_documents)
             documents = sorted(d.id for d, _ in self._done)
             if missing is not None:
-                self.kept = plan.kept
-                self.records.set_file(conn, self.path, self.file_hash, self.held | self.kept)
+                self.records.set_file(conn, self.path, self.file_hash, self.held | plan.kept)
                 self.records.log(conn, self.path, self.status, f"{len(self.held)} 条，新嵌入 {embedded} 块")
             if any(changed[k] for k in ("added", "updated", "removed", "overwritten", "conflicts")) or documents \
                     or missing is not None:
