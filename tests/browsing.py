@@ -1,0 +1,72 @@
+"""Shared pieces of the browser tests: Debian's chromium driven by Playwright (headless, 1366×768).
+
+A browser test module skips itself where /usr/bin/chromium is missing (``scripts/system_deps.sh``
+installs it; never run ``playwright install``), imports the ``browser`` and ``page`` fixtures from
+here, and serves its own knowledge base with :func:`fixtures.serving`. Every page a test visits is
+saved with ``page.shot(step)`` into ``test-screenshots/`` at the repository root (look at them).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-screenshots"
+TIMEOUT = 20_000
+expect.set_options(timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    page.shot = lambda step: page.screenshot(path=str(SHOTS / f"{request.node.name}-{step}.png"), full_page=True)
+    yield page
+    context.close()
+
+
+def log_in(page, url, username, password):
+    page.goto(url)
+    page.locator("input[type=password]").wait_for()
+    page.shot("1-login")
+    page.locator("input:not([type=password])").first.fill(username)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name=re.compile(r"^\s*(登录|login)\s*$", re.I)).click()
+
+
+def expect_tabs(page, shown):
+    """Exactly the tabs ``shown`` of the app's pages are offered."""
+    from web.app import PAGES
+
+    for title in (p.TITLE for p in PAGES):
+        tab = page.get_by_role("tab", name=title, exact=True)
+        if title in shown:
+            expect(tab).to_be_visible()
+        else:
+            expect(tab).to_have_count(0)
+
+
+def ask(page, question):
+    box = page.get_by_label("问题", exact=True)
+    box.fill(question)
+    box.press("Enter")
+
