@@ -64,25 +64,6 @@ def print_totals(report: IngestReport) -> None:
     )
 
 
-def duration(seconds: float | None) -> str:
-    """``3 分 20 秒``; ``估算中`` while unknown."""
-    if seconds is None:
-        return "估算中"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} 小时 {seconds % 3600 // 60} 分"
-    return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds >= 60 else f"{seconds} 秒"
-
-
-def status_line(p: Progress) -> str:
-    """The current file and the whole run: share, chunks, characters per second, time left."""
-    name = Path(p.path).name
-    file_part = (f"{name} {p.file_share:.0%}（{p.file_chunks_done}/{p.file_chunks} 块，剩余 {duration(p.file_eta)}）"
-                 if p.file_chunks else f"{name} 读取中")
-    return (f"[{p.files_done + 1}/{p.files_total}] {file_part}；全部 {p.share:.0%}，"
-            f"{p.rate:,.0f} 字/秒，剩余 {duration(p.eta)}")
-
-
 class ProgressPrinter:
     """Renders :class:`~ingest.progress.Progress` events: file lines on stdout as files finish, and
     the status line on stderr (rewritten on a terminal, periodic otherwise)."""
@@ -100,6 +81,8 @@ class ProgressPrinter:
             self._clear()
             print_file(p.result)
         elif p.event == "chunks" and time.monotonic() - self.last >= self.every:
+            from ingest.progress import status_line
+
             self.last = time.monotonic()
             line = status_line(p)
             if self.terminal:
@@ -142,6 +125,9 @@ def run_ingest(kb: KnowledgeBase, paths: list[Path], actor: User = LOCAL_ADMIN, 
 def ingest(settings, paths, chunk_size, overlap, overwrite, follow_links, login):
     """管理员批量导入文件或目录（递归），条目直接发布并记入审计日志。未变化的文件自动跳过；有文件失败时退出码为 1。
 
+    .zip 压缩包（包括目录中的）自动解压到临时目录后逐个导入，结果显示为“压缩包.zip/内部路径”，导入后临时目录即删除；
+    再次导入同一压缩包时，未变化的文件同样跳过。含“..”或绝对路径、符号链接、密码、压缩比超限的文件单独失败，不会解压。
+
     大文件分批写入并显示进度，中断后重新运行会从中断处继续；较大的文件（1 MB 以上）放在最后导入。
     文件大小、解压后大小、表格行数、PDF 页数有上限（见 kb settings），超过上限的文件单独失败。
 
@@ -150,6 +136,7 @@ def ingest(settings, paths, chunk_size, overlap, overwrite, follow_links, login)
 
     \b
     kb ingest 常见问题解答.xlsx 业务口径/ --user admin
+    kb ingest 业务资料.zip --user admin
     kb ingest 常见问题解答.xlsx --overwrite FAQ-QZ --user admin
     当天窗口登记的疑难案例请用 kb submit 提交审核。
     """

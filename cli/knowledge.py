@@ -188,7 +188,7 @@ def backup(settings, file, login):
     """完整备份记录库（条目、版本历史、审计日志、账号）到一个 SQLite 文件（管理员）。
 
     \b
-    恢复：把备份文件复制为新数据目录下的 records.sqlite3，再运行 kb reindex --data-dir 新目录
+    恢复：kb restore-backup 备份文件（先自动备份当前记录，恢复后重建索引）
     """
     records = open_records(settings)
     authorize(records, login(records), "import")

@@ -68,7 +68,7 @@ def demo_kb(settings):
 @click.option("--demo", is_flag=True, help="用内置示例知识库（./demo-data）和示例账号，只能在本机地址上使用")
 @data_options
 def serve(settings, host, port, demo):
-    """启动网页界面（窗口问答、账号），用知识库的账号登录，按角色显示页面。
+    """启动网页界面（窗口问答、每日登记、审核、每日汇总、知识库、管理、账号），用知识库的账号登录，按角色显示页面。
 
     网页界面总是需要登录：知识库还没有账号时不启动（无论监听哪个地址），
     请先用 kb user add 创建第一个管理员，或用 --demo 体验示例知识库。

@@ -1,7 +1,7 @@
 """Resource limits for ingest: file size, zip bombs, rows per sheet, pages per PDF.
 
-:func:`check_file` runs before any loader opens a file; loaders that count rows or pages raise
-:func:`too_many` themselves. Every refusal names the limit, the figure found and the setting (and
+:func:`check_file` runs before any loader opens a file, :func:`check_archive` before a .zip archive
+is expanded (:mod:`ingest.archives`); loaders that count rows or pages raise :func:`too_many` themselves. Every refusal names the limit, the figure found and the setting (and
 environment variable) that raises it, so a trusted file that is simply large can still be imported.
 
 Why declared sizes are enough for zip containers (.docx .xlsx .pptx .odt, or any zip whatever its
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -31,6 +32,7 @@ _END = b"PK\x05\x06"
 _END64_LOCATOR = b"PK\x06\x07"
 _END64 = b"PK\x06\x06"
 _TAIL = 22 + 65535  # the end record and the longest archive comment
+BOMB = "可能是压缩炸弹，即解压后异常巨大的文件"
 
 
 @dataclass(frozen=True)
@@ -73,28 +75,37 @@ def check_file(path: Path, limits: Limits) -> None:
     directory is read, never a member. A damaged zip is not refused here: the loader reports it; a
     file that cannot be opened (gone or locked since it was found) is an :class:`IngestError` too.
     """
-    try:
-        size = os.stat(path).st_size
-        if size > limits.max_file_mb * MB:
-            raise too_many(path, "文件大小", size / MB, limits.max_file_mb, "max_file_mb", "MB")
-        with open(path, "rb") as file:
-            directory = _directory_size(file, size)
-    except OSError as error:
-        raise IngestError(str(path), f"无法读取文件（{error.strerror or error}），请检查文件是否还在、是否有读取权限。") from None
-    if directory is None:
-        return
-    if directory > MAX_DIRECTORY_MB * MB:
-        raise IngestError(str(path), (
-            f"压缩文件内部目录有 {_number(directory / MB)} MB，超过上限 {_number(MAX_DIRECTORY_MB)} MB，"
-            "包含的部件数量异常（可能是恶意构造的文件），未读取。正常的办公文档不会这样；"
-            "如确需导入，请用 WPS 或 Word 打开后另存，再重新导入。"
-        ))
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return
-    _check_members(path, members, size, limits)
+    found = _members(path, limits)
+    if found is not None:
+        members, size = found
+        _check_unzipped(path, members, limits)
+        _check_ratio(path, members, size, limits)
+
+
+def check_archive(path: Path, limits: Limits, name: Callable[[zipfile.ZipInfo], str]) -> dict[str, IngestError]:
+    """Check a zip archive about to be expanded (:mod:`ingest.archives`), reading only its central directory.
+
+    The archive is refused whole (:class:`IngestError`) as :func:`check_file` refuses it for its size,
+    its central directory and the total its members declare (``max_unzipped_mb``, which also bounds
+    the disk the expansion takes). The compression ratio is checked member by member instead, so
+    one zip bomb packed beside ordinary files keeps out only itself.
+
+    Args:
+        path: the archive.
+        limits: the limits of the import.
+        name: how a member is named in a refusal (its decoded path in the archive).
+
+    Returns:
+        The members over ``max_zip_ratio``, by :attr:`zipfile.ZipInfo.filename`, each with its
+        refusal naming the member; empty for a file that is no readable zip (opening it reports that).
+    """
+    found = _members(path, limits)
+    if found is None:
+        return {}
+    members, size = found
+    _check_unzipped(path, members, limits)
+    return {member.filename: _ratio_error(path, f"压缩包内的“{name(member)}”压缩比", member, stored, limits)
+            for member, stored in zip(members, _stored_sizes(members, size)) if _over_ratio(member, stored, limits)}
 
 
 def too_many(path: Path, what: str, count: float, limit: float, setting: str, unit: str, why: str = "") -> IngestError:
@@ -120,21 +131,58 @@ def too_many(path: Path, what: str, count: float, limit: float, setting: str, un
     ))
 
 
-def _check_members(path: Path, members: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
-    bomb = "可能是压缩炸弹，即解压后异常巨大的文件"
+def _members(path: Path, limits: Limits) -> tuple[list[zipfile.ZipInfo], int] | None:
+    """The zip members of ``path`` and its size, after the size and central directory checks; None
+    when ``path`` is not a zip or one :mod:`zipfile` cannot list."""
+    try:
+        size = os.stat(path).st_size
+        if size > limits.max_file_mb * MB:
+            raise too_many(path, "文件大小", size / MB, limits.max_file_mb, "max_file_mb", "MB")
+        with open(path, "rb") as file:
+            directory = _directory_size(file, size)
+    except OSError as error:
+        raise IngestError(str(path), f"无法读取文件（{error.strerror or error}），请检查文件是否还在、是否有读取权限。") from None
+    if directory is None:
+        return None
+    if directory > MAX_DIRECTORY_MB * MB:
+        raise IngestError(str(path), (
+            f"压缩文件内部目录有 {_number(directory / MB)} MB，超过上限 {_number(MAX_DIRECTORY_MB)} MB，"
+            "包含的部件数量异常（可能是恶意构造的文件），未读取。正常的办公文档不会这样；"
+            "如确需导入，请用 WPS 或 Word 打开后另存，再重新导入。"
+        ))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.infolist(), size
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+
+
+def _check_unzipped(path: Path, members: list[zipfile.ZipInfo], limits: Limits) -> None:
     unzipped = sum(m.file_size for m in members)
     if unzipped > limits.max_unzipped_mb * MB:
-        raise too_many(path, "文件解压后共", unzipped / MB, limits.max_unzipped_mb, "max_unzipped_mb", "MB", f"（{bomb}）")
+        raise too_many(path, "文件解压后共", unzipped / MB, limits.max_unzipped_mb, "max_unzipped_mb", "MB", f"（{BOMB}）")
+
+
+def _check_ratio(path: Path, members: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
+    unzipped = sum(m.file_size for m in members)
     if unzipped < SMALL_MB * MB:
         return
     sizes = _stored_sizes(members, size)
     if unzipped > limits.max_zip_ratio * sum(sizes):
         raise too_many(path, "文件压缩比", unzipped / sum(sizes), limits.max_zip_ratio, "max_zip_ratio", "倍",
-                       f"（解压后共 {_number(unzipped / MB)} MB，{bomb}）")
+                       f"（解压后共 {_number(unzipped / MB)} MB，{BOMB}）")
     for member, stored in zip(members, sizes):
-        if member.file_size >= SMALL_MB * MB and member.file_size > limits.max_zip_ratio * stored:
-            raise too_many(path, f"文件内 {member.filename} 的压缩比", member.file_size / stored, limits.max_zip_ratio,
-                           "max_zip_ratio", "倍", f"（解压后 {_number(member.file_size / MB)} MB，{bomb}）")
+        if _over_ratio(member, stored, limits):
+            raise _ratio_error(path, f"文件内 {member.filename} 的压缩比", member, stored, limits)
+
+
+def _over_ratio(member: zipfile.ZipInfo, stored: int, limits: Limits) -> bool:
+    return member.file_size >= SMALL_MB * MB and member.file_size > limits.max_zip_ratio * stored
+
+
+def _ratio_error(path: Path, what: str, member: zipfile.ZipInfo, stored: int, limits: Limits) -> IngestError:
+    return too_many(path, what, member.file_size / stored, limits.max_zip_ratio, "max_zip_ratio", "倍",
+                    f"（解压后 {_number(member.file_size / MB)} MB，{BOMB}）")
 
 
 def _stored_sizes(members: list[zipfile.ZipInfo], size: int) -> list[int]:

@@ -5,6 +5,12 @@ the limits (:mod:`ingest.limits`), parsed, turned into entries/documents/chunks 
 :class:`kb.importing.FileImport`, which commits it batch by batch (an interrupted file resumes on
 the next run). A file that cannot be read is reported with its reason and the others go on;
 progress goes to a callback as :class:`~ingest.progress.Progress` events.
+
+A zip archive named or found in a folder is expanded first (:mod:`ingest.archives`): each member
+is then one file of the run, reported as ``资料.zip/表格/登记表.xlsx`` and known to the knowledge
+base as ``<archive's absolute path>/<member path>``, so a re-run skips unchanged members as it
+skips unchanged files. All archives of a run are staged before the first file is read (the
+progress needs every file's size) and their staging folders are removed when the run ends.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +31,9 @@ from kb.text import content_hash, normalize
 from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
+from .archives import Member, expanded, is_archive
 from .columns import cell_text, parse_date, parse_lines, parse_tags
-from .discover import discover
+from .discover import Found, discover
 from .limits import Limits, check_file
 from .loaded import Loaded, RawDocument, Row, UnsupportedFormat
 from .loaders import load, loader_for
@@ -117,11 +125,12 @@ def to_document(raw: RawDocument, path: Path, default_id: str) -> Document:
     )
 
 
-def default_ids(path: Path, count: int, held_elsewhere: Callable[[str], bool]) -> list[str]:
+def default_ids(path: Path, count: int, held_elsewhere: Callable[[str], bool], key: str = "") -> list[str]:
     """Ids for a file's documents that have none: the file name without extension (numbered when the
-    file holds several), made unique with a hash of the path when another file already uses it."""
+    file holds several), made unique with a hash of the file's ``key`` (default: its absolute path)
+    when another file already uses it."""
     ids = [path.stem] if count == 1 else [f"{path.stem}-{n}" for n in range(1, count + 1)]
-    suffix = content_hash(str(path.resolve()))[:6]
+    suffix = content_hash(key or str(path.resolve()))[:6]
     return [f"{i}-{suffix}" if held_elsewhere(i) else i for i in ids]
 
 
@@ -149,10 +158,11 @@ def to_state(row: Row) -> tuple[EntryState | None, str]:
 
 
 def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
-          held_elsewhere: Callable[[str], bool] = lambda _: False) -> Built:
+          held_elsewhere: Callable[[str], bool] = lambda _: False, key: str = "") -> Built:
     """Entries, documents, chunks and warnings for one loaded file; later duplicates replace earlier ones.
 
-    ``held_elsewhere(id)`` tells whether another file already holds a document with that id.
+    ``held_elsewhere(id)`` tells whether another file already holds a document with that id;
+    ``key`` is the file's identity in the knowledge base (default: its absolute path).
     """
     warnings: list[str] = list(loaded.warnings)
     entries: dict[str, Entry] = {}
@@ -168,7 +178,7 @@ def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
             if state is not None:
                 states[entry.id] = state
     raws = [raw for raw in loaded.documents if raw.text]
-    fallback = iter(default_ids(path, sum(1 for raw in raws if not raw.id), held_elsewhere))
+    fallback = iter(default_ids(path, sum(1 for raw in raws if not raw.id), held_elsewhere, key))
     documents: dict[str, Document] = {}
     blocks = {}
     for raw in raws:
@@ -202,7 +212,7 @@ def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: in
     def held_elsewhere(doc_id: str) -> bool:
         return any(f != key for f in kb.files_holding(doc_id))
 
-    return build(path, read(path, limits), chunk_size, overlap, held_elsewhere)
+    return build(path, read(path, limits), chunk_size, overlap, held_elsewhere, key)
 
 
 def file_hash(path: Path, chunk_size: int, overlap: int) -> str:
@@ -216,27 +226,30 @@ def file_hash(path: Path, chunk_size: int, overlap: int) -> str:
 
 def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0, actor: User = LOCAL_ADMIN,
                 overwrite: frozenset[str] = frozenset(), limits: Limits = Limits(),
-                progress: Progress | None = None) -> FileResult:
+                progress: Progress | None = None, key: str = "", shown: str = "") -> FileResult:
     """Ingest one file, committing it batch by batch (:class:`kb.importing.FileImport`); never raises
     for a bad file (the result says why it failed). An interrupted file resumes on the next run.
 
     ``overwrite`` names reviewed entries whose version in the file should replace the stored one;
     an unchanged file is read again when it holds (or held) one of them. ``progress`` is advanced
-    as chunks are embedded.
+    as chunks are embedded. ``key`` is the file's identity in the knowledge base (default: its
+    absolute path) and ``shown`` the path its result reports (default: ``path``); a member staged
+    from an archive has both from :class:`~ingest.archives.Member`.
     """
-    key = str(path.resolve())
+    key = key or str(path.resolve())
+    shown = shown or str(path)
     try:
         loader_for(path)
         digest = file_hash(path, chunk_size, overlap)
     except UnsupportedFormat as exc:
         kb.log_file(key, "unsupported", exc.reason)
-        return FileResult(str(path), "unsupported", reason=exc.reason)
+        return FileResult(shown, "unsupported", reason=exc.reason)
     except OSError as exc:
         reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
         kb.log_file(key, "failed", reason)
-        return FileResult(str(path), "failed", reason=reason)
+        return FileResult(shown, "failed", reason=reason)
     if kb.is_unchanged(key, digest) and not overwrite & kb.records.parents_of_file(key):
-        return FileResult(str(path), "unchanged")
+        return FileResult(shown, "unchanged")
     try:
         built = _parse(kb, path, key, chunk_size, overlap, limits)
         if progress is not None:
@@ -253,8 +266,8 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         change = job.finish()
     except IngestError as exc:
         kb.log_file(key, "failed", exc.reason)
-        return FileResult(str(path), "failed", reason=exc.reason)
-    return FileResult(str(path), change.status, change.items, built.ocr, warnings=built.warnings,
+        return FileResult(shown, "failed", reason=exc.reason)
+    return FileResult(shown, change.status, change.items, built.ocr, warnings=built.warnings,
                       conflicts=change.conflicts, overwritten=change.overwritten, embedded=change.embedded)
 
 
@@ -283,26 +296,43 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 3
     """
     authorize(kb.records, actor, "import")
     report = IngestReport()
-    found = discover([Path(p) for p in paths], follow_links)
-    sizes = {f.path: _size(f.path) for f in found if not f.status}
-    order = [f for f in found if sizes.get(f.path, 0) < LARGE_FILE] + \
-            [f for f in found if sizes.get(f.path, 0) >= LARGE_FILE]
-    progress = Progress(listener=on_progress)
-    progress.begin(len(order), sum(sizes.values()))
-    for item in order:
-        progress.begin_file(str(item.path), sizes.get(item.path, 0))
-        if item.status:
-            kb.log_file(os.path.abspath(item.path), item.status, item.reason)
-            result = FileResult(str(item.path), item.status, reason=item.reason)
-        else:
-            result = ingest_file(kb, item.path, chunk_size, overlap, actor, frozenset(overwrite), limits, progress)
-        report.results.append(result)
-        progress.end_file(result)
+    with ExitStack() as staging:
+        files = _files(discover([Path(p) for p in paths], follow_links), limits, staging)
+        sizes = [_size(f.path) if not f.status else 0 for f in files]
+        order = [f for f, size in zip(files, sizes) if size < LARGE_FILE] + \
+                [f for f, size in zip(files, sizes) if size >= LARGE_FILE]
+        size_of = {id(f): size for f, size in zip(files, sizes)}
+        progress = Progress(listener=on_progress)
+        progress.begin(len(order), sum(sizes))
+        for item in order:
+            progress.begin_file(item.shown, size_of[id(item)])
+            if item.status:
+                kb.log_file(item.key, item.status, item.reason)
+                result = FileResult(item.shown, item.status, reason=item.reason)
+            else:
+                result = ingest_file(kb, item.path, chunk_size, overlap, actor, frozenset(overwrite), limits, progress,
+                                     item.key, item.shown)
+            report.results.append(result)
+            progress.end_file(result)
     done = {entry_id for r in report.results for entry_id in r.overwritten}
     report.unused_overwrites = sorted(set(overwrite) - done)
     kb.refresh_keywords()
     progress.end()
     return report
+
+
+def _files(found: list[Found], limits: Limits, staging: ExitStack) -> list[Member]:
+    """Every file of the run: found files as they are, archives expanded (their staging folders
+    removed when ``staging`` closes)."""
+    files: list[Member] = []
+    for f in found:
+        if f.status:
+            files.append(Member(None, os.path.abspath(f.path), str(f.path), f.status, f.reason))
+        elif is_archive(f.path):
+            files += staging.enter_context(expanded(f.path, limits))
+        else:
+            files.append(Member(f.path, str(f.path.resolve()), str(f.path)))
+    return files
 
 
 def _size(path: Path) -> int:

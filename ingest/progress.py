@@ -3,7 +3,8 @@
 :func:`ingest.pipeline.ingest_paths` calls ``on_progress(progress)`` with one :class:`Progress`
 object, updated in place, at each event: ``start`` (the files are known), ``file`` (a file is
 about to be read), ``chunks`` (chunks were embedded or found already stored), ``file_done``
-(``progress.result`` holds the file's outcome) and ``end``.
+(``progress.result`` holds the file's outcome) and ``end``. :func:`status_line` renders where a run
+stands as one Chinese line, for the terminal and the web page alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -111,3 +113,22 @@ class Progress:
 
     def end(self) -> None:
         self._send("end")
+
+
+def duration(seconds: float | None) -> str:
+    """``3 分 20 秒``; ``估算中`` while unknown."""
+    if seconds is None:
+        return "估算中"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} 小时 {seconds % 3600 // 60} 分"
+    return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds >= 60 else f"{seconds} 秒"
+
+
+def status_line(p: Progress) -> str:
+    """The current file and the whole run: share, chunks, characters per second, time left."""
+    name = Path(p.path).name
+    file_part = (f"{name} {p.file_share:.0%}（{p.file_chunks_done}/{p.file_chunks} 块，剩余 {duration(p.file_eta)}）"
+                 if p.file_chunks else f"{name} 读取中")
+    return (f"[{p.files_done + 1}/{p.files_total}] {file_part}；全部 {p.share:.0%}，"
+            f"{p.rate:,.0f} 字/秒，剩余 {duration(p.eta)}")

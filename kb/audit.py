@@ -34,6 +34,10 @@ ACTIONS: dict[str, str] = {
     "duplicate": "重复提交（未存储）",
     "user_add": "新增用户",
     "user_passwd": "修改密码",
+    "user_edit": "修改账号",
+    "user_disable": "停用账号",
+    "user_enable": "启用账号",
+    "restore_backup": "从备份恢复",
     "lexicon": "补充词表",
 }
 

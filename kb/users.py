@@ -7,6 +7,7 @@ that forgets a check cannot bypass it.
 
 Accounts live in a ``users`` table in the record store's SQLite database. Passwords are hashed
 with argon2id (``argon2-cffi``); neither the password nor its hash is ever written to the audit log.
+The admin's changes to existing accounts (role, group, name, disabling) are in :mod:`kb.accounts`.
 
 Set-up mode: while a knowledge base has no accounts at all, every caller acts as
 :data:`LOCAL_ADMIN` (the demo and single-user installs never need to log in). Creating the first
@@ -57,6 +58,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import": _ADMINS,
     "delete": _ADMINS,
     "users": _ADMINS,
+    "usage": _ADMINS,
 }
 """Permission -> the roles that hold it.
 
@@ -71,7 +73,11 @@ listing accounts is part of ``users``.
 
 Writing: ``review`` covers approve, reject, edit, merge and rollback; ``lexicon`` is adding to the
 domain lexicon; ``import`` is the admin bulk import that publishes directly, reindexing and the
-backup; ``delete`` covers soft delete and restore; ``users`` is account management."""
+backup; ``delete`` covers soft delete and restore; ``users`` is account management (adding,
+changing role, group and name, resetting passwords, disabling and enabling).
+
+``usage`` is the admin page's statistics: the knowledge base's growth and the question log counted
+per day and outcome (how much the counters ask and how often the answer is refused)."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
@@ -86,6 +92,7 @@ PERMISSION_LABELS: dict[str, str] = {
     "import": "批量导入",
     "delete": "删除与恢复",
     "users": "管理账号",
+    "usage": "查看使用统计",
 }
 
 MAX_USERNAME = 32
@@ -162,7 +169,8 @@ def require(user: User, permission: str) -> None:
         )
 
 
-def _user(row: sqlite3.Row) -> User:
+def user_from_row(row: sqlite3.Row) -> User:
+    """The :class:`User` of a row of the ``users`` table."""
     return User(row["username"], row["role"], row["display_name"], row["group_name"])
 
 
@@ -208,22 +216,18 @@ class Users:
     def get(self, username: str) -> User | None:
         """The active account ``username``, or ``None``."""
         row = self.conn.execute("SELECT * FROM users WHERE username=? AND active=1", (username,)).fetchone()
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
-    def list(self) -> list[User]:
-        """Active accounts, ordered by role (窗口人员, 组长/培训师, 管理员) then username."""
-        rows = self.conn.execute("SELECT * FROM users WHERE active=1 ORDER BY username").fetchall()
-        order = {role: i for i, role in enumerate(ROLES)}
-        return sorted((_user(r) for r in rows), key=lambda u: order.get(u.role, len(order)))
+    def current(self, conn: sqlite3.Connection, actor: User) -> User:
+        """``actor`` as stored now (its current role), once accounts exist; refuses LOCAL_ADMIN then.
 
-    def _current(self, conn: sqlite3.Connection, actor: User) -> User:
-        """``actor`` as stored now (its current role), once accounts exist; refuses LOCAL_ADMIN then."""
+        ``conn`` is :attr:`conn` or the connection of a write transaction on it (read inside the lock)."""
         if actor == LOCAL_ADMIN:
             raise PermissionDenied(f"知识库已经建立账号，不能再以本机管理员身份操作。{_LOGIN_HINT}")
         row = conn.execute("SELECT * FROM users WHERE username=? AND active=1", (actor.username,)).fetchone()
         if row is None:
             raise PermissionDenied(f"账号“{actor.username}”不存在或已停用，请用有效账号重新登录。")
-        return _user(row)
+        return user_from_row(row)
 
     def add(self, actor: User, username: str, password: str, role: str, display_name: str = "",
             group: str = "") -> User:
@@ -248,7 +252,7 @@ class Users:
                 if user.role != "admin":
                     raise UserError("第一个账号必须是管理员（admin），请先创建管理员账号，再用它添加其他人员。")
             else:
-                require(self._current(conn, actor), "users")
+                require(self.current(conn, actor), "users")
             if conn.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
                 raise UserError(f"用户名“{username}”已存在，请换一个用户名。")
             conn.execute(
@@ -266,7 +270,7 @@ class Users:
         _check_password(new_password)
         password_hash = self.hasher.hash(new_password)
         with self.records.transaction(changes_index=False) as conn:
-            current = self._current(conn, actor)
+            current = self.current(conn, actor)
             if current.username != username and not current.can("users"):
                 raise PermissionDenied(
                     f"{current.label}只能修改自己的密码；修改他人密码需要{_either(PERMISSIONS['users'])}账号。", "users"
@@ -295,7 +299,7 @@ class Users:
             # A login is not a content change: a plain compare-and-swap update, no generation bump.
             self.conn.execute("UPDATE users SET password_hash=? WHERE username=? AND password_hash=?",
                               (self.hasher.hash(password), username, stored))
-        return _user(row)
+        return user_from_row(row)
 
     def actor(self, username: str | None, password: str | None) -> User:
         """Who is acting, as the CLI and UI resolve it.
@@ -319,7 +323,7 @@ def authorize(records: Records, user: User, permission: str) -> User:
     current role decides (a role changed since login counts). Returns the checked user.
     """
     users = Users(records)
-    actor = user if users.count() == 0 else users._current(records.conn, user)
+    actor = user if users.count() == 0 else users.current(records.conn, user)
     require(actor, permission)
     return actor
 

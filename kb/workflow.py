@@ -27,8 +27,11 @@ from .types import STATUSES, Entry, EntryState
 from .users import User, authorize
 
 DATE_FIELDS = {"date": "日期", "effective_from": "生效日期", "expire_on": "失效日期"}
-EDITABLE = ("question", "answer", "item", "department", "tags", "source", "date", "counter", "basis",
+EDITABLE = ("question", "answer", "alt_questions", "item", "department", "tags", "source", "date", "counter", "basis",
             "effective_from", "expire_on", "supersedes")
+CONTENT = ("question", "answer", "alt_questions", "item", "department", "tags", "basis", "effective_from",
+           "expire_on", "supersedes")
+"""The fields that make a revision a change; who, when and where it was written down do not."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class Workflow:
             entry = _overlay(self._published(revises)[0], entry)
         entry = self._validated(replace(entry, submitter=entry.submitter or actor.label,
                                         date=entry.date or now()[:10]))
-        same = self._identical(entry)
+        same = self._identical(entry, revises)
         if same:
             with self.records.transaction() as conn:
                 audit.record(conn, actor.username, "duplicate", same, after=entry_dict(entry),
@@ -98,7 +101,7 @@ class Workflow:
                            duplicate_of=duplicate.entry_id if duplicate else "", created_by=actor.username,
                            created_at=now(), rivals=",".join(r.entry_id for r in rivals))
         with self.records.transaction() as conn:
-            same = self._identical(entry)
+            same = self._identical(entry, revises)
             if same:
                 audit.record(conn, actor.username, "duplicate", same, after=entry_dict(entry),
                              reason="与已有条目完全相同，未重复存储")
@@ -136,8 +139,13 @@ class Workflow:
             (entry.supersedes, entry.id, revises or entry.id, date.today().isoformat()))
         return [Rival(e.id, entry.supersedes, s.status, e.effective_from) for e, s in rows]
 
-    def _identical(self, entry: Entry) -> str:
-        """The id of a live entry with exactly this 事项, question and answer, or ''."""
+    def _identical(self, entry: Entry, revises: str = "") -> str:
+        """What ``entry`` would store again, or '': for a revision, ``revises`` itself when none of
+        its :data:`CONTENT` fields changes; otherwise a live entry with exactly this 事项, question
+        and answer."""
+        if revises:
+            published = self._published(revises)[0]
+            return revises if all(getattr(entry, f) == getattr(published, f) for f in CONTENT) else ""
         rows = self.records.entries_where(
             "item=? AND question=? AND answer=? AND status IN ('draft', 'published')",
             (entry.item, entry.question, entry.answer))
@@ -156,10 +164,10 @@ class Workflow:
         """
         actor = authorize(self.records, actor, "review")
         entry, state = self._draft(entry_id)
-        if state.duplicate_of and not keep_both:
-            raise ReviewError(f"{entry_id} 可能与已发布的 {state.duplicate_of} 重复：请用 merge 合并，"
-                              f"或确认两条都要保留（--keep-both）后再发布。")
         edited = self._validated(_apply(entry, changes)) if changes else entry
+        if state.duplicate_of and state.duplicate_of != edited.supersedes and not keep_both:
+            raise ReviewError(f"{entry_id} 可能与已发布的 {state.duplicate_of} 重复：请合并到该条目，"
+                              "或确认两条都要保留后再发布（命令行加 --keep-both；网页勾选“确认两条都保留”）。")
         target = state.revises or entry_id
         published = replace(edited, id=target)
         base = self._published(target)[0] if state.revises else None
@@ -172,7 +180,7 @@ class Workflow:
             rivals = self.rivals(edited, state.revises)
             if rivals and not confirm_successor:
                 raise ReviewError(f"{entry_id} 要替代 {edited.supersedes}，但{'；'.join(r.warning() for r in rivals)}。"
-                                  "请先核对两个新口径；确认仍要发布请加 --confirm-successor。")
+                                  "请先核对两个新口径；确认仍要发布请加 --confirm-successor（网页勾选“确认仍发布”）。")
             if rivals:
                 reason = "；".join(filter(None, [reason, "已确认另有新口径：" + "；".join(r.warning() for r in rivals)]))
             if edited != entry and not state.revises:
@@ -333,7 +341,8 @@ def _apply(entry: Entry, changes: dict) -> Entry:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ReviewError(f"不能修改字段 {'、'.join(sorted(unknown))}；可修改的字段：{'、'.join(EDITABLE)}。")
-    values = {k: tuple(v) if k == "tags" and not isinstance(v, tuple) else v for k, v in changes.items()}
+    values = {k: tuple(v) if k in ("tags", "alt_questions") and not isinstance(v, tuple) else v
+              for k, v in changes.items()}
     return replace(entry, **values)
 
 

@@ -32,7 +32,7 @@ def url(ctx):
 def test_staff_sees_their_pages_and_gets_a_cited_answer(page, url):
     log_in(page, url, "zhangsan", PASSWORD)
     expect(page.get_by_text("当前用户：<b>张三</b>（窗口人员）")).to_be_visible()
-    expect_tabs(page, ["窗口问答", "每日登记", "账号"])
+    expect_tabs(page, ["窗口问答", "每日登记", "知识库", "账号"])
     page.shot("2-logged-in")
     ask(page, "居住证签注去哪办")
     expect(page.get_by_text("派出所户籍窗口").first).to_be_visible()
@@ -47,7 +47,7 @@ def test_staff_sees_their_pages_and_gets_a_cited_answer(page, url):
 def test_a_stored_script_is_shown_as_text(page, url):
     log_in(page, url, "zuzhang", PASSWORD)
     expect(page.get_by_text("当前用户：李组长")).to_be_visible()
-    expect_tabs(page, ["窗口问答", "每日登记", "审核", "每日汇总", "账号"])
+    expect_tabs(page, ["窗口问答", "每日登记", "审核", "每日汇总", "知识库", "账号"])
     page.shot("2-logged-in")
     ask(page, "社保卡丢了怎么补办")
     expect(page.get_by_text("FAQ-XSS").first).to_be_visible()
@@ -64,3 +64,16 @@ def test_a_wrong_password_stays_on_the_login_page(page, url):
     expect(page.locator("input[type=password]")).to_be_visible()
     expect(page.get_by_role("tab", name="窗口问答")).to_have_count(0)
     page.shot("2-error")
+
+
+def test_the_review_page_shows_an_entrys_history(page, url):
+    log_in(page, url, "zuzhang", PASSWORD)
+    page.get_by_role("tab", name="审核", exact=True).click()
+    page.get_by_text("条目历史与回滚").click()
+    box = page.get_by_label("条目编号", exact=True)
+    box.fill("FAQ-QZ")
+    box.press("Enter")
+    expect(page.get_by_text("共保存 1 个版本")).to_be_visible()
+    page.shot("2-history")
+    assert "到居住地派出所户籍窗口办理签注" in page.get_by_label("全部版本（点击一行可选为回滚版本）").inner_text()
+    assert not page.dialogs

@@ -29,7 +29,7 @@ def test_each_file_has_an_outcome_and_unsupported_ones_say_what_to_do(kb, mixed)
     outcome = {r.path.split("来文/")[1]: r for r in report.results}
     assert set(outcome) == {"签注.md", "子目录/说明.txt", "附件.zip", "电子公文.ofd", "~$签注.docx"}
     assert outcome["签注.md"].status == outcome["子目录/说明.txt"].status == "added"
-    assert outcome["附件.zip"].status == "unsupported" and "解压" in outcome["附件.zip"].reason
+    assert outcome["附件.zip"].status == "unsupported" and "压缩包是空的" in outcome["附件.zip"].reason
     assert "另存为 PDF" in outcome["电子公文.ofd"].reason
     assert outcome["~$签注.docx"].status == "unsupported" and "临时文件" in outcome["~$签注.docx"].reason
     assert report.failed == []

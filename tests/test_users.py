@@ -9,6 +9,7 @@ import pytest
 from argon2 import PasswordHasher
 from fixtures import FAST_HASHER
 
+from kb.accounts import Accounts
 from kb.audit import events
 from kb.errors import AuthenticationFailed, KBError, PermissionDenied, UserError
 from kb.records import Records
@@ -23,7 +24,7 @@ EXPECTED = {
     "staff": {"submit", "read", "stats"},
     "reviewer": {"submit", "read", "stats", "drafts", "export", "review", "digest", "audit", "lexicon"},
     "admin": {"submit", "read", "stats", "drafts", "export", "review", "digest", "audit", "lexicon", "import",
-              "delete", "users"},
+              "delete", "users", "usage"},
 }
 
 
@@ -126,7 +127,7 @@ def test_admin_adds_users_and_list_is_sorted(users, admin, staff):
     users.add(admin, "aaa", PASSWORD, "admin")
     assert users.get("liu") == reviewer == User("liu", "reviewer", "刘组长")
     assert staff.group == "综合窗口一组"
-    assert [u.username for u in users.list()] == ["zhangsan", "liu", "aaa", "admin"]
+    assert [a.user.username for a in Accounts(users).list()] == ["zhangsan", "liu", "aaa", "admin"]
 
 
 def test_duplicate_username_refused(users, admin, staff):
@@ -260,3 +261,129 @@ def test_only_one_first_admin_under_concurrency(tmp_path, same_name):
     records = Records(path)
     assert records.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
     records.close()
+
+
+# -- account administration (kb.accounts) and its commands --------------------------------
+
+@pytest.fixture
+def accounts(users):
+    return Accounts(users)
+
+
+def test_admin_changes_role_group_and_name(users, accounts, admin, staff):
+    changed = accounts.change(admin, "zhangsan", role="组长", group=" 综合二组 ")
+    assert changed == User("zhangsan", "reviewer", "张三", "综合二组") == users.get("zhangsan")
+    assert users.authenticate("zhangsan", PASSWORD).can("review")
+    assert accounts.change(admin, "zhangsan", display_name="张三丰").display_name == "张三丰"
+    assert accounts.change(admin, "zhangsan", role="reviewer", group="综合二组") == users.get("zhangsan")
+    edits = events(users.conn, action="user_edit")
+    assert [(e.actor, e.target, e.before, e.after) for e in edits] == [
+        ("admin", "user:zhangsan", {"display_name": "张三"}, {"display_name": "张三丰"}),
+        ("admin", "user:zhangsan", {"role": "staff", "group": "综合窗口一组"}, {"role": "reviewer", "group": "综合二组"}),
+    ]
+    with pytest.raises(UserError, match="不存在"):
+        accounts.change(admin, "nobody", role="staff")
+    with pytest.raises(UserError, match="无法识别的角色"):
+        accounts.change(admin, "zhangsan", role="科长")
+
+
+def test_only_an_active_admin_changes_accounts(users, accounts, admin, staff):
+    reviewer = users.add(admin, "liu", PASSWORD, "组长", "刘组长")
+    for actor in (staff, reviewer):
+        with pytest.raises(PermissionDenied, match="管理账号"):
+            accounts.change(actor, "zhangsan", role="admin")
+        with pytest.raises(PermissionDenied, match="管理账号"):
+            accounts.disable(actor, "admin")
+    with pytest.raises(PermissionDenied, match="本机管理员"):
+        accounts.enable(LOCAL_ADMIN, "zhangsan")
+    second = users.add(admin, "wang", PASSWORD, "admin", "王科长")
+    accounts.change(admin, "wang", role="staff")
+    with pytest.raises(PermissionDenied, match="窗口人员"):
+        accounts.disable(second, "zhangsan")
+    assert users.get("zhangsan") == staff and users.get("admin") == admin
+    assert not events(users.conn, action="user_disable")
+
+
+def test_a_disabled_account_cannot_log_in_until_enabled(users, accounts, admin, staff):
+    accounts.disable(admin, "zhangsan", "调岗")
+    with pytest.raises(AuthenticationFailed, match="用户名或密码错误"):
+        users.authenticate("zhangsan", PASSWORD)
+    with pytest.raises(AuthenticationFailed, match="用户名或密码错误"):
+        users.actor("zhangsan", PASSWORD)
+    assert users.get("zhangsan") is None
+    listed = {a.user.username: a.state for a in accounts.list()}
+    assert listed == {"zhangsan": "已停用", "admin": "在用"}
+    with pytest.raises(PermissionDenied, match="不存在或已停用"):
+        users.set_password(staff, "zhangsan", "still me 123")
+    with pytest.raises(UserError, match="已经是“已停用”"):
+        accounts.disable(admin, "zhangsan")
+    with pytest.raises(UserError, match="用户名“zhangsan”已存在"):
+        users.add(admin, "zhangsan", PASSWORD, "staff")
+    accounts.enable(admin, "zhangsan", "返岗")
+    assert users.authenticate("zhangsan", PASSWORD) == staff
+    with pytest.raises(UserError, match="已经是“在用”"):
+        accounts.enable(admin, "zhangsan")
+    log = [(e.actor, e.action, e.target, e.before, e.after, e.reason)
+           for e in events(users.conn, actions=("user_disable", "user_enable"))]
+    assert log == [("admin", "user_enable", "user:zhangsan", {"active": False}, {"active": True}, "返岗"),
+                   ("admin", "user_disable", "user:zhangsan", {"active": True}, {"active": False}, "调岗")]
+
+
+def test_the_last_active_admin_is_kept(users, accounts, admin, staff):
+    for attempt in (lambda: accounts.disable(admin, "admin"), lambda: accounts.change(admin, "admin", role="staff")):
+        with pytest.raises(UserError) as info:
+            attempt()
+        assert "最后一个在用的管理员" in str(info.value) and "新增或启用另一个管理员" in str(info.value)
+    assert users.get("admin") == admin
+    second = users.add(admin, "wang", PASSWORD, "admin", "王科长")
+    accounts.disable(second, "admin")
+    with pytest.raises(UserError, match="最后一个在用的管理员"):
+        accounts.change(second, "wang", role="reviewer")
+    accounts.enable(second, "admin")
+    assert accounts.change(admin, "wang", role="reviewer").role == "reviewer"
+    with pytest.raises(PermissionDenied, match="管理账号"):
+        accounts.enable(second, "wang")
+    assert [e.action for e in events(users.conn, target="user:admin")][:2] == ["user_enable", "user_disable"]
+
+
+def test_a_demoted_or_disabled_admin_loses_the_right_at_once(users, accounts, admin):
+    second = users.add(admin, "wang", PASSWORD, "admin", "王科长")
+    accounts.disable(admin, "wang")
+    with pytest.raises(PermissionDenied, match="不存在或已停用"):
+        users.add(second, "lisi", PASSWORD, "staff")
+    with pytest.raises(PermissionDenied, match="不存在或已停用"):
+        accounts.enable(second, "wang")
+    assert users.get("lisi") is None
+
+
+def test_user_commands_set_disable_enable_and_list(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    login = {"KB_USER": "admin", "KB_PASSWORD": ADMIN_PASSWORD}
+
+    def run(*args, env=login):
+        return CliRunner().invoke(cli, [*args, *data], env=env)
+
+    assert run("user", "add", "admin", "--role", "管理员", env={"KB_NEW_PASSWORD": ADMIN_PASSWORD}).exit_code == 0
+    added = run("user", "add", "zhang", "--role", "窗口人员", "--name", "张三",
+                env={**login, "KB_NEW_PASSWORD": PASSWORD})
+    assert added.exit_code == 0, added.output
+    changed = run("user", "set", "zhang", "--role", "组长", "--group", "综合二组")
+    assert changed.exit_code == 0 and "张三（组长/培训师）" in changed.output and "综合二组" in changed.output
+    assert "没有变化" in run("user", "set", "zhang", "--role", "reviewer").output
+    assert run("user", "set", "zhang").exit_code == 2
+    stopped = run("user", "disable", "zhang", "--reason", "调岗")
+    assert stopped.exit_code == 0 and "已停用账号 zhang" in stopped.output
+    listed = run("user", "list").output
+    zhang = next(line for line in listed.splitlines() if line.startswith("zhang"))
+    assert "组长/培训师" in zhang and "综合二组" in zhang and "已停用" in zhang and "其中 1 个已停用" in listed
+    assert run("user", "list", env={"KB_USER": "zhang", "KB_PASSWORD": PASSWORD}).exit_code == 1
+    last = run("user", "disable", "admin")
+    assert last.exit_code == 1 and "最后一个在用的管理员" in last.output and "Traceback" not in last.output
+    assert run("user", "enable", "zhang").exit_code == 0
+    assert "在用" in next(line for line in run("user", "list").output.splitlines() if line.startswith("zhang"))
+    refused = run("user", "disable", "admin", env={"KB_USER": "zhang", "KB_PASSWORD": PASSWORD})
+    assert refused.exit_code == 1 and "无权执行“管理账号”" in refused.output

@@ -12,6 +12,7 @@ import gradio as gr
 
 from bot import Answer, answer
 from kb.asklog import log_answer
+from kb.catalog import Catalog
 from kb.types import Filters
 
 from .context import Context, acting, plain, shown_errors
@@ -25,11 +26,11 @@ _OUTCOME = {"answered": "答", "ambiguous": "请先问清楚", "no_answer": "暂
 
 
 def facets(ctx: Context) -> tuple[list[str], list[str]]:
-    """The 事项 and 部门 values found in the entries and documents, sorted, each list led by 全部."""
-    sql = "SELECT {0} FROM entries WHERE {0} != '' UNION SELECT {0} FROM documents WHERE {0} != '' ORDER BY 1"
+    """The 事项 and 部门 values of the live entries and the documents (:meth:`kb.catalog.Catalog.facets`),
+    sorted, each list led by 全部."""
     with ctx.lock:
-        conn = ctx.kb.records.conn
-        return tuple([ALL, *(r[0] for r in conn.execute(sql.format(column)))] for column in ("item", "department"))
+        found = Catalog(ctx.kb.records).facets()
+    return [ALL, *found.items], [ALL, *found.departments]
 
 
 def render(result: Answer) -> str:
@@ -48,7 +49,8 @@ def render(result: Answer) -> str:
             parts.append(f"第 {c.version} 版，{_STATUS.get(c.status, plain(c.status))}")
         if c.basis:
             parts.append(f"依据：{plain(c.basis)}")
-        lines.append(f"- 《{plain(c.title)}》（{plain(c.source)}）  \n  {'　'.join(parts)}")
+        source = f"（{plain(c.source)}）" if c.source else ""
+        lines.append(f"- 《{plain(c.title)}》{source}  \n  {'　'.join(parts)}")
     lines.append(f"置信度：{result.confidence:.2f}")
     return "\n\n".join(lines)
 

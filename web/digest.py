@@ -6,13 +6,15 @@ so staff are refused through the page and the API alike. The page shows the Mark
 :func:`bot.digest.to_markdown`, which backslash-escapes every stored text (``<``, ``>``, ``&``,
 link and emphasis syntax), in a ``gr.Markdown`` that also sanitises HTML; stored markup is shown as
 the characters that were typed.
+
+The files go to the app's :class:`~web.downloads.Downloads` directory, where each user keeps only
+their latest few; ``ctx.lock`` is held only while the digest is read from the records, not while
+it is rendered and written.
 """
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import gradio as gr
 
@@ -20,6 +22,7 @@ from bot.digest import build_digest, digest_docx, to_markdown
 from kb.dates import ACCEPTED, parse_date
 
 from .context import Context, acting, shown_errors
+from .downloads import Downloads
 
 TITLE = "每日汇总"
 ROLES = frozenset({"reviewer", "admin"})
@@ -39,17 +42,18 @@ def chosen_day(value: str | None) -> str:
     return day or _today()
 
 
-def make_digest(ctx: Context, value: str | None, request: gr.Request | None) -> tuple[str, str, str]:
+def make_digest(ctx: Context, value: str | None, request: gr.Request | None,
+                downloads: Downloads) -> tuple[str, str, str]:
     """The digest of the day ``value`` for the logged-in account: its Markdown, and the paths of the
-    .md and .docx files written to a new temporary directory for this request."""
+    .md and .docx files written to a new folder of ``downloads`` for this request."""
     user = acting(ctx, request, "digest")
     day = chosen_day(value)
     with ctx.lock, shown_errors():
         digest = build_digest(ctx.kb, day, user)
     markdown = to_markdown(digest)
-    stem = Path(tempfile.mkdtemp(prefix="kb-digest-")) / f"每日汇总-{day}"
-    markdown_file, word_file = stem.with_suffix(".md"), stem.with_suffix(".docx")
     try:
+        stem = downloads.folder(user.username) / f"每日汇总-{day}"
+        markdown_file, word_file = stem.with_suffix(".md"), stem.with_suffix(".docx")
         markdown_file.write_text(markdown, encoding="utf-8")
         digest_docx(digest, word_file)
     except OSError as exc:
@@ -68,9 +72,10 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         word = gr.DownloadButton("下载 Word（.docx）", value=None)
         markdown_file = gr.DownloadButton("下载 Markdown（.md）", value=None)
     shown = gr.Markdown(PROMPT, sanitize_html=True)
+    downloads = Downloads("kb-digest-")
 
     def on_make(value, request: gr.Request):
-        return make_digest(ctx, value, request)
+        return make_digest(ctx, value, request, downloads)
 
     make.click(on_make, day, [shown, markdown_file, word], api_name="digest")
     day.submit(on_make, day, [shown, markdown_file, word], api_visibility="private")

@@ -15,6 +15,7 @@ import gradio as gr
 
 from ingest.columns import parse_lines, parse_tags
 from ingest.daily import SheetReport, read_cases, submit_cases
+from kb.catalog import Catalog
 from kb.errors import IngestError
 from kb.types import STATUSES, Entry
 from kb.users import Users
@@ -32,10 +33,9 @@ NO_SHEET = "请先上传当天的登记表（.xlsx 或 .csv）。"
 
 
 def items(ctx: Context) -> list[str]:
-    """The 事项 values of the live (published or pending) entries, sorted."""
-    sql = "SELECT DISTINCT item FROM entries WHERE item != '' AND status IN ('published', 'draft') ORDER BY 1"
+    """The 事项 values of the live (published or pending) entries and the documents, sorted."""
     with ctx.lock:
-        return [r[0] for r in ctx.kb.records.conn.execute(sql)]
+        return Catalog(ctx.kb.records).facets().items
 
 
 def mine(ctx: Context, request: gr.Request | None) -> list[list[str]]:

@@ -1,9 +1,11 @@
-"""审核: the queue of drafts awaiting review, a draft beside the entry it may duplicate, and the
-review actions (approve, reject with a reason, merge into the duplicate).
+"""审核: the queue of drafts awaiting review, a draft beside the entry it may duplicate with the
+differences marked, and the review actions (approve, edit then approve or supersede, reject with a
+reason, merge into the duplicate), and any entry's history with rollback (:mod:`web.history`).
 
 Every action goes through :class:`kb.workflow.Workflow` with the logged-in account, so the
 workflow's own ``review`` permission check refuses anyone else, through the page or the API alike.
-All stored text is escaped with :func:`plain` or shown in tables, which never render HTML.
+All stored text is escaped with :func:`plain` or shown in tables and highlighted text, which never
+render HTML. The comparison is in :mod:`web.review_compare`, the edit form in :mod:`web.review_edit`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,16 @@ import gradio as gr
 from kb.types import STATUSES, Entry, EntryState
 from kb.workflow import Workflow
 
+from . import history
 from .context import Context, account, acting, plain, shown_errors
+from .review_compare import COLORS, DIFF_HEADERS, block, differences, differing, highlighted
+from .review_edit import EDITED, NOTHING, build_form, edit_approve, form_values, picked
 
 TITLE = "审核"
 ROLES = frozenset({"reviewer", "admin"})
 ALL = "全部"
 QUEUE_HEADERS = ["编号", "问题", "事项", "提交人", "日期", "可能重复"]
-DIFF_HEADERS = ["字段", "草稿", "已发布"]
-FIELDS = {"question": "问题", "answer": "答复", "alt_questions": "另一问法", "item": "事项",
-          "department": "部门", "counter": "窗口/组", "basis": "依据", "tags": "标签", "source": "来源",
-          "submitter": "提交人", "date": "日期", "effective_from": "生效日期", "expire_on": "失效日期", "supersedes": "替代"}
 KEEP = [("保留已发布条目的表述", "existing"), ("采用草稿的表述", "new")]
-NOTHING = "请先在上方选择一条待审核的草稿。"
 
 
 def drafts(ctx: Context, request: gr.Request | None) -> list[tuple[Entry, EntryState]]:
@@ -61,40 +61,26 @@ def refreshed(ctx: Context, group: str | None, item: str | None, request: gr.Req
             gr.Dropdown(choices=groups, value=group), gr.Dropdown(choices=items, value=item))
 
 
-def _value(entry: Entry, name: str) -> str:
-    value = getattr(entry, name)
-    return "、".join(value) if isinstance(value, tuple) else str(value)
-
-
-def _block(entry: Entry, heading: str) -> str:
-    lines = [f"#### {heading} {plain(entry.id)}"]
-    lines += [f"**{label}**：{plain(_value(entry, name))}" for name, label in FIELDS.items() if _value(entry, name)]
-    return "\n\n".join(lines)
-
-
-def differences(draft: Entry, published: Entry) -> list[list[str]]:
-    """Rows 字段 / 草稿 / 已发布 for the fields whose values differ."""
-    return [[label, _value(draft, name), _value(published, name)]
-            for name, label in FIELDS.items() if _value(draft, name) != _value(published, name)]
-
-
-def detail(ctx: Context, entry_id: str | None, request: gr.Request | None) -> tuple[str, str, list[list[str]], bool]:
+def detail(ctx: Context, entry_id: str | None, request: gr.Request | None) -> tuple:
     """The draft ``entry_id`` as Markdown, the published entry it may duplicate (or revises), the
-    differing fields, and whether it can be merged (it is flagged as a duplicate)."""
+    differing fields as table rows, the 问题/答复 wording differences for ``gr.HighlightedText``,
+    whether it can be merged (it is flagged as a duplicate), and the draft itself (None without one)."""
     acting(ctx, request, "drafts")
     if not entry_id:
-        return NOTHING, "", [], False
+        return NOTHING, "", [], [], False, None
     with ctx.lock, shown_errors():
         history = Workflow(ctx.kb).history(entry_id)
         entry, state = ctx.kb.records.entry(entry_id), history["state"]
         other_id = state["duplicate_of"] or state["revises"]
         other = ctx.kb.records.entry(other_id) if other_id else None
     status = STATUSES.get(state["status"], state["status"])
-    shown = _block(entry, f"草稿（{plain(status)}，第 {state['version']} 版）")
+    marked = differing(entry, other)
+    shown = block(entry, f"草稿（{plain(status)}，第 {state['version']} 版）", marked)
     if other is None:
-        return shown, "", [], False
+        return shown, "", [], [], False, entry
     heading = "可能重复的已发布条目" if state["duplicate_of"] else "修订的原条目"
-    return shown, _block(other, heading), differences(entry, other), bool(state["duplicate_of"])
+    return (shown, block(other, heading, marked), differences(entry, other), highlighted(entry, other),
+            bool(state["duplicate_of"]), entry)
 
 
 def approve(ctx: Context, entry_id: str, keep_both: bool, confirm_successor: bool,
@@ -102,7 +88,7 @@ def approve(ctx: Context, entry_id: str, keep_both: bool, confirm_successor: boo
     """Publish the draft ``entry_id`` as the logged-in user; returns a Chinese confirmation."""
     user = account(ctx, request)
     with ctx.lock, shown_errors():
-        published = Workflow(ctx.kb).approve(user, _picked(entry_id), keep_both=bool(keep_both),
+        published = Workflow(ctx.kb).approve(user, picked(entry_id), keep_both=bool(keep_both),
                                              confirm_successor=bool(confirm_successor))
     return f"已发布 {published}。" if published == entry_id else f"已将 {entry_id} 发布为 {published} 的新版本。"
 
@@ -110,7 +96,7 @@ def approve(ctx: Context, entry_id: str, keep_both: bool, confirm_successor: boo
 def reject(ctx: Context, entry_id: str, reason: str, request: gr.Request | None) -> str:
     """Send the draft back with ``reason`` (required); returns a Chinese confirmation."""
     user = account(ctx, request)
-    entry_id, reason = _picked(entry_id), (reason or "").strip()
+    entry_id, reason = picked(entry_id), (reason or "").strip()
     if not reason:
         raise gr.Error("退回时必须填写退回理由，提交人要据此修改。", title="未退回")
     with ctx.lock, shown_errors():
@@ -122,14 +108,8 @@ def merge(ctx: Context, entry_id: str, keep: str, request: gr.Request | None) ->
     """Merge the draft into the published entry it duplicates; returns a Chinese confirmation."""
     user = account(ctx, request)
     with ctx.lock, shown_errors():
-        target = Workflow(ctx.kb).merge(user, _picked(entry_id), keep=keep or "existing")
+        target = Workflow(ctx.kb).merge(user, picked(entry_id), keep=keep or "existing")
     return f"已将 {entry_id} 合并入 {target}（{'保留原表述' if keep != 'new' else '采用新表述'}）。"
-
-
-def _picked(entry_id: str | None) -> str:
-    if not entry_id:
-        raise gr.Error(NOTHING, title="未操作")
-    return entry_id
 
 
 def build(ctx: Context, app: gr.Blocks) -> None:
@@ -144,23 +124,33 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     with gr.Row():
         draft = gr.Markdown(NOTHING)
         other = gr.Markdown()
-    diff = gr.Dataframe(headers=DIFF_HEADERS, datatype="str", interactive=False, wrap=True, label="不同的字段")
+    wording = gr.HighlightedText(label="问题与答复的差异（红：已发布条目原文，绿：草稿改动）", color_map=COLORS,
+                                 combine_adjacent=True, show_legend=True, visible=False)
+    diff = gr.Dataframe(headers=DIFF_HEADERS, datatype="str", interactive=False, wrap=True, label="不同的字段",
+                        visible=False)
     with gr.Row():
         keep_both = gr.Checkbox(label="可能重复时确认两条都保留")
         confirm = gr.Checkbox(label="已有其他新口径时确认仍发布")
         approve_button = gr.Button("通过", variant="primary")
+    with gr.Accordion("修改后通过 · 替代已发布条目（新口径及生效日期）", open=True):
+        form, edit_button = build_form()
     with gr.Row():
         reason = gr.Textbox(label="退回理由（必填）", scale=3)
         reject_button = gr.Button("驳回", variant="stop", scale=1)
     with gr.Row(visible=False) as merging:
         keep = gr.Radio(KEEP, value="existing", label="合并到已发布条目时")
         merge_button = gr.Button("合并")
+    with gr.Accordion("条目历史与回滚", open=False):
+        lookup = gr.Textbox(label="条目编号", placeholder="输入编号后按回车，查看全部版本，可回滚到以前的版本", max_lines=1)
+        looked_up = gr.Textbox(visible=False)
+        history.build(ctx, looked_up)
     listing = [count, table, picker, group, item]
-    shown = [draft, other, diff, merging]
+    shown = [draft, other, diff, wording, merging, *form]
 
     def show(entry_id, request: gr.Request):
-        text, published, rows, mergeable = detail(ctx, entry_id, request)
-        return text, published, rows, gr.Row(visible=mergeable)
+        text, published, rows, spans, mergeable, entry = detail(ctx, entry_id, request)
+        return (text, published, gr.Dataframe(rows, visible=bool(rows)), gr.HighlightedText(spans, visible=bool(spans)),
+                gr.Row(visible=mergeable), *form_values(entry))
 
     def listed(chosen_group, chosen_item, request: gr.Request):
         return refreshed(ctx, chosen_group, chosen_item, request)
@@ -176,23 +166,33 @@ def build(ctx: Context, app: gr.Blocks) -> None:
 
     def done(message, chosen_group, chosen_item, request):
         gr.Info(message)
-        return (*refreshed(ctx, chosen_group, chosen_item, request), NOTHING, "", [], gr.Row(visible=False), "")
+        return (*refreshed(ctx, chosen_group, chosen_item, request), NOTHING, "", gr.Dataframe([], visible=False),
+                gr.HighlightedText([], visible=False), gr.Row(visible=False), *form_values(None), "")
 
     def on_approve(entry_id, both, successor, chosen_group, chosen_item, request: gr.Request):
         return done(approve(ctx, entry_id, both, successor, request), chosen_group, chosen_item, request)
 
+    def on_edit(entry_id, both, successor, chosen_group, chosen_item, question, answer, alternatives, chosen,
+                department, basis, tags, expire_on, supersedes, effective_from, request: gr.Request):
+        values = (question, answer, alternatives, chosen, department, basis, tags, expire_on, supersedes,
+                  effective_from)
+        message = edit_approve(ctx, entry_id, dict(zip(EDITED, values)), both, successor, request)
+        return done(message, chosen_group, chosen_item, request)
+
     def on_reject(entry_id, text, chosen_group, chosen_item, request: gr.Request):
         return done(reject(ctx, entry_id, text, request), chosen_group, chosen_item, request)
 
-    def on_merge(entry_id, wording, chosen_group, chosen_item, request: gr.Request):
-        return done(merge(ctx, entry_id, wording, request), chosen_group, chosen_item, request)
+    def on_merge(entry_id, wording_kept, chosen_group, chosen_item, request: gr.Request):
+        return done(merge(ctx, entry_id, wording_kept, request), chosen_group, chosen_item, request)
 
     after = [*listing, *shown, reason]
     approve_button.click(on_approve, [picker, keep_both, confirm, group, item], after, api_name="approve")
+    edit_button.click(on_edit, [picker, keep_both, confirm, group, item, *form], after, api_name="edit_approve")
     reject_button.click(on_reject, [picker, reason, group, item], after, api_name="reject")
     merge_button.click(on_merge, [picker, keep, group, item], after, api_name="merge")
     for control in (group, item):
         control.input(listed, [group, item], listing, api_visibility="private")
     picker.change(show, picker, shown, api_visibility="private")
     table.select(selected, None, picker, api_visibility="private")
+    lookup.submit(lambda text: (text or "").strip(), lookup, looked_up, api_visibility="private")
     app.load(loaded, [group, item], listing, api_visibility="private")

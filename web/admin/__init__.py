@@ -11,10 +11,11 @@ from __future__ import annotations
 import gradio as gr
 
 from ..context import Context
+from . import accounts, audit, imports, maintenance, statistics
 
 TITLE = "管理"
 ROLES = frozenset({"admin"})
-SECTIONS = ()
+SECTIONS = (accounts, imports, maintenance, audit, statistics)
 """The sections in tab order."""
 
 
