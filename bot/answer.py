@@ -1,7 +1,8 @@
 """Grounded answers without an LLM.
 
-For an entry the stored answer is returned verbatim; for a document, the sentences of the shown
-passage that share most words with the question. Every answer cites its source and date.
+For an entry the stored answer is returned verbatim; for a document, the one or two sentences of the
+shown passage that share most (rare) words with the question, at most 150 characters
+(:mod:`bot.span`). Every answer cites its source and date.
 
 The best hits of a search are judged by the deciding-word rules (:mod:`kb.deciding`) and the
 first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``Answer.status``):
@@ -16,16 +17,15 @@ first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``A
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
 from kb.config import default
-from kb.deciding import Judged, Verdict, gives_asked, is_paper
+from kb.deciding import Judged, Verdict, is_paper
 from kb.lexicon import fold
-from kb.text import keyword_tokens, split_sentences
 
 from .confidence import confidence
+from .span import document_span
 
 DEFAULT_MIN_CONFIDENCE = float(default("min_confidence"))
 NO_ANSWER_TEXT = (
@@ -80,7 +80,9 @@ class Answer:
     meant) or ``no_answer``; ``notes`` are warnings to read with the answer (a replaced or expired
     口径, an upcoming change, an unreviewed draft, why the nearest entry does not apply);
     ``related`` holds the other hits for reference; ``passage`` is the whole passage a document
-    answer's sentences were taken from, shown with them so the reader sees their context."""
+    answer's sentences were taken from, shown with them so the reader sees their context;
+    ``resolved`` is the standalone question a follow-up was answered as (see :mod:`bot.chat`),
+    empty when the question was answered as asked."""
 
     question: str
     status: str
@@ -90,24 +92,11 @@ class Answer:
     related: tuple[Hit, ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()
     passage: str = ""
+    resolved: str = ""
 
     @property
     def answered(self) -> bool:
         return self.status == "answered"
-
-
-def best_sentences(question: str, text: str, n: int = 2, answers: Callable[[str], bool] = lambda _: False) -> str:
-    """The ``n`` sentences of ``text`` sharing most keywords with ``question``, in their original order;
-    a sentence that ``answers`` (states the amount, duration … the question asks for) goes first."""
-    sentences = split_sentences(text)
-    if len(sentences) <= n:
-        return "".join(sentences)
-    words = set(keyword_tokens(question))
-    scored = sorted(
-        range(len(sentences)),
-        key=lambda i: (-answers(sentences[i]), -sum(1 for w in words if w in sentences[i].lower()), i),
-    )
-    return "".join(sentences[i] for i in sorted(scored[:n]))
 
 
 def currency_notes(hit: Hit) -> tuple[str, ...]:
@@ -183,7 +172,7 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
         return _ambiguous(kb, question, decision.verdict, best, decision.rival, score)
     if best.hit.kind == "entry":
         return Answer(question, "answered", best.hit.answer, score, (Citation.of(best.hit),), hits[1:], notes)
-    text = best_sentences(question, best.hit.text, answers=gives_asked(kb.tokens.lexicon, question) or (lambda _: False))
+    text = document_span(kb, question, best.hit)
     passage = best.hit.text if text != best.hit.text else ""
     return Answer(question, "answered", text, score, (Citation.of(best.hit),), hits[1:], notes, passage)
 

@@ -29,6 +29,7 @@ from .base import (
     open_records,
 )
 from .ingesting import run_ingest
+from .llm_mode import llm_follow_up, open_llm
 
 if TYPE_CHECKING:
     from bot import Answer
@@ -61,7 +62,8 @@ def search(settings, query, k, mode, drafts, as_of, filters, login):
 
 
 def format_answer(result: Answer) -> str:
-    lines = [f"注意：{note}" for note in result.notes]
+    lines = [f"按‘{result.resolved}’回答"] if result.resolved else []
+    lines += [f"注意：{note}" for note in result.notes]
     lines.append(("答：" if result.answered else "") + result.text)
     if result.passage:
         lines.append(f"原文：{result.passage}")
@@ -101,10 +103,14 @@ def read_questions(file: Path) -> list[str]:
 @click.option("--min-confidence", type=float, help="最低置信度 [KB_MIN_CONFIDENCE]")
 @click.option("--drafts", is_flag=True, help="也参考待审核的草稿（会明确标注“待审核”）")
 @click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径回答（预览将要生效的变更），默认今天")
+@click.option("--session", "session", metavar="编号",
+              help="会话编号：同一编号的连续提问是一段对话，追问（如“那需要带什么材料？”）按上文理解")
+@click.option("--llm/--offline", "use_llm", default=None,
+              help="用大模型组织回答（设置了 KB_LLM_BASE_URL 时默认使用）/ 只用离线回答；大模型不可用时自动改用离线回答并注明")
 @filter_options
 @login_options
 @data_options
-def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filters, login):
+def ask(settings, question, file, as_json, min_confidence, drafts, as_of, session, use_llm, filters, login):
     """回答问题，附出处、日期和置信度；没有可靠答案时明确说明并建议转办；两条相近条目分不清时请先问清是哪一种。
     已建立账号的知识库需登录（中心可开启 anonymous_read 允许不登录问答）；--drafts 需组长/培训师或管理员。
 
@@ -112,22 +118,34 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, filter
     kb ask "异地就医备案怎么办？"
     kb ask --file 常见问题.txt --json > 回答.jsonl
     kb ask "居住证怎么签注" --as-of 2026-12-01
+    kb ask "居住证怎么签注" --session 窗口3
+    kb ask "那需要带什么材料？" --session 窗口3
     """
     if bool(question) == bool(file):
         raise click.UsageError("请给出一个问题，或用 --file 给出问题文件（二者选一）。")
     options = load_settings(min_confidence=min_confidence)
     kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
-    from bot import answer
+    llm = open_llm(use_llm, options)
+    from bot.chat import follow_up, turn_of
+    from kb.sessions import Sessions
 
+    sessions = Sessions(kb.records) if session else None
+    history = sessions.turns(session, login.reader.username) if sessions else []
     for text in read_questions(file) if file else [question]:
-        result = answer(kb, text, k=options.top_k, min_confidence=options.min_confidence, filters=filters,
-                        drafts=drafts, as_of=as_of)
+        asked = dict(k=options.top_k, min_confidence=options.min_confidence, filters=filters, drafts=drafts,
+                     as_of=as_of)
+        result = (llm_follow_up(llm, kb, history, text, not as_json and sys.stdout.isatty(), **asked) if llm
+                  else follow_up(kb, history, text, **asked))
+        if sessions:
+            history.append(sessions.append(session, login.reader.username, turn_of(result)))
         with kb.records.transaction(changes_index=False) as conn:
-            log_answer(conn, login.reader.username, result, "cli")
+            log_id = log_answer(conn, login.reader.username, result, "cli")
         if as_json:
-            click.echo(json.dumps(answer_json(result), ensure_ascii=False, indent=None if file else 2))
+            click.echo(json.dumps({**answer_json(result), "log_id": log_id}, ensure_ascii=False,
+                                  indent=None if file else 2))
         else:
-            click.echo((f"问：{text}\n" if file else "") + format_answer(result) + ("\n" if file else ""))
+            rating = f"记录编号：{log_id}（评价这条回答：kb feedback {log_id} --useful 或 --useless）"
+            click.echo((f"问：{text}\n" if file else "") + format_answer(result) + "\n" + rating + ("\n" if file else ""))
 
 
 @cli.command()

@@ -89,7 +89,11 @@ def serve(settings, host, port, demo):
     from web.app import build_app, launch
     from web.context import Context
 
-    ctx = Context(kb, settings)
+    from .llm_mode import open_llm
+
+    ctx = Context(kb, settings, llm=open_llm(None, settings))
+    if ctx.llm is not None:
+        click.echo(f"窗口问答用大模型 {settings.llm_model}（{settings.llm_base_url}）组织回答；不可用时自动改用离线回答。")
     click.echo(f"窗口知识库网页界面：http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/")
     if demo:
         click.echo("示例账号（仅供本机体验；在网页上改过密码的，以新密码为准）：")

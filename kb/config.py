@@ -40,6 +40,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("anonymous_read", False, "KB_ANONYMOUS_READ",
             "已建立账号后，是否允许不登录问答和检索已发布的知识（窗口公共查询；1/0、true/false、是/否）；"
             "导出、待审核内容、审核、账号列表、审计日志始终需要登录"),
+    Setting("llm_base_url", "", "KB_LLM_BASE_URL",
+            "大模型服务地址（任何 OpenAI 兼容接口，如 vLLM、Ollama、Xinference、llama.cpp 的 http://127.0.0.1:8080/v1）；"
+            "留空则只用离线回答"),
+    Setting("llm_model", "", "KB_LLM_MODEL", "大模型服务上的模型名，如 qwen2.5-7b-instruct（设置了服务地址时必填）"),
+    Setting("llm_api_key", "", "KB_LLM_API_KEY", "大模型服务的 API 密钥；本地服务不需要时留空"),
+    Setting("llm_timeout", 15.0, "KB_LLM_TIMEOUT",
+            "等大模型的秒数（连接、第一个字和字与字之间各自计算）；超时即改用离线回答并注明"),
+    Setting("llm_max_tokens", 512, "KB_LLM_MAX_TOKENS", "大模型一次回答最多生成的 token 数（中文约一字一至两个 token）"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -59,6 +59,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delete": _ADMINS,
     "users": _ADMINS,
     "usage": _ADMINS,
+    "study": _ALL,
+    "progress": _REVIEWERS,
+    "gaps": _REVIEWERS,
 }
 """Permission -> the roles that hold it.
 
@@ -77,7 +80,13 @@ backup; ``delete`` covers soft delete and restore; ``users`` is account manageme
 changing role, group and name, resetting passwords, disabling and enabling).
 
 ``usage`` is the admin page's statistics: the knowledge base's growth and the question log counted
-per day and outcome (how much the counters ask and how often the answer is refused)."""
+per day and outcome (how much the counters ask and how often the answer is refused).
+
+``gaps`` is the knowledge-gap queue (questions refused, answered with low confidence or rated 没用,
+with the staff's ratings) and turning a gap into a draft entry.
+
+``study`` is the new-hire study chat (one's own lessons, questions and record); ``progress`` is
+seeing other learners' study records (the trainer's view)."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
@@ -93,6 +102,9 @@ PERMISSION_LABELS: dict[str, str] = {
     "delete": "删除与恢复",
     "users": "管理账号",
     "usage": "查看使用统计",
+    "study": "学习知识库",
+    "progress": "查看学员进度",
+    "gaps": "处理知识缺口",
 }
 
 MAX_USERNAME = 32

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot import answer
-from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, best_sentences
+from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT
+from bot.span import best_sentences
 from fixtures import drop_collection, make_md, open_kb, unique_collection
 from ingest import ingest_paths
 from kb import Filters

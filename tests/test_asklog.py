@@ -9,7 +9,8 @@ from fixtures import make_xlsx
 from test_ask_cli import HEADERS, ROWS
 from test_lifecycle_cli import PASSWORDS, kb_cli, ok  # noqa: F401  (kb_cli is a fixture)
 
-from kb.asklog import log_question, questions
+from kb.asklog import log_question, question, questions
+from kb.feedback import rate, ratings
 from kb.records import RECORDS_FILE, Records
 
 
@@ -39,12 +40,15 @@ def test_rows_come_back_newest_first_and_filtered(records):
         log_question(conn, "zhang", "？", "answered", 0.5, channel="phone")
 
 
-def test_an_older_database_gets_the_table(tmp_path):
+def test_an_older_database_gets_the_tables(tmp_path):
     path = tmp_path / RECORDS_FILE
     sqlite3.connect(path).execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)").connection.commit()
     store = Records(path)
-    log_question(store.conn, "zhang", "问题", "answered", 0.9)
-    assert questions(store.conn)[0].channel == "cli"
+    log_id = log_question(store.conn, "zhang", "问题", "answered", 0.9)
+    assert questions(store.conn)[0].channel == "cli" and question(store.conn, log_id).question == "问题"
+    rate(store.conn, "zhang", log_id, False, correct="正确答复")
+    assert ratings(store.conn, [log_id])[log_id].correct == "正确答复"
+    assert question(store.conn, log_id + 1) is None
     store.close()
 
 

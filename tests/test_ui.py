@@ -49,13 +49,13 @@ def test_the_app_builds_without_launching_and_every_role_sees_its_pages(ctx):
     seen = {name: [t for t, shown in zip(titles, visible(PAGES, users.get(name))) if shown]
             for name in ("admin", "zuzhang", "zhangsan")}
     assert seen == {"admin": titles, "zuzhang": [t for t in titles if t != "管理"],
-                    "zhangsan": ["窗口问答", "每日登记", "知识库", "账号"]}
+                    "zhangsan": ["窗口问答", "每日登记", "学习", "知识库", "账号"]}
     reviewer_only = type("Page", (), {"ROLES": frozenset({"reviewer", "admin"})})
     assert visible([ask, reviewer_only], users.get("zhangsan")) == [True, False]
 
 
 def test_an_answer_cites_its_source_and_is_logged(ctx):
-    chat, box, related = ask.ask(ctx, "居住证签注去哪办", "全部", "全部", [], as_user("zhangsan"))
+    chat, box, related, _, _ = ask.ask(ctx, "居住证签注去哪办", "全部", "全部", [], as_user("zhangsan"))
     assert box == ""
     assert chat[0] == {"role": "user", "content": "居住证签注去哪办"}
     shown = chat[1]["content"]
@@ -67,19 +67,31 @@ def test_an_answer_cites_its_source_and_is_logged(ctx):
         ("zhangsan", "居住证签注去哪办", "answered", "FAQ-QZ", "web")
 
 
+def test_a_follow_up_is_read_against_the_chat(ctx):
+    staff = as_user("zhangsan")
+    chat, _, _, logged, turns = ask.ask(ctx, "第一次办护照需要带什么材料？", "全部", "全部", [], staff)
+    assert turns[0].top_parent == "FAQ-HZ"
+    chat, _, _, logged, turns = ask.ask(ctx, "那要本人去吗？", "全部", "全部", chat, staff, logged, turns)
+    follow = chat[-1]["content"]
+    assert follow.startswith("*按‘") and "护照" in follow.split("\n")[0] and "FAQ\\-HZ" in follow
+    assert len(logged) == len(turns) == 2 and turns[1].top_parent == "FAQ-HZ"
+    alone, *_ = ask.ask(ctx, "那要本人去吗？", "全部", "全部", [], staff)
+    assert "按‘" not in alone[-1]["content"]
+
+
 def test_filters_narrow_the_search(ctx):
-    chat, _, _ = ask.ask(ctx, "居住证签注去哪办", "普通护照", "全部", [], as_user("zhangsan"))
+    chat, *_ = ask.ask(ctx, "居住证签注去哪办", "普通护照", "全部", [], as_user("zhangsan"))
     assert "FAQ\\-QZ" not in chat[1]["content"]
     items, departments = ask.facets(ctx)
     assert items == ["全部", "居住证签注", "普通护照", "社保卡"] and "人社局" in departments
 
 
 def test_stored_markup_is_shown_as_text(ctx):
-    chat, _, _ = ask.ask(ctx, "社保卡丢了怎么补办", "全部", "全部", [], as_user("zhangsan"))
+    chat, *_ = ask.ask(ctx, "社保卡丢了怎么补办", "全部", "全部", [], as_user("zhangsan"))
     shown = chat[1]["content"]
     assert "<script>" not in shown and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in shown
     assert "](javascript" not in shown and "\\[点我\\]\\(javascript:alert\\(1\\)\\)" in shown
-    question, _, _ = ask.ask(ctx, "<img src=x onerror=alert(1)>", "全部", "全部", [], as_user("zhangsan"))
+    question, *_ = ask.ask(ctx, "<img src=x onerror=alert(1)>", "全部", "全部", [], as_user("zhangsan"))
     assert "<img" not in question[0]["content"]
 
 
@@ -97,7 +109,7 @@ def test_handlers_need_a_logged_in_account(ctx):
             ask.ask(ctx, "居住证签注去哪办", "全部", "全部", [], request)
     logged = len(questions(ctx.kb.records.conn))
     with pytest.warns(UserWarning, match="请先输入问题"):
-        assert ask.ask(ctx, "  ", "全部", "全部", [], as_user("zhangsan")) == ([], "", [])
+        assert ask.ask(ctx, "  ", "全部", "全部", [], as_user("zhangsan")) == ([], "", [], [], [])
     assert len(questions(ctx.kb.records.conn)) == logged
     assert plain("**粗体** # 标题") == "\\*\\*粗体\\*\\* \\# 标题"
 
@@ -139,7 +151,7 @@ def test_the_served_app_needs_a_login(served, ctx):
     with pytest.raises(ValueError, match="Could not login"):
         Client(served, auth=("zhangsan", "wrong-password"), verbose=False)
     client = Client(served, auth=("zhangsan", PASSWORD), verbose=False)
-    chat, box, _ = client.predict("第一次办护照带啥材料", "全部", "全部", [], api_name="/ask")
+    chat, box, _, _ = client.predict("第一次办护照带啥材料", "全部", "全部", [], api_name="/ask")
     assert "FAQ\\-HZ" in text_of(chat[-1]) and "出处" in text_of(chat[-1]) and box == ""
     last = questions(ctx.kb.records.conn, limit=1)[0]
     assert (last.user, last.question, last.channel) == ("zhangsan", "第一次办护照带啥材料", "web")

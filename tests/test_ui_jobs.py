@@ -49,7 +49,7 @@ def uploads(tmp_path):
 
 
 def question(ctx, text: str, user: str = "zhangsan") -> str:
-    messages, _, _ = ask.ask(ctx, text, "", "", [], as_user(user))
+    messages, *_ = ask.ask(ctx, text, "", "", [], as_user(user))
     return messages[-1]["content"]
 
 

@@ -265,7 +265,7 @@ def test_supersede_a_published_entry_from_an_effective_date(ctx):
     assert shown == f"已修改替代编号、生效日期并发布 {draft}，自 {start} 起替代 {old}。"
     entry = ctx.kb.records.entry(draft)
     assert (entry.supersedes, entry.effective_from) == (old, start)
-    chat, _, _ = ask.ask(ctx, RENEW_Q, "全部", "全部", [], as_user("zhangsan"))
+    chat, *_ = ask.ask(ctx, RENEW_Q, "全部", "全部", [], as_user("zhangsan"))
     assert f"已由 {draft} 替代" in chat[-1]["content"] and "政务服务网" in chat[-1]["content"]
 
 

@@ -21,10 +21,11 @@ ADMIN_PASSWORD = "admin-secret-42"
 # Cheap argon2 parameters keep the suite fast; test_default_hasher_is_argon2id covers the real ones.
 
 EXPECTED = {
-    "staff": {"submit", "read", "stats"},
-    "reviewer": {"submit", "read", "stats", "drafts", "export", "review", "digest", "audit", "lexicon"},
-    "admin": {"submit", "read", "stats", "drafts", "export", "review", "digest", "audit", "lexicon", "import",
-              "delete", "users", "usage"},
+    "staff": {"submit", "read", "stats", "study"},
+    "reviewer": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
+                 "gaps", "progress"},
+    "admin": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
+              "gaps", "progress", "import", "delete", "users", "usage"},
 }
 
 

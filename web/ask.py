@@ -4,15 +4,33 @@ The answer comes first, then its sources (title, entry id, 事项, 部门, date,
 version), the currency notes (replaced, upcoming, expired, draft) above the answer where nobody can
 miss them, the confidence, and the escalation hint when there is no reliable answer (the bot's own
 text). The other hits are in a collapsed panel. Every question is written to the question log.
+A follow-up ("那需要带什么材料？") is read against the chat's earlier turns (:mod:`bot.chat`), and the
+answer then says which question it answered ("按‘…’回答"). With a chat model configured
+(``ctx.llm``), the model rewrites follow-ups and writes the answer token by token from the retrieved
+passages; its citations are checked, and when it fails the offline answer is shown with a note.
+
+Each answer can be rated 有用 / 没用, with an optional reason and correct answer (:mod:`kb.feedback`):
+the buttons under the chat rate the latest answer, the thumbs on an answer rate that one. The log ids
+of the chat's answers are kept in a ``gr.State``, which lives on the server and is written only by
+:func:`ask` (and emptied when the chat is cleared), and :func:`kb.feedback.rate` refuses any log row
+the logged-in user did not ask, so no one can rate someone else's answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from weakref import WeakKeyDictionary
+
 import gradio as gr
 
-from bot import Answer, answer
+from bot import Answer
+from bot.chat import OfflineRewriter, follow_up, turn_of
+from bot.llm import history_pairs
+from kb import KnowledgeBase
 from kb.asklog import log_answer
+from kb.asklog import question as question_of
 from kb.catalog import Catalog
+from kb.feedback import rate
 from kb.types import Filters
 
 from .context import Context, acting, plain, shown_errors
@@ -23,6 +41,16 @@ ALL = "全部"
 RELATED_HEADERS = ["标题", "编号", "事项", "部门", "日期", "来源"]
 _STATUS = {"published": "已发布", "draft": "待审核，未发布"}
 _OUTCOME = {"answered": "答", "ambiguous": "请先问清楚", "no_answer": "暂无可靠答案"}
+WRITING = "大模型正在依据知识库组织回答……"
+_REWRITERS: WeakKeyDictionary[KnowledgeBase, OfflineRewriter] = WeakKeyDictionary()
+"""One offline rewriter per knowledge base, so its word lists are built once per change of the records."""
+
+
+def _rewriter(kb: KnowledgeBase) -> OfflineRewriter:
+    """The offline follow-up rewriter of ``kb`` (call under ``ctx.lock``)."""
+    if kb not in _REWRITERS:
+        _REWRITERS[kb] = OfflineRewriter(kb)
+    return _REWRITERS[kb]
 
 
 def facets(ctx: Context) -> tuple[list[str], list[str]]:
@@ -35,7 +63,8 @@ def facets(ctx: Context) -> tuple[list[str], list[str]]:
 
 def render(result: Answer) -> str:
     """The answer as Markdown for the chat; every stored text in it is escaped with :func:`plain`."""
-    lines = [f"> ⚠️ **注意**：{plain(note)}" for note in result.notes]
+    lines = [f"*按‘{plain(result.resolved)}’回答*"] if result.resolved else []
+    lines += [f"> ⚠️ **注意**：{plain(note)}" for note in result.notes]
     head = f"**{_OUTCOME.get(result.status, result.status)}**："
     lines.append(head + plain(result.text))
     if result.passage:
@@ -61,47 +90,133 @@ def related_rows(result: Answer) -> list[list[str]]:
 
 
 def ask(ctx: Context, question: str, item: str, department: str, history: list | None,
-        request: gr.Request) -> tuple[list, str, list[list[str]]]:
-    """Answer ``question`` for the logged-in user (permission ``read``) and log it (channel ``web``).
+        request: gr.Request, logged: list[int] | None = None,
+        turns: list | None = None) -> tuple[list, str, list[list[str]], list[int], list]:
+    """Answer ``question`` for the logged-in user (permission ``read``) as the next turn of the chat
+    (a follow-up such as "那需要带什么材料？" is read against ``turns``, see :mod:`bot.chat`) and log it
+    (channel ``web``).
 
-    Returns the chat history with the question and the answer appended, an empty question box and
-    the rows of the other hits; an empty question only warns and changes nothing.
+    Returns the chat history with the question and the answer appended, an empty question box, the
+    rows of the other hits, ``logged`` (the log ids of the chat's answers) and ``turns`` (the
+    conversation) each with the new one appended; an empty question only warns and changes nothing.
     """
     user = acting(ctx, request, "read")
     question = (question or "").strip()
     if not question:
         gr.Warning("请先输入问题。")
-        return list(history or []), "", []
-    filters = Filters(item="" if item in ("", ALL, None) else item,
-                      department="" if department in ("", ALL, None) else department)
+        return list(history or []), "", [], list(logged or []), list(turns or [])
+    filters = _filters(item, department)
     with ctx.lock, shown_errors():
-        result = answer(ctx.kb, question, k=ctx.settings.top_k, min_confidence=ctx.settings.min_confidence,
-                        filters=filters)
+        result = follow_up(ctx.kb, list(turns or []), question, _rewriter(ctx.kb), k=ctx.settings.top_k,
+                           min_confidence=ctx.settings.min_confidence, filters=filters)
         with ctx.kb.records.transaction(changes_index=False) as conn:
-            log_answer(conn, user.username, result, "web")
+            log_id = log_answer(conn, user.username, result, "web")
     messages = [*(history or []), {"role": "user", "content": plain(question)},
                 {"role": "assistant", "content": render(result)}]
-    return messages, "", related_rows(result)
+    return messages, "", related_rows(result), [*(logged or []), log_id], [*(turns or []), turn_of(result)]
+
+
+def ask_streaming(ctx: Context, question: str, item: str, department: str, history: list | None,
+                  request: gr.Request, logged: list[int] | None = None, turns: list | None = None) -> Iterator[tuple]:
+    """:func:`ask` with the chat model of ``ctx.llm`` (:mod:`bot.llm`): yields what :func:`ask` returns,
+    first with the model's text as it is written, last with the checked answer (or the offline one,
+    with a note, when the model fails). The model rewrites a follow-up and writes the answer outside
+    ``ctx.lock``, so a slow model never holds up the other counters' questions."""
+    question = (question or "").strip()
+    if ctx.llm is None or not question:
+        yield ask(ctx, question, item, department, history, request, logged, turns)
+        return
+    user = acting(ctx, request, "read")
+    turns, logged = list(turns or []), list(logged or [])
+    standalone = ctx.llm.rewrite_question(history_pairs(turns), question, fallback=lambda _pairs, _q: "")
+    with ctx.lock, shown_errors():
+        standalone = standalone or _rewriter(ctx.kb)(turns, question)
+        reply = ctx.llm.reply(ctx.kb, standalone, k=ctx.settings.top_k, min_confidence=ctx.settings.min_confidence,
+                              filters=_filters(item, department), asked=question)
+    asked = [*(history or []), {"role": "user", "content": plain(question)}]
+    written = ""
+    for token in reply:
+        written += token
+        shown = {"role": "assistant", "content": f"*{WRITING}*\n\n{plain(written)}"}
+        yield [*asked, shown], "", [], logged, turns
+    result = reply.answer
+    with ctx.lock, shown_errors(), ctx.kb.records.transaction(changes_index=False) as conn:
+        log_id = log_answer(conn, user.username, result, "web")
+    yield ([*asked, {"role": "assistant", "content": render(result)}], "", related_rows(result), [*logged, log_id],
+           [*turns, turn_of(result)])
+
+
+def _filters(item: str | None, department: str | None) -> Filters:
+    return Filters(item="" if item in ("", ALL, None) else item,
+                   department="" if department in ("", ALL, None) else department)
+
+
+def rate_answer(ctx: Context, logged: list[int] | None, useful: bool, reason: str, correct: str,
+                request: gr.Request, position: int = -1) -> str:
+    """Rate an answer of the chat 有用 or 没用 as the logged-in user, who must have asked it; returns a
+    Chinese confirmation. ``position`` counts the chat's answers (0: the first; -1, the default: the
+    latest), whose log ids are ``logged``. Rating an answer again replaces its rating."""
+    user = acting(ctx, request, "read")
+    if not logged:
+        raise gr.Error("还没有可评价的回答：请先提问。", title="未评价")
+    if not -len(logged) <= position < len(logged):
+        raise gr.Error("找不到要评价的这条回答的记录，请重新提问后再评价。", title="未评价")
+    log_id = logged[position]
+    with ctx.lock, shown_errors(), ctx.kb.records.transaction(changes_index=False) as conn:
+        rating = rate(conn, user.username, log_id, useful, reason, correct)
+        asked = question_of(conn, log_id)
+    kept = "和".join(label for label, text in (("原因", rating.reason), ("正确答案", rating.correct)) if text)
+    return (f"已将“{plain(asked.question)}”的回答评为**{rating.label}**" + (f"，并记录了{kept}" if kept else "") + "。"
+            + ("组长会在“知识缺口”中补充这类问题的答复。" if not rating.useful else ""))
 
 
 def build(ctx: Context, app: gr.Blocks) -> None:
-    """The page: filters, the chat, the question box, and the other hits in a collapsed panel."""
+    """The page: filters, the chat, the question box, the rating of the latest answer, and the other hits
+    in a collapsed panel."""
     with gr.Row():
         item = gr.Dropdown([ALL], value=ALL, label="事项", scale=1)
         department = gr.Dropdown([ALL], value=ALL, label="部门", scale=1)
     chat = gr.Chatbot(label="问答记录", height=480, sanitize_html=True, latex_delimiters=[],
-                      buttons=["copy", "copy_all"], feedback_options=None)
+                      buttons=["copy", "copy_all"], feedback_options=("Like", "Dislike"))
     question = gr.Textbox(label="问题", placeholder="输入群众的问题，按回车提问", lines=1, max_lines=3)
+    logged = gr.State([])
+    turns = gr.State([])
+    with gr.Row(equal_height=True):
+        reason = gr.Textbox(label="原因（可选）", placeholder="例如：答非所问、口径已过时", max_lines=2, scale=2)
+        correct = gr.Textbox(label="正确答案（可选）", placeholder="知道正确的答复请写在这里，组长补充知识时可直接采用",
+                             max_lines=4, scale=3)
+        useful = gr.Button("有用", scale=0, min_width=96)
+        useless = gr.Button("没用", scale=0, min_width=96)
+    rated = gr.Markdown("提问后可评价最近一条回答（点任意一条回答下方的赞 / 踩可评价那一条）；没用时可写原因和正确答案。")
     with gr.Accordion("其他相关资料", open=False):
         related = gr.Dataframe(headers=RELATED_HEADERS, datatype="str", interactive=False, wrap=True)
 
-    def submit(text, chosen_item, chosen_department, history, request: gr.Request):
-        return ask(ctx, text, chosen_item, chosen_department, history, request)
+    def submit(text, chosen_item, chosen_department, history, ids, conversation, request: gr.Request):
+        for shown in ask_streaming(ctx, text, chosen_item, chosen_department, history, request, ids, conversation):
+            yield *shown, "可评价最近一条回答：有用 / 没用。"
+
+    def on_rate(useful_or_not: bool):
+        def rated_now(ids, why, right, request: gr.Request):
+            return rate_answer(ctx, ids, useful_or_not, why, right, request), "", ""
+        return rated_now
+
+    def on_like(history, ids, why, right, request: gr.Request, evt: gr.LikeData):
+        """A thumb on any answer of the chat rates that answer (with the reason and answer typed below)."""
+        if evt.liked not in (True, False):
+            return gr.skip(), gr.skip(), gr.skip()
+        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        position = sum(1 for message in (history or [])[:index] if message["role"] == "assistant")
+        return rate_answer(ctx, ids, evt.liked, why, right, request, position), "", ""
 
     def refresh(request: gr.Request):
         acting(ctx, request, "read")
         items, departments = facets(ctx)
         return gr.Dropdown(choices=items), gr.Dropdown(choices=departments)
 
-    question.submit(submit, [question, item, department, chat], [chat, question, related], api_name="ask")
+    question.submit(submit, [question, item, department, chat, logged, turns],
+                    [chat, question, related, logged, turns, rated], api_name="ask")
+    useful.click(on_rate(True), [logged, reason, correct], [rated, reason, correct], api_name="rate_useful")
+    useless.click(on_rate(False), [logged, reason, correct], [rated, reason, correct], api_name="rate_useless")
+    chat.like(on_like, [chat, logged, reason, correct], [rated, reason, correct], api_visibility="private")
+    chat.clear(lambda: ([], [], "提问后可评价最近一条回答。"), None, [logged, turns, rated], api_visibility="private")
     app.load(refresh, None, [item, department], api_visibility="private")

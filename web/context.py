@@ -23,6 +23,7 @@ from kb.errors import KBError
 from kb.users import User, Users, admit
 
 if TYPE_CHECKING:
+    from bot.llm import LLM
     from kb import KnowledgeBase
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
@@ -38,6 +39,8 @@ class Context:
     settings: SimpleNamespace
     pages: tuple[ModuleType, ...] = ()
     lock: threading.RLock = field(default_factory=threading.RLock)
+    llm: LLM | None = None
+    """The chat model answering at the counter (:mod:`bot.llm`), or None to answer offline."""
 
 
 @contextmanager
