@@ -258,7 +258,10 @@ class Tutor:
         """Judge ``reply`` to the lesson's question and record it as right or wrong for ``user``."""
         if not reply.strip():
             raise StudyError("请先写下您的回答再提交；不会的话可以写“不知道”，系统会讲解遗漏的要点。")
-        check = self.judge(lesson.question, reply)
+        return self.record(user, lesson, self.judge(lesson.question, reply))
+
+    def record(self, user: User, lesson: Lesson, check: Check) -> Check:
+        """Record ``check``, a judged reply to the lesson's question, as right or wrong for ``user``; returns it."""
         self.learning.answered(user, lesson.entry.id, lesson.entry.item, check.correct)
         return check
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kb.config import load_settings
 from kb.feedback import rate
-from kb.gaps import REASONS, STATUSES, Gap, GapQueue
 
 from .base import cli, data_options, login_options, open_kb, open_reading, read_records
+
+if TYPE_CHECKING:
+    from kb.gaps import Gap, GapQueue
 
 
 @cli.command()
@@ -34,12 +38,16 @@ def feedback(settings, log_id, useful, reason, correct, login):
 
 
 def _line(gap: Gap) -> str:
+    from kb.gaps import STATUSES
+
     entry = f"  → {gap.entry_id}" if gap.entry_id else ""
     return (f"{gap.id:>4}  {STATUSES[gap.status]}  {len(gap.questions)} 次（待处理 {gap.live}）  最近 {gap.last_at}  "
             f"热度 {gap.score:.2f}  {gap.typical}{entry}")
 
 
 def _queue(settings, login) -> GapQueue:
+    from kb.gaps import GapQueue
+
     return GapQueue(open_reading(settings, login, "gaps"), load_settings().min_confidence)
 
 
@@ -72,6 +80,8 @@ def gaps(click_ctx, settings, resolved, login):
 @data_options
 def gaps_show(settings, gap_id, login):
     """一个缺口的全部问题（最新的在前）、评价，以及反馈中给出的正确答复。"""
+    from kb.gaps import REASONS
+
     gap = _queue(settings, login).group(login.reader, gap_id)
     click.echo(_line(gap))
     for q in gap.questions:
@@ -94,6 +104,8 @@ def gaps_show(settings, gap_id, login):
 @data_options
 def gaps_draft(settings, gap_id, answer, correction, question, item, department, basis, login):
     """把一个缺口生成待审核的草稿条目：问题预填为典型问法，其他问法作为相似问法（组长/培训师、管理员）。"""
+    from kb.gaps import GapQueue
+
     kb = open_kb(settings)
     queue = GapQueue(kb, load_settings().min_confidence)
     actor = login(kb.records)

@@ -8,6 +8,7 @@ from kb.learning import STATES, Learning, Topic
 from kb.users import User
 
 from .base import cli, data_options, login_options, open_reading, read_records
+from .llm_mode import open_llm
 
 PLAN_SHOWN = 5
 
@@ -20,9 +21,11 @@ def _plan(topics: list[Topic]) -> str:
 @click.option("--topic", default="", help="学习这个事项（默认从薄弱和未学的事项开始）")
 @click.option("--question", "query", default="", help="自由提问：先讲解能回答这个问题的条目")
 @click.option("--rounds", type=click.IntRange(min=0), default=0, help="学完几条后结束（默认每条之后询问是否继续）")
+@click.option("--llm/--offline", "use_llm", default=None,
+              help="用大模型判分（设置了 KB_LLM_BASE_URL 时默认使用）/ 只按要点判分；大模型不可用时自动按要点判分并注明")
 @login_options
 @data_options
-def study(settings, topic, query, rounds, login):
+def study(settings, topic, query, rounds, use_llm, login):
     """新员工学习：讲解条目（答复、依据、相关条目）→ 提问 → 您作答 → 判断并讲解遗漏的要点 → 下一条。
     学习记录按人保存，下次从薄弱和未学的事项开始；组长/培训师用 kb study progress 查看学员进度。
 
@@ -35,9 +38,12 @@ def study(settings, topic, query, rounds, login):
     if click.get_current_context().invoked_subcommand:
         return
     kb = open_reading(settings, login, "study", answers=True)
+    llm = open_llm(use_llm, settings)
+    from bot.judge import LLMJudge
     from bot.study import Tutor, explanation, feedback
 
-    tutor, learner = Tutor(kb, min_confidence=settings.min_confidence), login.reader
+    tutor = Tutor(kb, judge=LLMJudge(llm) if llm else None, min_confidence=settings.min_confidence)
+    learner = login.reader
     click.echo(f"接下来的学习顺序：{_plan(tutor.learning.topics(learner))}")
     done = 0
     while True:

@@ -77,3 +77,14 @@ def test_the_review_page_shows_an_entrys_history(page, url):
     page.shot("2-history")
     assert "到居住地派出所户籍窗口办理签注" in page.get_by_label("全部版本（点击一行可选为回滚版本）").inner_text()
     assert not page.dialogs
+
+
+def test_a_follow_up_is_answered_from_the_conversation(page, url):
+    log_in(page, url, "zhangsan", PASSWORD)
+    ask(page, "第一次办护照需要带什么材料？")
+    expect(page.get_by_text("出入境接待大厅").first).to_be_visible()
+    ask(page, "那要本人去吗？")
+    expect(page.get_by_text(re.compile("按‘.*护照.*’回答"))).to_be_visible()
+    page.shot("2-follow-up")
+    assert page.get_by_text("FAQ-HZ").count() >= 2
+    assert not page.dialogs

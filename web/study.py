@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from bot.judge import LLMJudge
 from bot.study import Check, Lesson, Tutor, explanation, feedback
 from kb.learning import STATES, Learning
 
@@ -63,9 +64,9 @@ def progress_rows(ctx: Context, request: gr.Request | None) -> list[list[str]]:
 
 
 def tutor(ctx: Context) -> Tutor:
-    """The tutor of the page, with the offline judge (:func:`bot.study.offline_judge`); the one place
-    a configured LLM judge would be passed in."""
-    return Tutor(ctx.kb, min_confidence=ctx.settings.min_confidence)
+    """The tutor of the page: replies are judged by the chat model of ``ctx.llm`` when one is set
+    (:class:`bot.judge.LLMJudge`, which falls back to the key points), else offline by key points."""
+    return Tutor(ctx.kb, judge=LLMJudge(ctx.llm) if ctx.llm else None, min_confidence=ctx.settings.min_confidence)
 
 
 def teach(ctx: Context, topic: str | None, query: str | None, history: list | None,
@@ -90,8 +91,10 @@ def reply(ctx: Context, lesson: Lesson | None, text: str | None, history: list |
     user = acting(ctx, request, "study")
     if lesson is None:
         raise gr.Error("请先选择事项并点击“讲解下一条”，或自由提问，再回答问题。", title="还没有提问")
+    checking = tutor(ctx)
+    judged = checking.judge(lesson.question, text) if (text or "").strip() else None  # a slow model holds no lock
     with ctx.lock, shown_errors():
-        check = tutor(ctx).check(user, lesson, text or "")
+        check = checking.record(user, lesson, judged) if judged else checking.check(user, lesson, "")
     messages = [*(history or []), {"role": "user", "content": plain(text or "")},
                 {"role": "assistant", "content": _lines(feedback(lesson, check), bold_first=True)}]
     return messages, check
