@@ -45,6 +45,12 @@ _PUNCT = re.compile(r"[\s，。！？、；：,.!?;:…~～“”\"'（）()]+")
 ANSWER_SPREAD = 2
 """A 事项 word found in the entries of more departments than this is too common to name a subject."""
 _TAIL = ("呢", "吗", "啊", "呀", "吧", "么")
+STANDALONE_LENGTH = 16
+SURE = 0.75
+"""A rewritten follow-up is answered as asked instead when that answer is at least this confident and at
+least as confident as the rewritten one's (an independent question that happened to name no subject)."""
+"""A question longer than this (in characters, punctuation aside) that names no subject and neither opens
+like a follow-up nor points back is answered as asked."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class OfflineRewriter:
         own = self.subjects(question)
         rest = strip_markers(question)
         points_back = any(p in fold(question) for p in POINTERS)
+        if not (own or points_back or rest != question.strip()) and self._standalone(question):
+            return [question]
         aspects = self._kept_aspects(previous, question)
         bare = bool(own) and _bare(rest, own)
         if self._new(own, previous) and not points_back:
@@ -94,6 +102,13 @@ class OfflineRewriter:
         if any(self.kb.tokens.lexicon.marks(question)):
             forms.reverse()
         return list(dict.fromkeys(forms))
+
+    def _standalone(self, question: str) -> bool:
+        """Whether a question that names no subject, opens like no follow-up and points back at nothing
+        is still to be taken as asked: the knowledge base has no subject words to tell (its knowledge is
+        documents, not 事项), or the question is longer than :data:`STANDALONE_LENGTH` characters (a
+        follow-up is short because the conversation says the rest)."""
+        return not self.vocabulary().subjects or len(_PUNCT.sub("", question)) > STANDALONE_LENGTH
 
     def _concept(self, word: str) -> str:
         return self.kb.tokens.lexicon.concept_of.get(word, word)
@@ -218,6 +233,10 @@ def follow_up(kb: KnowledgeBase, history: Sequence[Turn], question: str, rewrite
         first = first or (standalone, result)
     else:
         standalone, result = first
+    if standalone != question:
+        alone = answer(kb, question, **options)
+        if alone.status == "answered" and alone.confidence >= max(result.confidence, SURE):
+            standalone, result = question, alone
     return replace(result, question=question, resolved=standalone if standalone != question else "")
 
 

@@ -62,6 +62,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "study": _ALL,
     "progress": _REVIEWERS,
     "gaps": _REVIEWERS,
+    "quiz": _REVIEWERS,
 }
 """Permission -> the roles that hold it.
 
@@ -86,7 +87,8 @@ per day and outcome (how much the counters ask and how often the answer is refus
 with the staff's ratings) and turning a gap into a draft entry.
 
 ``study`` is the new-hire study chat (one's own lessons, questions and record); ``progress`` is
-seeing other learners' study records (the trainer's view)."""
+seeing other learners' study records (the trainer's view); ``quiz`` is building and reading the
+question banks (they hold the answer keys)."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
@@ -105,6 +107,7 @@ PERMISSION_LABELS: dict[str, str] = {
     "study": "学习知识库",
     "progress": "查看学员进度",
     "gaps": "处理知识缺口",
+    "quiz": "管理题库",
 }
 
 MAX_USERNAME = 32

@@ -23,9 +23,9 @@ ADMIN_PASSWORD = "admin-secret-42"
 EXPECTED = {
     "staff": {"submit", "read", "stats", "study"},
     "reviewer": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
-                 "gaps", "progress"},
+                 "gaps", "progress", "quiz"},
     "admin": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
-              "gaps", "progress", "import", "delete", "users", "usage"},
+              "gaps", "progress", "quiz", "import", "delete", "users", "usage"},
 }
 
 

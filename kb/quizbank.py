@@ -1,0 +1,199 @@
+"""Question banks: the quarterly banks of exam questions generated from the entries, kept across quarters.
+
+A bank (table ``quiz_banks``) covers a period (``since``..``until``, ISO dates, usually a quarter such
+as ``2026Q4``) and holds questions (table ``quiz_questions``). Every question records the entries it
+came from with the version it was made from (``sources``); a question is *stale* when one of them has
+since been edited (a newer version), superseded by a published successor, or withdrawn. Each
+question also records the *fact* it tests (a normalized key), so no bank tests one fact twice and a
+new bank can avoid last quarter's questions.
+
+Banks hold the answer keys, so building and reading them needs the ``quiz`` permission.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from .errors import KBError
+from .records import Records, now
+from .types import Entry
+from .users import User, authorize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS quiz_banks (
+    id TEXT PRIMARY KEY, since TEXT NOT NULL, until TEXT NOT NULL, created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL, filters TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quiz_questions (
+    bank_id TEXT NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, stem TEXT NOT NULL,
+    options TEXT NOT NULL, answer TEXT NOT NULL, explanation TEXT NOT NULL, points TEXT NOT NULL,
+    difficulty TEXT NOT NULL, item TEXT NOT NULL, fact TEXT NOT NULL, sources TEXT NOT NULL,
+    PRIMARY KEY (bank_id, position));
+"""
+
+KINDS: dict[str, str] = {"single": "单选", "multiple": "多选", "judge": "判断", "blank": "填空", "short": "简答"}
+"""Question type -> its Chinese name."""
+DIFFICULTIES = ("易", "中", "难")
+
+_QUARTER = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
+
+
+class QuizError(KBError):
+    """A bank cannot be built or read as asked (a bad quarter, an unknown bank, a duplicate id)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """An entry a question came from, at the version it was made from."""
+
+    entry_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    """One question: ``kind`` is a key of :data:`KINDS`; ``options`` are the choices (单选/多选/判断,
+    empty otherwise); ``answer`` the key (option letters, ``正确``/``错误``, the blanked term or the
+    reference answer); ``points`` the grading key points of a 简答; ``fact`` what it tests;
+    ``stale`` is filled in when read from a bank."""
+
+    kind: str
+    stem: str
+    answer: tuple[str, ...]
+    explanation: str
+    sources: tuple[Source, ...]
+    fact: str
+    item: str = ""
+    options: tuple[str, ...] = ()
+    points: tuple[str, ...] = ()
+    difficulty: str = "中"
+    stale: str = field(default="", compare=False)
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind]
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A stored bank: its id (e.g. ``2026Q4``), period, who built it and when, its filters, and how
+    many of its questions there are and how many are stale."""
+
+    id: str
+    since: str
+    until: str
+    created_at: str
+    created_by: str
+    filters: dict
+    questions: int = 0
+    stale: int = 0
+
+
+def quarter_range(quarter: str) -> tuple[str, str]:
+    """``2026Q4`` -> ``("2026-10-01", "2026-12-31")``; raises :class:`QuizError` on another form."""
+    match = _QUARTER.match(quarter.strip())
+    if not match:
+        raise QuizError(f"季度“{quarter}”格式不对：请写成 年份Q季度，例如 2026Q4。")
+    year, q = int(match.group(1)), int(match.group(2))
+    end = date(year, 3 * q, 31 if q in (1, 4) else 30)
+    return date(year, 3 * q - 2, 1).isoformat(), end.isoformat()
+
+
+class QuizBank:
+    """The question banks in the record store's SQLite database (tables created on first use)."""
+
+    def __init__(self, records: Records):
+        self.records = records
+        self.conn = records.conn
+        self.conn.executescript(SCHEMA)
+
+    def save(self, actor: User, bank_id: str, since: str, until: str, filters: dict,
+             questions: list[QuizQuestion], replace: bool = False) -> Bank:
+        """Store ``questions`` as bank ``bank_id``; an existing bank of that id needs ``replace``."""
+        actor = authorize(self.records, actor, "quiz")
+        facts = [q.fact for q in questions]
+        if len(set(facts)) != len(facts):
+            raise QuizError("题库中有两道题考查同一知识点：请去掉重复的题目后再保存。")
+        with self.records.transaction(changes_index=False) as conn:
+            if conn.execute("SELECT 1 FROM quiz_banks WHERE id=?", (bank_id,)).fetchone():
+                if not replace:
+                    raise QuizError(f"题库 {bank_id} 已存在：换一个编号（--name），或加 --replace 重新生成。")
+                conn.execute("DELETE FROM quiz_questions WHERE bank_id=?", (bank_id,))
+                conn.execute("DELETE FROM quiz_banks WHERE id=?", (bank_id,))
+            conn.execute("INSERT INTO quiz_banks VALUES(?,?,?,?,?,?)",
+                         (bank_id, since, until, now(), actor.username, json.dumps(filters, ensure_ascii=False)))
+            conn.executemany("INSERT INTO quiz_questions VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", [
+                (bank_id, i, q.kind, q.stem, _dump(q.options), _dump(q.answer), q.explanation, _dump(q.points),
+                 q.difficulty, q.item, q.fact, _dump([asdict(s) for s in q.sources]))
+                for i, q in enumerate(questions, 1)])
+        return self.bank(actor, bank_id)
+
+    def banks(self, actor: User) -> list[Bank]:
+        """Every bank, the latest period first, with its question and stale counts."""
+        authorize(self.records, actor, "quiz")
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM quiz_banks ORDER BY until DESC, created_at DESC")]
+        return [self.bank(actor, bank_id) for bank_id in ids]
+
+    def bank(self, actor: User, bank_id: str) -> Bank:
+        """One bank with its counts; raises :class:`QuizError` if there is none of that id."""
+        authorize(self.records, actor, "quiz")
+        row = self.conn.execute("SELECT * FROM quiz_banks WHERE id=?", (bank_id,)).fetchone()
+        if row is None:
+            raise QuizError(f"没有编号为 {bank_id} 的题库：用 kb quiz list 查看已有题库。")
+        questions = self._questions(bank_id)
+        return Bank(row["id"], row["since"], row["until"], row["created_at"], row["created_by"],
+                    json.loads(row["filters"]), len(questions), sum(1 for q in questions if q.stale))
+
+    def questions(self, actor: User, bank_id: str) -> list[QuizQuestion]:
+        """A bank's questions in order, each with ``stale`` set to why it is stale (empty if current)."""
+        self.bank(actor, bank_id)
+        return self._questions(bank_id)
+
+    def _questions(self, bank_id: str) -> list[QuizQuestion]:
+        rows = self.conn.execute("SELECT * FROM quiz_questions WHERE bank_id=? ORDER BY position", (bank_id,))
+        successors = {old: new for new, old, _ in self.records.supersessions()}
+        found = []
+        for r in rows:
+            sources = tuple(Source(**s) for s in json.loads(r["sources"]))
+            found.append(QuizQuestion(
+                r["kind"], r["stem"], tuple(json.loads(r["answer"])), r["explanation"], sources, r["fact"], r["item"],
+                tuple(json.loads(r["options"])), tuple(json.loads(r["points"])), r["difficulty"],
+                "；".join(filter(None, (self._staleness(s, successors) for s in sources)))))
+        return found
+
+    def _staleness(self, source: Source, successors: dict[str, str]) -> str:
+        state = self.records.state(source.entry_id)
+        if state is None or state.status != "published":
+            return f"{source.entry_id} 已不再发布"
+        if source.entry_id in successors:
+            return f"{source.entry_id} 已被 {successors[source.entry_id]} 替代"
+        if state.version != source.version:
+            return f"{source.entry_id} 已修改（出题时第 {source.version} 版，现为第 {state.version} 版）"
+        return ""
+
+    def previous_facts(self, before: str) -> set[str]:
+        """The facts tested by the latest bank whose period ends before ``before`` (last quarter's bank)."""
+        row = self.conn.execute("SELECT id FROM quiz_banks WHERE until < ? ORDER BY until DESC, created_at DESC",
+                                (before,)).fetchone()
+        if row is None:
+            return set()
+        return {r[0] for r in self.conn.execute("SELECT fact FROM quiz_questions WHERE bank_id=?", (row[0],))}
+
+
+def period_entries(records: Records, since: str, until: str, item: str = "", department: str = "",
+                   earlier: bool = False) -> list[tuple[Entry, int]]:
+    """The current published entries (not superseded, not expired by ``until``) dated ``since``..``until``
+    (or up to ``until`` with ``earlier``), optionally of one 事项 and 部门, with their versions."""
+    superseded = {old for _, old, _ in records.supersessions()}
+    sql = ("status='published' AND date <= ? AND (expire_on = '' OR expire_on > ?)"
+           + ("" if earlier else " AND date >= ?") + (" AND item = ?" if item else "")
+           + (" AND department = ?" if department else ""))
+    args = (until, until, *(() if earlier else (since,)), *((item,) if item else ()),
+            *((department,) if department else ()))
+    return [(entry, state.version) for entry, state in records.entries_where(sql, args) if entry.id not in superseded]
+
+
+def _dump(value) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
