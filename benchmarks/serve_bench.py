@@ -183,28 +183,37 @@ class Browser:
         self.url, self.http, self.session = url, httpx.Client(timeout=None), secrets.token_hex(6)
         self.http.post(f"{url}login", data={"username": USER, "password": password}).raise_for_status()
         dependencies = self.http.get(f"{url}config").json()["dependencies"]
-        self.fn = next(d["id"] for d in dependencies if d.get("api_name") == "ask")
+        asking = next(d for d in dependencies if d.get("api_name") == "ask")
+        self.fn, self.inputs = asking["id"], len(asking["inputs"])
 
     def ask(self, question: str) -> Request:
         """Ask ``question``; a failure is recorded in the result, not raised."""
         start = time.perf_counter()
-        body = {"data": [question, ALL, ALL, []], "fn_index": self.fn, "session_hash": self.session,
+        data = [question, ALL, ALL, []] + [None] * (self.inputs - 4)  # the page's State values stay on the server
+        body = {"data": data, "fn_index": self.fn, "session_hash": self.session,
                 "event_data": None, "trigger_id": None}
         message: dict = {}
+        shown: list = []
         try:
             event = self.http.post(f"{self.url}gradio_api/queue/join", json=body).raise_for_status().json()["event_id"]
             stream = self.http.stream("GET", f"{self.url}gradio_api/queue/data", params={"session_hash": self.session})
             with stream as lines:
                 for line in lines.iter_lines():
                     message = json.loads(line[5:]) if line.startswith("data:") else {}
-                    if message.get("msg") == "process_completed" and message.get("event_id") == event:
+                    if message.get("event_id") != event:
+                        continue
+                    if message.get("msg") == "process_generating" and not shown:
+                        shown = message["output"]["data"][0]  # the handler yields; its first output is whole
+                    if message.get("msg") == "process_completed":
                         break
         except httpx.HTTPError as exc:
             return Request(time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"[:200])
         seconds, output = time.perf_counter() - start, message.get("output") or {}
         if not message.get("success"):
             return Request(seconds, error=f"服务端错误：{str(output.get('error'))[:120]}")
-        return checked(seconds, output["data"][0], float(output.get("duration") or 0.0))
+        final = (output.get("data") or [None])[0]
+        return checked(seconds, final if isinstance(final, list) and final else shown,
+                       float(output.get("duration") or 0.0))
 
 
 def server_cpu(pid: int) -> float:
