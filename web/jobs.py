@@ -32,7 +32,7 @@ from kb import KnowledgeBase
 from kb.errors import KBError
 from kb.users import User
 
-from .context import Context, plain
+from .context import Context, account, plain
 
 KINDS = {"import": "批量导入", "reindex": "重建索引", "restore": "从备份恢复"}
 """The kinds of job and their Chinese names."""
@@ -180,3 +180,21 @@ def shown(job: Job | None) -> tuple[str, str, gr.Timer]:
     if job is None:
         return "", "", gr.Timer(active=False)
     return progress_html(job), summary(job), gr.Timer(active=job.running)
+
+
+def follow(ctx: Context, app: gr.Blocks, timer: gr.Timer, outputs: list,
+           progress: Callable[[Context, gr.Request], tuple]) -> None:
+    """Fill ``outputs`` with ``progress(ctx, request)`` when the page opens and on every tick of ``timer``
+    (which ``progress`` switches on while a job runs); nothing on opening for an account without ``import``."""
+
+    def on_tick(request: gr.Request):
+        return progress(ctx, request)
+
+    def loaded(request: gr.Request):
+        """The last job when the page opens; nothing for a role that does not see this page."""
+        if not account(ctx, request).can("import"):
+            return tuple(gr.skip() for _ in outputs)
+        return progress(ctx, request)
+
+    timer.tick(on_tick, None, outputs, api_visibility="private", show_progress="hidden")
+    app.load(loaded, None, outputs, api_visibility="private")

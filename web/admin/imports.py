@@ -25,8 +25,8 @@ from ingest.pipeline import FileResult, IngestReport, ingest_paths
 from ingest.progress import Progress, status_line
 from kb import KnowledgeBase
 
-from ..context import Context, account, acting
-from ..jobs import RESULT_HEADERS, Job, jobs_of, knowledge_base, shown
+from ..context import Context, acting
+from ..jobs import RESULT_HEADERS, Job, follow, jobs_of, knowledge_base, shown
 
 TITLE = "批量导入"
 KINDS = ("import",)
@@ -147,15 +147,5 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         start_import(ctx, chosen, request)
         return progress(ctx, request)
 
-    def on_tick(request: gr.Request):
-        return progress(ctx, request)
-
-    def loaded(request: gr.Request):
-        """The last import when the page opens; nothing for a role that does not see this page."""
-        if not account(ctx, request).can("import"):
-            return tuple(gr.skip() for _ in outputs)
-        return on_tick(request)
-
     start.click(on_start, files, outputs, api_name="start_import")
-    timer.tick(on_tick, None, outputs, api_visibility="private", show_progress="hidden")
-    app.load(loaded, None, outputs, api_visibility="private")
+    follow(ctx, app, timer, outputs, progress)

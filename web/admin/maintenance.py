@@ -22,9 +22,9 @@ from kb.backups import SAFETY_FOLDER, check_backup, restore
 from kb.records import RECORDS_FILE, Records
 from kb.users import User
 
-from ..context import Context, account, acting, shown_errors
+from ..context import Context, acting, shown_errors
 from ..downloads import Downloads
-from ..jobs import Job, jobs_of, knowledge_base, shown
+from ..jobs import Job, follow, jobs_of, knowledge_base, shown
 
 TITLE = "维护"
 KINDS = ("reindex", "restore")
@@ -140,17 +140,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         gr.Info(f"已生成备份 {path.name}，请点击“下载备份文件”。")
         return gr.DownloadButton(value=str(path), visible=True)
 
-    def on_tick(request: gr.Request):
-        return progress(ctx, request)
-
-    def loaded(request: gr.Request):
-        """The last job when the page opens; nothing for a role that does not see this page."""
-        if not account(ctx, request).can("import"):
-            return tuple(gr.skip() for _ in outputs)
-        return on_tick(request)
-
     reindex.click(on_reindex, None, outputs, api_name="reindex")
     recover.click(on_restore, [upload, confirmed], outputs, api_name="restore_backup")
     make.click(on_backup, None, download, api_name="backup")
-    timer.tick(on_tick, None, outputs, api_visibility="private", show_progress="hidden")
-    app.load(loaded, None, outputs, api_visibility="private")
+    follow(ctx, app, timer, outputs, progress)
