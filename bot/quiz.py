@@ -12,7 +12,8 @@ Every question is made from one entry and tests key points of its answer (:func:
 * 简答 — the entry's question; the reference answer is its answer and the grading key points are
   those of :func:`bot.study.make_question`'s summary question that are facts of their own.
 
-A question records the entry and version it came from, an explanation (解析) citing them, and the
+A question records the entry and version it came from, an explanation (解析) citing them (naming the
+right options by their text, never by letter, so it stays true when a B paper shuffles them), and the
 *fact* it tests (the normalized sentence and point, or the whole answer for 多选/简答). A bank takes
 at most one question per entry (per answer text) and never two of one fact (:func:`build`);
 :func:`problems` checks a question against its entry.
@@ -38,13 +39,15 @@ _HEADING = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）、.．]
 _NEGATED = re.compile(r"(?:不|未|无|非|没有|避免|禁止)\w{0,2}$")
 
 
-def _cite(material: Material) -> str:
+def cite(material: Material) -> str:
+    """The 出处 line of an explanation: the entry's id, version, question, 事项 and 依据."""
     e = material.entry
     basis = f"，依据：{e.basis}" if e.basis else ""
     return f"出处：条目 {e.id}（第 {material.version} 版）《{e.question}》（{e.item or '未分事项'}{basis}）"
 
 
-def _fact(sentence: str, point: str) -> str:
+def fact_key(sentence: str, point: str) -> str:
+    """What a question on ``point`` in ``sentence`` tests, normalized, for the no-fact-twice rule."""
     return f"{normalized(sentence)}#{normalized(point)}"
 
 
@@ -62,7 +65,7 @@ def _sentences(material: Material) -> list[tuple[str, str, str]]:
 
 def _question(kind: str, material: Material, stem: str, answer: Iterable[str], explanation: str, fact: str,
               options: Iterable[str] = (), points: Iterable[str] = (), difficulty: str = "中") -> QuizQuestion:
-    return QuizQuestion(kind, stem, tuple(answer), f"{explanation}\n{_cite(material)}",
+    return QuizQuestion(kind, stem, tuple(answer), f"{explanation}\n{cite(material)}",
                         (Source(material.entry.id, material.version),), fact, material.entry.item,
                         tuple(options), tuple(points), difficulty)
 
@@ -73,7 +76,7 @@ def _difficulty(material: Material, sources: list[Material], base: str) -> str:
     return "易"
 
 
-def _similar(lengths: list[int]) -> bool:
+def similar_lengths(lengths: list[int]) -> bool:
     """Whether options of these lengths look alike: the longest at most 2.5 times the shortest plus 2."""
     return max(lengths) <= 2.5 * min(lengths) + 2
 
@@ -82,7 +85,7 @@ def _fitting(keys: list[str], terms: list[tuple[str, Material]], count: int) -> 
     """The first ``count`` of ``terms`` that keep all options (``keys`` included) of similar length."""
     chosen: list[tuple[str, Material]] = []
     for term in terms:
-        if len(chosen) < count and _similar([len(t) for t in (*keys, *(c[0] for c in chosen), term[0])]):
+        if len(chosen) < count and similar_lengths([len(t) for t in (*keys, *(c[0] for c in chosen), term[0])]):
             chosen.append(term)
     return chosen
 
@@ -91,14 +94,14 @@ def single(material: Material, near: Neighbours, rng: random.Random, avoid: set[
     """A 单选 on the first key point whose fact is not in ``avoid`` and which has three distractors."""
     for point, kind, sentence in _sentences(material):
         wrong = _fitting([point], near.distractors(material, point, kind, 3 * CHOICES), CHOICES - 1)
-        if _fact(sentence, point) in avoid or len(wrong) < CHOICES - 1:
+        if fact_key(sentence, point) in avoid or len(wrong) < CHOICES - 1:
             continue
         options = [point, *(term for term, _ in wrong)]
         rng.shuffle(options)
         key = LETTERS[options.index(point)]
         stem = f"关于“{material.entry.question}”：{sentence.replace(point, BLANK)} 空缺处应为（　）。"
-        return _question("single", material, stem, (key,), f"答案：{key}（{point}）。原文：{sentence}",
-                         _fact(sentence, point), options,
+        return _question("single", material, stem, (key,), f"正确选项：{point}。原文：{sentence}",
+                         fact_key(sentence, point), options,
                          difficulty=_difficulty(material, [m for _, m in wrong], "中"))
     return None
 
@@ -110,7 +113,7 @@ def multiple(material: Material, near: Neighbours, rng: random.Random, avoid: se
         return None
     right: list[tuple[str, str]] = []
     for point, kind, _ in found:
-        if len(right) < 3 and _similar([len(p) for p, _ in right] + [len(point)]):
+        if len(right) < 3 and similar_lengths([len(p) for p, _ in right] + [len(point)]):
             right.append((point, kind))
     keys = tuple(p for p, _ in right)
     terms: list[tuple[str, Material]] = []
@@ -128,46 +131,58 @@ def multiple(material: Material, near: Neighbours, rng: random.Random, avoid: se
     answer = tuple(LETTERS[i] for i, option in enumerate(options) if option in keys)
     stem = f"关于“{material.entry.question}”，下列哪些是现行答复中的要点？（多选）"
     return _question("multiple", material, stem, answer,
-                     f"答案：{''.join(answer)}（{'、'.join(keys)}）。原文：{material.entry.answer}",
+                     f"正确选项：{'、'.join(keys)}。原文：{material.entry.answer}",
                      normalized(material.entry.answer), options,
                      difficulty=_difficulty(material, [m for _, m in wrong], "难"))
 
 
 def judge(material: Material, near: Neighbours, rng: random.Random, avoid: set[str]) -> QuizQuestion | None:
-    """A 判断: a sentence as written (正确) or with one key point swapped for a related entry's (错误)."""
+    """A 判断: a sentence as written (正确) or with one key point swapped for a related entry's (错误) of
+    similar length that does not garble the sentence."""
     for point, kind, sentence in _sentences(material):
-        wrong = near.distractors(material, point, kind, 1)
-        if _fact(sentence, point) in avoid or not wrong:
+        wrong = [(t, m) for t, m in near.distractors(material, point, kind, 3)
+                 if similar_lengths([len(point), len(t)]) and not _stutters(sentence, sentence.replace(point, t, 1))]
+        if fact_key(sentence, point) in avoid or not wrong:
             continue
         stem_of = f"关于“{material.entry.question}”：{{}}"
         if rng.random() < 0.5:
             return _question("judge", material, stem_of.format(sentence), ("正确",),
-                             f"答案：正确。原文：{sentence}", _fact(sentence, point), ("正确", "错误"),
+                             f"答案：正确。原文：{sentence}", fact_key(sentence, point), ("正确", "错误"),
                              difficulty="易")
         term, other = wrong[0]
         return _question("judge", material, stem_of.format(sentence.replace(point, term, 1)), ("错误",),
                          f"答案：错误。应为“{point}”，不是“{term}”（“{term}”出自条目 {other.entry.id}）。原文：{sentence}",
-                         _fact(sentence, point), ("正确", "错误"), difficulty="易")
+                         fact_key(sentence, point), ("正确", "错误"), difficulty="易")
     return None
+
+
+def _stutters(before: str, after: str) -> bool:
+    """Whether swapping a term made text repeat itself (``通过医保APPAPP补办``)."""
+    doubled = re.compile(r"(\w{2,})\1")
+    return bool({m.group(0) for m in doubled.finditer(after)} - {m.group(0) for m in doubled.finditer(before)})
 
 
 def blank(material: Material, near: Neighbours, rng: random.Random, avoid: set[str]) -> QuizQuestion | None:
     """A 填空: a sentence with one key point blanked (numbers and time limits first); a point occurring
     twice in its sentence is never used."""
     for point, _, sentence in _sentences(material):
-        if _fact(sentence, point) in avoid:
+        if fact_key(sentence, point) in avoid:
             continue
         stem = f"关于“{material.entry.question}”：{sentence.replace(point, BLANK)}"
         return _question("blank", material, stem, (point,), f"答案：{point}。原文：{sentence}",
-                         _fact(sentence, point), difficulty="中")
+                         fact_key(sentence, point), difficulty="中")
     return None
 
 
 def short(material: Material, near: Neighbours, rng: random.Random, avoid: set[str]) -> QuizQuestion | None:
-    """A 简答: the entry's question, its answer as the reference and the summary question's key points."""
-    usable = {p for p, _ in material.points}
+    """A 简答: the entry's question, its answer as the reference and the summary question's key points;
+    not when they are only titles and quoted names, which a summary need not repeat word for word, nor
+    when two points are all there is and neither is a number or a time (``各网点；更便捷``)."""
+    usable = dict(material.points)
     points = tuple(p for p in make_question(material.entry, 1).points if p in usable)
-    if len(points) < MIN_POINTS or normalized(material.entry.answer) in avoid:
+    concrete = [p for p in points if usable[p] not in ("form", "name", "place", "material")]
+    if (len(points) < MIN_POINTS or normalized(material.entry.answer) in avoid
+            or all(usable[p] in ("form", "name") for p in points) or (len(points) <= MIN_POINTS and not concrete)):
         return None
     return _question("short", material, f"{material.entry.question}（请简述要点）", (material.entry.answer,),
                      f"评分要点：{'；'.join(points)}。参考答案：{material.entry.answer}",
@@ -213,7 +228,7 @@ def build(pool: list[tuple[Entry, int]], counts: dict[str, int], seed: str = "",
             made_from.append(material)
             used.add(normalized(material.entry.answer))
             facts.add(question.fact)
-        chosen = _by_mix(picked, wanted[kind], mix) if mix else picked
+        chosen = by_mix(picked, wanted[kind], mix) if mix else picked
         for material, dropped in zip(made_from, picked):
             if dropped not in chosen:
                 used.discard(normalized(material.entry.answer))
@@ -222,7 +237,8 @@ def build(pool: list[tuple[Entry, int]], counts: dict[str, int], seed: str = "",
     return taken, made
 
 
-def _by_mix(questions: list[QuizQuestion], count: int, mix: dict[str, float]) -> list[QuizQuestion]:
+def by_mix(questions: list[QuizQuestion], count: int, mix: dict[str, float]) -> list[QuizQuestion]:
+    """``count`` of ``questions`` whose difficulties follow the shares of ``mix`` (难度 -> share) most closely."""
     chosen: list[QuizQuestion] = []
     left = questions[:]
     while left and len(chosen) < count:
@@ -246,7 +262,7 @@ def problems(question: QuizQuestion, entry: Entry) -> list[str]:
         found.append("选项重复")
     if question.kind in ("single", "multiple"):
         lengths = [len(o) for o in question.options]
-        if not _similar(lengths):
+        if not similar_lengths(lengths):
             found.append("选项长短相差太大")
         keys = [LETTERS.index(k) for k in question.answer if k in LETTERS[:len(options)]]
         if len(keys) != len(question.answer) or (question.kind == "single") != (len(keys) == 1):

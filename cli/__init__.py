@@ -1,6 +1,8 @@
 """The `kb` command: thin wrappers that parse arguments, call the library and print results."""
 
-from . import accounts, backups, browsing, gaps, ingesting, knowledge, lexicon, lifecycle, quiz, serve, study  # noqa: F401  (registers the commands)
+from . import (  # noqa: F401  (registers the commands)
+    accounts, backups, browsing, gaps, ingesting, knowledge, lexicon, lifecycle, papers, quiz, selftest, serve, study,
+)
 from .base import cli
 
 __all__ = ["cli"]

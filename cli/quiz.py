@@ -4,46 +4,33 @@ from __future__ import annotations
 
 import click
 
-from kb.quizbank import DIFFICULTIES, KINDS, QuizBank, QuizError, QuizQuestion, period_entries, quarter_range
+from kb.quizbank import DIFFICULTIES, KINDS, QuizBank, QuizError, QuizQuestion, difficulty_mix, period, period_entries
 
 from .base import DATE, cli, data_options, login_options, open_records, read_records
 
 DEFAULT_COUNTS = {"single": 10, "multiple": 5, "judge": 10, "blank": 10, "short": 5}
 
 
-def _mix(text: str) -> dict[str, float]:
-    parts = [p.strip() for p in text.replace("：", ":").split(":")] if text else []
-    try:
-        shares = [float(p) for p in parts]
-    except ValueError:
-        shares = []
-    if len(shares) != len(DIFFICULTIES) or sum(shares) <= 0 or min(shares) < 0:
-        raise QuizError(f"难度比例“{text}”格式不对：请按 易:中:难 写三个数，例如 3:5:2。")
-    return {level: share / sum(shares) for level, share in zip(DIFFICULTIES, shares)}
-
-
 def _period(quarter: str, since: str, until: str) -> tuple[str, str, str]:
-    if quarter:
-        if since or until:
-            raise QuizError("--quarter 与 --since/--until 只能二选一。")
-        start, end = quarter_range(quarter)
-        return quarter.upper().replace(" ", ""), start, end
-    if not since or not until:
-        raise QuizError("请用 --quarter 指定季度（如 2026Q4），或同时给出 --since 和 --until。")
-    if since > until:
-        raise QuizError(f"起始日期 {since} 晚于截止日期 {until}，请对调。")
-    return f"{since}~{until}", since, until
+    if quarter and (since or until):
+        raise QuizError("--quarter 与 --since/--until 只能二选一。")
+    return period(quarter, since, until)
 
 
 @cli.group()
 def quiz():
-    """题库：按季度从已发布条目离线出题（单选、多选、判断、填空、简答），查看题库和过期题目。
+    """题库与自测：按季度出题（单选、多选、判断、填空、简答），组卷、分配、导出，在线作答、错题本和成绩报告。
 
     \b
     kb quiz bank --quarter 2026Q4 --user zuzhang
     kb quiz bank --since 2026-10-01 --until 2026-11-30 --item 居住证 --single 5 --short 2
-    kb quiz list --user zuzhang
-    kb quiz show 2026Q4 --user zuzhang
+    kb quiz list / show 2026Q4 --user zuzhang
+    kb quiz paper 2026Q4 --title 第四季度自测 --single 10 --judge 10 --short 2 --ab --minutes 45
+    kb quiz assign 试卷编号 --group 一组 --deadline 2026-12-31
+    kb quiz export 试卷编号 --format docx    （key / xlsx / moodle / gift / json；--bank 导出整个题库）
+    kb quiz mine / take 试卷编号 / wrong --user zhangsan
+    kb quiz report --quarter 2026Q4 --out 自测报告/
+    kb quiz import-marks 试卷编号 纸质成绩.xlsx
     """
 
 
@@ -58,13 +45,17 @@ def quiz():
 @click.option("--name", default="", help="题库编号（默认用季度或日期范围）")
 @click.option("--replace", is_flag=True, help="同编号题库已存在时重新生成并覆盖")
 @click.option("--seed", default="", help="随机种子（默认用题库编号，结果可复现）")
+@click.option("--llm/--offline", "use_llm", default=None,
+              help="用大模型出题（不合格的题目剔除并说明原因，不足部分离线补齐；默认：配置了大模型时使用）")
 @login_options
 @data_options
-def bank(settings, quarter, since, until, item, department, earlier, mix, name, replace, seed, login,
+def bank(settings, quarter, since, until, item, department, earlier, mix, name, replace, seed, use_llm, login,
          **counts):
     """从时段内发布的条目生成题库并保存（每种题型的数量用 --single/--multiple/--judge/--blank/--short）。
     同一题库中不会有两道题考查同一知识点，也不重复上一季度题库考过的知识点。"""
     from bot.quiz import build
+
+    from .llm_mode import open_llm
 
     bank_id, start, end = _period(quarter, since, until)
     bank_id = name or bank_id
@@ -76,7 +67,14 @@ def bank(settings, quarter, since, until, item, department, earlier, mix, name, 
         pool = period_entries(records, start, end, item, department, earlier)
         if not pool:
             raise QuizError(f"{start} 至 {end} 没有符合条件的已发布条目，无法出题：换一个时段或去掉事项/部门过滤。")
-        questions, made = build(pool, wanted, seed or bank_id, banks.previous_facts(start), _mix(mix) if mix else None)
+        args = (pool, wanted, seed or bank_id, banks.previous_facts(start), difficulty_mix(mix))
+        llm, dropped = open_llm(use_llm, settings), []
+        if llm:
+            from bot.quiz_llm import build_with_llm
+
+            questions, made, dropped = build_with_llm(llm, *args)
+        else:
+            questions, made = build(*args)
         filters = {"item": item, "department": department, "earlier": earlier, "counts": wanted, "mix": mix}
         saved = banks.save(actor, bank_id, start, end, filters, questions, replace)
     finally:
@@ -86,6 +84,8 @@ def bank(settings, quarter, since, until, item, department, earlier, mix, name, 
                f"（候选 {made} 道，未通过质量检查或重复的已剔除）。")
     click.echo("题型：" + "，".join(f"{KINDS[k]} {got[k]}/{wanted[k]}" for k in KINDS if wanted[k]))
     click.echo("难度：" + "，".join(f"{d} {sum(q.difficulty == d for q in questions)}" for d in DIFFICULTIES))
+    for reason in dropped:
+        click.echo(f"  剔除：{reason}")
     short = [KINDS[k] for k in KINDS if got[k] < wanted[k]]
     if short:
         click.echo(f"注意：{'、'.join(short)}题目不足，条目中可出题的要点不够。")

@@ -27,11 +27,12 @@ _HEADERS = {"类型": "kind", "规范用语": "official", "其他说法": "other
 _KIND_NAMES = {name: key for key, name in KINDS.items()} | {key: key for key in KINDS}
 
 
-def _table(path: Path) -> list[list[object]]:
+def sheet_rows(path: Path, what: str = "词表") -> list[list[object]]:
+    """The cells of the first sheet of an .xlsx (or the rows of a .csv); ``what`` names the file in errors."""
     if path.suffix.lower() == ".csv":
         return list(csv.reader(io.StringIO(decode(path.read_bytes(), path))))
     if path.suffix.lower() != ".xlsx":
-        raise IngestError(str(path), "词表只能是 .xlsx 或 .csv 文件。")
+        raise IngestError(str(path), f"{what}只能是 .xlsx 或 .csv 文件。")
     from openpyxl import load_workbook
 
     try:
@@ -46,7 +47,7 @@ def _table(path: Path) -> list[list[object]]:
 
 def read_lexicon_sheet(path: Path) -> list[tuple[str, str]]:
     """``(kind, line)`` for every filled row; a row that names an unknown 类型 is an error naming its row."""
-    table = _table(path)
+    table = sheet_rows(path)
     for offset, header in enumerate(table[:5]):
         columns = {_HEADERS[h]: i for i, cell in enumerate(header) if (h := cell_text(cell)) in _HEADERS}
         if "line" in columns or {"official", "others"} <= columns.keys():

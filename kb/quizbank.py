@@ -17,6 +17,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from .dates import require_date
 from .errors import KBError
 from .records import Records, now
 from .types import Entry
@@ -101,6 +102,37 @@ def quarter_range(quarter: str) -> tuple[str, str]:
     return date(year, 3 * q - 2, 1).isoformat(), end.isoformat()
 
 
+def period(quarter: str = "", since: str = "", until: str = "") -> tuple[str, str, str]:
+    """``(default bank id, since, until)``: the date range when either date is given (both are then
+    needed; any form :func:`kb.dates.require_date` reads), else the quarter (``2026Q4``)."""
+    start, end = require_date(since or "", "起始日期"), require_date(until or "", "截止日期")
+    if start or end:
+        if not (start and end):
+            raise QuizError("按日期出题时请同时给出起始日期和截止日期；按季度出题请只写季度。")
+        if start > end:
+            raise QuizError(f"起始日期 {start} 晚于截止日期 {end}，请对调。")
+        return f"{start}~{end}", start, end
+    quarter = (quarter or "").strip().upper().replace(" ", "")
+    if not quarter:
+        raise QuizError("请给出季度（如 2026Q4），或同时给出起始日期和截止日期。")
+    start, end = quarter_range(quarter)
+    return quarter, start, end
+
+
+def difficulty_mix(text: str = "") -> dict[str, float] | None:
+    """``易:中:难`` shares such as ``3:5:2`` as fractions per 难度 (summing to 1); None when empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        shares = [float(p) for p in re.split(r"[:：/]", text)]
+    except ValueError:
+        shares = []
+    if len(shares) != len(DIFFICULTIES) or min(shares) < 0 or sum(shares) <= 0:
+        raise QuizError(f"难度比例“{text}”格式不对：请按 易:中:难 写三个数，例如 3:5:2；不写表示不限。")
+    return {level: share / sum(shares) for level, share in zip(DIFFICULTIES, shares)}
+
+
 class QuizBank:
     """The question banks in the record store's SQLite database (tables created on first use)."""
 
@@ -173,6 +205,27 @@ class QuizBank:
             return f"{source.entry_id} 已修改（出题时第 {source.version} 版，现为第 {state.version} 版）"
         return ""
 
+    def edit(self, actor: User, bank_id: str, position: int, stem: str, options: list[str], answer: list[str],
+             explanation: str, points: list[str] | None = None) -> QuizQuestion:
+        """Replace the text of question ``position`` (from 1) of a bank as a trainer corrected it; its
+        type, sources and fact stay. The key must fit the type: one option letter for 单选, two or more
+        for 多选, 正确/错误 for 判断, a non-empty term or reference answer otherwise."""
+        questions = self.questions(actor, bank_id)
+        if not 1 <= position <= len(questions):
+            raise QuizError(f"题库 {bank_id} 没有第 {position} 题（共 {len(questions)} 题）。")
+        kind = questions[position - 1].kind
+        stem, explanation = stem.strip(), explanation.strip()
+        options = ([o.strip() for o in options if o.strip()] if kind in ("single", "multiple")
+                   else ["正确", "错误"] if kind == "judge" else [])
+        answer = [a.strip() for a in answer if a.strip()]
+        _check_key(kind, stem, options, answer)
+        with self.records.transaction(changes_index=False) as conn:
+            conn.execute("UPDATE quiz_questions SET stem=?, options=?, answer=?, explanation=?, points=?"
+                         " WHERE bank_id=? AND position=?",
+                         (stem, _dump(options), _dump(answer), explanation,
+                          _dump(p.strip() for p in (points or []) if p.strip()), bank_id, position))
+        return self.questions(actor, bank_id)[position - 1]
+
     def previous_facts(self, before: str) -> set[str]:
         """The facts tested by the latest bank whose period ends before ``before`` (last quarter's bank)."""
         row = self.conn.execute("SELECT id FROM quiz_banks WHERE until < ? ORDER BY until DESC, created_at DESC",
@@ -197,3 +250,23 @@ def period_entries(records: Records, since: str, until: str, item: str = "", dep
 
 def _dump(value) -> str:
     return json.dumps(list(value), ensure_ascii=False)
+
+
+def _check_key(kind: str, stem: str, options: list[str], answer: list[str]) -> None:
+    if not stem:
+        raise QuizError("题干不能为空。")
+    letters = "ABCDEF"[:len(options)]
+    if kind in ("single", "multiple"):
+        if len(options) < 2 or len(set(options)) != len(options):
+            raise QuizError("选择题至少要有两个互不相同的选项。")
+        if not answer or any(a not in letters for a in answer) or len(set(answer)) != len(answer):
+            raise QuizError(f"答案必须是选项字母（{letters}）之一或几个。")
+        if kind == "single" and len(answer) != 1:
+            raise QuizError("单选题只能有一个正确答案。")
+        if kind == "multiple" and len(answer) < 2:
+            raise QuizError("多选题至少要有两个正确答案；只有一个请改成单选题。")
+    elif kind == "judge":
+        if answer not in (["正确"], ["错误"]):
+            raise QuizError("判断题的答案只能是“正确”或“错误”。")
+    elif not answer:
+        raise QuizError("答案不能为空。")

@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "progress": _REVIEWERS,
     "gaps": _REVIEWERS,
     "quiz": _REVIEWERS,
+    "exam": _ALL,
 }
 """Permission -> the roles that hold it.
 
@@ -88,7 +89,9 @@ with the staff's ratings) and turning a gap into a draft entry.
 
 ``study`` is the new-hire study chat (one's own lessons, questions and record); ``progress`` is
 seeing other learners' study records (the trainer's view); ``quiz`` is building and reading the
-question banks (they hold the answer keys)."""
+question banks, composing, assigning and exporting papers and reading everyone's results (they
+hold the answer keys); ``exam`` is taking the papers assigned to oneself, one's own results and
+wrong-answer book."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
@@ -108,6 +111,7 @@ PERMISSION_LABELS: dict[str, str] = {
     "progress": "查看学员进度",
     "gaps": "处理知识缺口",
     "quiz": "管理题库",
+    "exam": "参加自测",
 }
 
 MAX_USERNAME = 32

@@ -70,3 +70,9 @@ def ask(page, question):
     box.fill(question)
     box.press("Enter")
 
+
+
+def choose(page, label, option):
+    """Pick ``option`` (text or pattern) in the visible dropdown labelled ``label``."""
+    page.get_by_label(label, exact=True).locator("visible=true").first.click()
+    page.get_by_role("option", name=option, exact=True).click()

@@ -15,7 +15,7 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import SHOTS, browser, expect_tabs, log_in, page  # noqa: E402,F401
+from browsing import SHOTS, browser, choose, expect_tabs, log_in, page  # noqa: E402,F401
 from fixtures import (  # noqa: E402
     PASSWORD, as_user, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
 )
@@ -65,11 +65,6 @@ def url(ctx):
 def open_section(page, title):
     page.get_by_role("tab", name="管理", exact=True).click()
     page.get_by_role("tab", name=title, exact=True).click()
-
-
-def choose(page, label, option):
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def test_admin_adds_an_account_that_then_logs_in(page, browser, url):

@@ -49,7 +49,7 @@ def test_the_app_builds_without_launching_and_every_role_sees_its_pages(ctx):
     seen = {name: [t for t, shown in zip(titles, visible(PAGES, users.get(name))) if shown]
             for name in ("admin", "zuzhang", "zhangsan")}
     assert seen == {"admin": titles, "zuzhang": [t for t in titles if t != "管理"],
-                    "zhangsan": ["窗口问答", "每日登记", "学习", "知识库", "账号"]}
+                    "zhangsan": ["窗口问答", "每日登记", "学习", "自测", "知识库", "账号"]}
     reviewer_only = type("Page", (), {"ROLES": frozenset({"reviewer", "admin"})})
     assert visible([ask, reviewer_only], users.get("zhangsan")) == [True, False]
 

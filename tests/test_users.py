@@ -21,11 +21,12 @@ ADMIN_PASSWORD = "admin-secret-42"
 # Cheap argon2 parameters keep the suite fast; test_default_hasher_is_argon2id covers the real ones.
 
 EXPECTED = {
-    "staff": {"submit", "read", "stats", "study"},
+    "staff": {"submit", "read", "stats", "study", "exam"},
     "reviewer": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
-                 "gaps", "progress", "quiz"},
+                 "gaps", "progress", "quiz", "exam"},
     "admin": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
-              "gaps", "progress", "quiz", "import", "delete", "users", "usage"},
+              "gaps", "progress", "quiz", "exam", "import", "delete", "users",
+              "usage"},
 }
 
 

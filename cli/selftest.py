@@ -1,0 +1,110 @@
+"""Self-test commands of ``kb quiz``: the papers assigned to me, taking one in the terminal, my
+wrong-answer book."""
+
+from __future__ import annotations
+
+import click
+
+from kb.attempts import Attempts, Result
+from kb.papers import Papers, SheetQuestion
+
+from .base import data_options, login_options, open_records
+from .llm_mode import open_llm
+from .quiz import quiz
+
+_HINTS = {"single": "填一个字母", "multiple": "填所有正确的字母，如 AC", "judge": "填 正确 或 错误",
+          "blank": "填空处的内容", "short": "简要作答"}
+
+
+@quiz.command("mine")
+@login_options
+@data_options
+def mine(settings, login):
+    """分配给我的试卷（含公开练习卷）和我的成绩。"""
+    records = open_records(settings)
+    try:
+        user = login(records)
+        assigned = Papers(records).assigned_to(user)
+        attempts = Attempts(records).mine(user)
+    finally:
+        records.close()
+    if not assigned:
+        click.echo("目前没有分配给你的试卷。")
+    for a in assigned:
+        done = [t for t in attempts if t.paper_id == a.paper_id and t.submitted_at]
+        state = f"已交卷，{done[0].score:g}/{done[0].total:g} 分" if done else "未交卷"
+        click.echo(f"{a.paper_id}《{a.title}》{f'截止 {a.deadline}' if a.deadline else '不限日期'}：{state}")
+
+
+def _ask(q: SheetQuestion) -> str:
+    click.echo(f"\n{q.number}. [{q.label}，{q.points:g} 分] {q.stem}")
+    for letter, option in zip("ABCDEF", q.options if q.kind != "judge" else ()):
+        click.echo(f"   {letter}. {option}")
+    return click.prompt(f"   你的答案（{_HINTS[q.kind]}，直接回车跳过）", default="", show_default=False)
+
+
+def show_result(result: Result) -> None:
+    """Print a submitted attempt: the score, then each answer with its marks, the key and the explanation."""
+    a = result.attempt
+    click.echo(f"\n《{result.title}》得分：{a.score:g} / {a.total:g}")
+    for item in result.answers:
+        q, m = item.question.question, item.marking
+        key = "；".join(q.points) if q.kind == "short" else "".join(q.answer)
+        mark = "✓" if m.correct else "✗"
+        click.echo(f"\n{mark} {item.question.number}. [{q.label}] {q.stem}")
+        click.echo(f"   你的答案：{item.response or '（未作答）'}　得分：{m.score:g}/{m.points:g}")
+        click.echo(f"   {'评分要点' if q.kind == 'short' else '正确答案'}：{key}")
+        if m.missed:
+            click.echo(f"   未答到：{'；'.join(m.missed)}")
+        if m.note:
+            click.echo(f"   说明：{m.note}")
+        for line in q.explanation.splitlines():
+            click.echo(f"   {line}")
+
+
+@quiz.command("take")
+@click.argument("paper_id", metavar="PAPER")
+@click.option("--llm/--offline", "use_llm", default=None, help="简答题用大模型按要点评分（默认：配置了大模型时使用）")
+@login_options
+@data_options
+def take(settings, paper_id, use_llm, login):
+    """在终端作答分配给我的试卷 PAPER：逐题作答，确认后交卷，显示得分、答案和解析。"""
+    from bot.grading import grader
+
+    records = open_records(settings)
+    try:
+        user = login(records)
+        attempts = Attempts(records)
+        attempt, sheet = attempts.start(user, paper_id)
+        click.echo(f"《{sheet.title}》（{sheet.variant} 卷）共 {len(sheet.questions)} 题，满分 {sheet.total:g} 分"
+                   + (f"，限时 {sheet.time_limit} 分钟" if sheet.time_limit else "") + "。")
+        responses = {q.number: _ask(q) for q in sheet.questions}
+        if not click.confirm("\n确认交卷？", default=True):
+            click.echo(f"未交卷；答卷 {attempt.id} 保留，再次运行本命令继续作答。")
+            return
+        result = attempts.submit(user, attempt.id, responses, grader(open_llm(use_llm, settings)))
+    finally:
+        records.close()
+    show_result(result)
+
+
+@quiz.command("wrong")
+@login_options
+@data_options
+def wrong(settings, login):
+    """我的错题本：答错的题目、正确答案、解析和要复习的条目。"""
+    records = open_records(settings)
+    try:
+        book = Attempts(records).wrong_book(login(records))
+    finally:
+        records.close()
+    if not book:
+        click.echo("错题本是空的。")
+    for w in book:
+        q = w.question.question
+        key = "；".join(q.points) if q.kind == "short" else "".join(q.answer)
+        click.echo(f"\n[{q.label}] {q.stem}\n   你的答案：{w.response or '（未作答）'}　错 {w.times} 次\n"
+                   f"   {'评分要点' if q.kind == 'short' else '正确答案'}：{key}")
+        click.echo(f"   复习条目：{'、'.join(s.entry_id for s in q.sources)}")
+        for line in q.explanation.splitlines():
+            click.echo(f"   {line}")

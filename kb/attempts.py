@@ -1,0 +1,337 @@
+"""Attempts: a person taking a paper, their answers and marks, and their wrong-answer book (错题本).
+
+An attempt (table ``quiz_attempts``) is started by someone a paper is assigned to and gets one
+version of it (A or B, the same for a person every time); starting again before submitting returns the
+open attempt, so reloading the page keeps the timer. Submitting grades every answer with the grader
+the caller passes (:mod:`bot.grading`; this module knows no grading rules) and stores each answer
+with its marks (``quiz_responses``). An attempt is submitted once. Scores are kept per person with
+their group at the time and the quarter of submission, so results can be read per person, per group and per
+quarter.
+
+Attempts taken on paper are imported with their marks (:meth:`Attempts.import_marks`), as
+``mode='paper'``; importing a person's marks for a paper again replaces them.
+
+The wrong-answer book is every question a person lost points on whose latest answer was not right,
+unless they have since answered it right on a retry (``quiz_mastered``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .papers import Paper, PaperError, PaperQuestion, Papers, Sheet, people
+from .quizbank import QuizQuestion
+from .records import Records, now
+from .users import User, authorize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS quiz_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, paper_id TEXT NOT NULL, variant TEXT NOT NULL,
+    username TEXT NOT NULL, group_name TEXT NOT NULL, quarter TEXT NOT NULL, mode TEXT NOT NULL,
+    started_at TEXT NOT NULL, submitted_at TEXT NOT NULL, score REAL NOT NULL, total REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS quiz_responses (
+    attempt_id INTEGER NOT NULL, number INTEGER NOT NULL, question_key TEXT NOT NULL, response TEXT NOT NULL,
+    points REAL NOT NULL, score REAL NOT NULL, missed TEXT NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (attempt_id, number));
+CREATE TABLE IF NOT EXISTS quiz_mastered (
+    username TEXT NOT NULL, question_key TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (username, question_key));
+"""
+
+
+@dataclass(frozen=True)
+class Marking:
+    """The marks of one answer: ``score`` out of the question's points, ``missed`` the key points (简答)
+    or terms not given, ``note`` a remark for the taker (e.g. why an answer counted)."""
+
+    score: float
+    points: float
+    missed: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.score >= self.points
+
+
+Grader = Callable[[QuizQuestion, str, float], Marking]
+"""Grades ``response`` to a question worth ``points``: (question with its key, response, points) -> marks."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt's summary: ``submitted_at`` is '' while it is open; ``score``/``total`` in points."""
+
+    id: int
+    paper_id: str
+    variant: str
+    username: str
+    group: str
+    quarter: str
+    mode: str
+    started_at: str
+    submitted_at: str
+    score: float
+    total: float
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An open attempt's answers about to be graded: every question number -> the answer ('' unanswered)."""
+
+    attempt_id: int
+    paper: Paper
+    answers: dict[int, str]
+
+    def marks(self, grade: Grader) -> list[Marking]:
+        """Each answer graded by ``grade``, in the paper's question order (touches no database)."""
+        return [grade(q.question, self.answers[q.number], q.points) for q in self.paper.questions]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One graded answer of a submitted attempt, with the question, its key and explanation."""
+
+    question: PaperQuestion
+    response: str
+    marking: Marking
+
+
+@dataclass(frozen=True)
+class Result:
+    """A submitted attempt with every answer graded."""
+
+    attempt: Attempt
+    title: str
+    answers: tuple[Answered, ...]
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A question in a person's wrong-answer book: the question as last answered, their latest answer
+    and how many times they lost points on it."""
+
+    key: str
+    question: PaperQuestion
+    response: str
+    marking: Marking
+    times: int
+    paper_id: str
+
+
+def quarter_of(day: str) -> str:
+    """``2026-11-30`` (or a timestamp) -> ``2026Q4``."""
+    return f"{day[:4]}Q{(int(day[5:7]) - 1) // 3 + 1}"
+
+
+class Attempts:
+    """Attempts, answers and wrong-answer books in the record store's SQLite database."""
+
+    def __init__(self, records: Records):
+        self.records = records
+        self.conn = records.conn
+        self.papers = Papers(records)
+        self.conn.executescript(SCHEMA)
+
+    def start(self, user: User, paper_id: str) -> tuple[Attempt, Sheet]:
+        """Start (or resume the open) attempt of ``user`` at a paper assigned to them: the attempt and the
+        sheet of its version, without the key. Past a deadline a paper can no longer be started; an
+        assigned paper is taken once, an open practice paper (everyone, no deadline) again and again."""
+        user = authorize(self.records, user, "exam")
+        assignment = self.papers.may_take(user, paper_id)
+        open_row = self.conn.execute(
+            "SELECT id FROM quiz_attempts WHERE paper_id=? AND username=? AND submitted_at='' AND mode='online'",
+            (paper_id, user.username)).fetchone()
+        if open_row:
+            attempt = self.attempt(user, open_row[0])
+            return attempt, self.papers.sheet(paper_id, attempt.variant)
+        practice = assignment.target_kind == "all" and not assignment.deadline
+        done = self.conn.execute("SELECT submitted_at FROM quiz_attempts WHERE paper_id=? AND username=?"
+                                 " AND submitted_at != '' AND mode='online'", (paper_id, user.username)).fetchone()
+        if done and not practice:
+            raise PaperError(f"你已于 {done[0][:16].replace('T', ' ')} 交卷，试卷 {paper_id} 只能作答一次；"
+                             "答错的题目可以在错题本里重做。")
+        if assignment.deadline and now()[:10] > assignment.deadline:
+            raise PaperError(f"试卷 {paper_id} 的截止日期 {assignment.deadline} 已过，不能再作答。")
+        variants = self.papers.keyed(paper_id).variants
+        variant = variants[sum(map(ord, user.username)) % len(variants)]
+        sheet = self.papers.sheet(paper_id, variant)
+        with self.records.transaction(changes_index=False) as conn:
+            cursor = conn.execute(
+                "INSERT INTO quiz_attempts(paper_id, variant, username, group_name, quarter, mode, started_at,"
+                " submitted_at, score, total) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (paper_id, variant, user.username, user.group, "", "online", now(), "", 0.0, sheet.total))
+        return self.attempt(user, cursor.lastrowid), sheet
+
+    def attempt(self, user: User, attempt_id: int) -> Attempt:
+        """One attempt: the taker's own, or anyone's for a holder of ``quiz``."""
+        row = self.conn.execute("SELECT * FROM quiz_attempts WHERE id=?", (attempt_id,)).fetchone()
+        if row is None:
+            raise PaperError(f"没有编号为 {attempt_id} 的答卷。")
+        if row["username"] != user.username:
+            authorize(self.records, user, "quiz")
+        return _attempt(row)
+
+    def submit(self, user: User, attempt_id: int, responses: dict[int, str], grade: Grader) -> Result:
+        """Grade and store ``responses`` (question number -> answer; a missing number is unanswered) of the
+        open attempt ``attempt_id`` of ``user``; an attempt is submitted once. A caller holding a lock
+        over the records can instead call :meth:`handing_in`, grade without the lock
+        (:meth:`Submission.marks`), then :meth:`hand_in`."""
+        submission = self.handing_in(user, attempt_id, responses)
+        return self.hand_in(user, submission, submission.marks(grade))
+
+    def handing_in(self, user: User, attempt_id: int, responses: dict[int, str]) -> Submission:
+        """The answers of ``user``'s open attempt ready to grade (checked: their own, open, known numbers).
+        The submission holds the key for the grader; it is not for showing to the taker."""
+        attempt = self.attempt(user, attempt_id)
+        if attempt.username != user.username:
+            raise PaperError("只能提交自己的答卷。")
+        if attempt.submitted_at:
+            raise PaperError(f"答卷 {attempt_id} 已于 {attempt.submitted_at[:16].replace('T', ' ')} 提交，不能重复提交。")
+        paper = self.papers.keyed(attempt.paper_id, attempt.variant)
+        unknown = sorted(set(responses) - {q.number for q in paper.questions})
+        if unknown:
+            raise PaperError(f"试卷没有第 {'、'.join(map(str, unknown))} 题，请刷新页面后重新作答。")
+        answers = {q.number: str(responses.get(q.number) or "").strip() for q in paper.questions}
+        return Submission(attempt.id, paper, answers)
+
+    def hand_in(self, user: User, submission: Submission, marks: list[Marking]) -> Result:
+        """Store a graded :class:`Submission` (``marks`` in its paper's question order) and return the
+        result; refused if the attempt was submitted meanwhile."""
+        attempt = self.attempt(user, submission.attempt_id)
+        if len(marks) != len(submission.paper.questions) or attempt.username != user.username:
+            raise PaperError("评分结果与答卷不符，请重新提交。")
+        with self.records.transaction(changes_index=False) as conn:
+            written = self._write(conn, attempt.id, [(q, submission.answers[q.number], m)
+                                                     for q, m in zip(submission.paper.questions, marks)], now())
+        if not written:
+            raise PaperError(f"答卷 {attempt.id} 已经提交过，不能重复提交。")
+        return self.result(user, attempt.id)
+
+    @staticmethod
+    def _write(conn, attempt_id: int, marked: list[tuple[PaperQuestion, str, Marking]], at: str) -> bool:
+        """Close open attempt ``attempt_id`` with its marked answers in the transaction ``conn``; False
+        (and nothing written) if it was already closed."""
+        score = sum(m.score for _, _, m in marked)
+        closed = conn.execute("UPDATE quiz_attempts SET submitted_at=?, quarter=?, score=?"
+                              " WHERE id=? AND submitted_at=''", (at, quarter_of(at), score, attempt_id))
+        if closed.rowcount == 0:
+            return False
+        conn.executemany("INSERT INTO quiz_responses VALUES(?,?,?,?,?,?,?,?)", [
+            (attempt_id, q.number, q.key, response, q.points, m.score, json.dumps(m.missed, ensure_ascii=False),
+             m.note) for q, response, m in marked])
+        return True
+
+    def result(self, user: User, attempt_id: int) -> Result:
+        """A submitted attempt with each answer, its marks, the key and the explanation."""
+        attempt = self.attempt(user, attempt_id)
+        if not attempt.submitted_at:
+            raise PaperError(f"答卷 {attempt_id} 还没有提交：提交后才能看到答案和解析。")
+        paper = self.papers.keyed(attempt.paper_id, attempt.variant)
+        rows = {r["number"]: r for r in self.conn.execute(
+            "SELECT * FROM quiz_responses WHERE attempt_id=?", (attempt_id,))}
+        answers = tuple(Answered(q, rows[q.number]["response"], _marking(rows[q.number]))
+                        for q in paper.questions if q.number in rows)
+        return Result(attempt, paper.title, answers)
+
+    def mine(self, user: User) -> list[Attempt]:
+        """``user``'s own attempts, the newest first."""
+        rows = self.conn.execute("SELECT * FROM quiz_attempts WHERE username=? ORDER BY id DESC", (user.username,))
+        return [_attempt(r) for r in rows]
+
+    def scores(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Attempt]:
+        """Every submitted attempt (of one quarter and/or paper), for the trainer's results."""
+        authorize(self.records, actor, "quiz")
+        sql = "SELECT * FROM quiz_attempts WHERE submitted_at != ''"
+        args: list[str] = []
+        if quarter:
+            sql, args = sql + " AND quarter=?", args + [quarter]
+        if paper_id:
+            sql, args = sql + " AND paper_id=?", args + [paper_id]
+        return [_attempt(r) for r in self.conn.execute(sql + " ORDER BY group_name, username, id", args)]
+
+    def results(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Result]:
+        """:meth:`scores` with every graded answer, for the report."""
+        return [self.result(actor, a.id) for a in self.scores(actor, quarter, paper_id)]
+
+    def wrong_book(self, user: User) -> list[Wrong]:
+        """``user``'s wrong-answer book: questions whose latest answer lost points, not since mastered on a
+        retry, the most recent first."""
+        rows = self.conn.execute(
+            "SELECT r.*, a.paper_id, a.variant, a.submitted_at FROM quiz_responses r"
+            " JOIN quiz_attempts a ON a.id = r.attempt_id WHERE a.username=? AND a.submitted_at != ''"
+            " ORDER BY a.submitted_at, a.id", (user.username,)).fetchall()
+        mastered = {r[0]: r[1] for r in self.conn.execute(
+            "SELECT question_key, at FROM quiz_mastered WHERE username=?", (user.username,))}
+        latest: dict[str, tuple] = {}
+        times: dict[str, int] = {}
+        for r in rows:
+            latest[r["question_key"]] = r
+            times[r["question_key"]] = times.get(r["question_key"], 0) + (r["score"] < r["points"])
+        book = []
+        for key, r in latest.items():
+            if r["score"] >= r["points"] or mastered.get(key, "") >= r["submitted_at"]:
+                continue
+            paper = self.papers.keyed(r["paper_id"], r["variant"])
+            question = next(q for q in paper.questions if q.number == r["number"])
+            book.append(Wrong(key, question, r["response"], _marking(r), times[key], r["paper_id"]))
+        return sorted(book, key=lambda w: latest[w.key]["submitted_at"], reverse=True)
+
+    def master(self, user: User, key: str) -> None:
+        """Record that ``user`` answered wrong-book question ``key`` right on a retry (it leaves the book)."""
+        with self.records.transaction(changes_index=False) as conn:
+            conn.execute("INSERT OR REPLACE INTO quiz_mastered VALUES(?,?,?)", (user.username, key, now()))
+
+    def import_marks(self, actor: User, paper_id: str, rows: Iterable[tuple[int, str, int, float]],
+                     variant: str = "A", day: str = "") -> tuple[int, list[str]]:
+        """Store marks of a paper taken on paper: ``rows`` of (row number in the sheet, person, question
+        number, points). A person is an account's username or display name. Rows naming an unknown person
+        or question, or points outside 0..the question's points, are reported and skipped; the others
+        are stored, one attempt per person (replacing an earlier import), dated ``day`` (today by default).
+        Returns how many people's marks were stored and the problems, each naming its row."""
+        actor = authorize(self.records, actor, "quiz")
+        paper = self.papers.keyed(paper_id, variant)
+        by_number = {q.number: q for q in paper.questions}
+        named: dict[str, User] = {}
+        for u in people(self.records):
+            named.setdefault(u.display_name, u)
+            named[u.username] = u
+        marks: dict[str, dict[int, float]] = {}
+        problems = []
+        for line, person, number, points in rows:
+            user, question = named.get(str(person).strip()), by_number.get(number)
+            if user is None:
+                problems.append(f"第 {line} 行：没有名为“{person}”的账号，请填写用户名或姓名。")
+            elif question is None:
+                problems.append(f"第 {line} 行：试卷 {paper_id} 没有第 {number} 题。")
+            elif not 0 <= points <= question.points:
+                problems.append(f"第 {line} 行：第 {number} 题得分 {points:g} 超出范围（0 至 {question.points:g}）。")
+            else:
+                marks.setdefault(user.username, {})[number] = points
+        at = (day or now()[:10]) + "T12:00:00"
+        for username, scored in marks.items():
+            user = named[username]
+            marked = [(q, "（纸质答卷）", Marking(scored.get(q.number, 0.0), q.points,
+                                                 note="" if q.number in scored else "未录入得分"))
+                      for q in paper.questions]
+            with self.records.transaction(changes_index=False) as conn:
+                conn.execute("DELETE FROM quiz_responses WHERE attempt_id IN (SELECT id FROM quiz_attempts"
+                             " WHERE paper_id=? AND username=? AND mode='paper')", (paper_id, username))
+                conn.execute("DELETE FROM quiz_attempts WHERE paper_id=? AND username=? AND mode='paper'",
+                             (paper_id, username))
+                attempt_id = conn.execute(
+                    "INSERT INTO quiz_attempts(paper_id, variant, username, group_name, quarter, mode, started_at,"
+                    " submitted_at, score, total) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    (paper_id, variant, username, user.group, "", "paper", at, "", 0.0, paper.total)).lastrowid
+                self._write(conn, attempt_id, marked, at)
+        return len(marks), problems
+
+
+def _attempt(row) -> Attempt:
+    return Attempt(row["id"], row["paper_id"], row["variant"], row["username"], row["group_name"], row["quarter"],
+                   row["mode"], row["started_at"], row["submitted_at"], row["score"], row["total"])
+
+
+def _marking(row) -> Marking:
+    return Marking(row["score"], row["points"], tuple(json.loads(row["missed"])), row["note"])
