@@ -119,8 +119,7 @@ def _show(number: int, q: QuizQuestion) -> str:
     lines = [f"{number}. [{q.label}·{q.difficulty}] {q.stem}" + (f"  【过期：{q.stale}】" if q.stale else "")]
     if q.kind in ("single", "multiple"):
         lines += [f"   {letter}. {option}" for letter, option in zip("ABCDEF", q.options)]
-    answer = "；".join(q.points) if q.kind == "short" else "".join(q.answer)
-    lines.append(f"   {'评分要点' if q.kind == 'short' else '答案'}：{answer}")
+    lines.append(f"   {q.key_line}")
     lines += [f"   解析：{line}" for line in q.explanation.splitlines()]
     return "\n".join(lines)
 

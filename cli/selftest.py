@@ -49,11 +49,10 @@ def show_result(result: Result) -> None:
     click.echo(f"\n《{result.title}》得分：{a.score:g} / {a.total:g}")
     for item in result.answers:
         q, m = item.question.question, item.marking
-        key = "；".join(q.points) if q.kind == "short" else "".join(q.answer)
         mark = "✓" if m.correct else "✗"
         click.echo(f"\n{mark} {item.question.number}. [{q.label}] {q.stem}")
         click.echo(f"   你的答案：{item.response or '（未作答）'}　得分：{m.score:g}/{m.points:g}")
-        click.echo(f"   {'评分要点' if q.kind == 'short' else '正确答案'}：{key}")
+        click.echo(f"   {q.key_line}")
         if m.missed:
             click.echo(f"   未答到：{'；'.join(m.missed)}")
         if m.note:
@@ -102,9 +101,8 @@ def wrong(settings, login):
         click.echo("错题本是空的。")
     for w in book:
         q = w.question.question
-        key = "；".join(q.points) if q.kind == "short" else "".join(q.answer)
         click.echo(f"\n[{q.label}] {q.stem}\n   你的答案：{w.response or '（未作答）'}　错 {w.times} 次\n"
-                   f"   {'评分要点' if q.kind == 'short' else '正确答案'}：{key}")
+                   f"   {q.key_line}")
         click.echo(f"   复习条目：{'、'.join(s.entry_id for s in q.sources)}")
         for line in q.explanation.splitlines():
             click.echo(f"   {line}")

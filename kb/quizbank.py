@@ -76,6 +76,13 @@ class QuizQuestion:
     def label(self) -> str:
         return KINDS[self.kind]
 
+    @property
+    def key_line(self) -> str:
+        """The key as one line for people: ``正确答案：AC`` (or the term, 正确/错误), ``评分要点：…；…`` for a 简答."""
+        if self.kind == "short":
+            return "评分要点：" + "；".join(self.points)
+        return "正确答案：" + "".join(self.answer)
+
 
 @dataclass(frozen=True)
 class Bank:

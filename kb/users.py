@@ -64,6 +64,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "gaps": _REVIEWERS,
     "quiz": _REVIEWERS,
     "exam": _ALL,
+    "escalate": _ALL,
+    "escalations": _REVIEWERS,
+    "training": _REVIEWERS,
 }
 """Permission -> the roles that hold it.
 
@@ -91,7 +94,12 @@ with the staff's ratings) and turning a gap into a draft entry.
 seeing other learners' study records (the trainer's view); ``quiz`` is building and reading the
 question banks, composing, assigning and exporting papers and reading everyone's results (they
 hold the answer keys); ``exam`` is taking the papers assigned to oneself, one's own results and
-wrong-answer book."""
+wrong-answer book.
+
+``escalate`` is sending a question the counter could not answer to the 办不成事 window;
+``escalations`` is working that window's registry (status, department, solution, the monthly
+report); ``training`` is the monthly training pack, new hires' four-week plans and the quarterly
+evaluation."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
@@ -112,6 +120,9 @@ PERMISSION_LABELS: dict[str, str] = {
     "gaps": "处理知识缺口",
     "quiz": "管理题库",
     "exam": "参加自测",
+    "escalate": "转办不成事窗口",
+    "escalations": "处理办不成事",
+    "training": "培训与考评",
 }
 
 MAX_USERNAME = 32

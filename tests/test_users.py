@@ -21,12 +21,12 @@ ADMIN_PASSWORD = "admin-secret-42"
 # Cheap argon2 parameters keep the suite fast; test_default_hasher_is_argon2id covers the real ones.
 
 EXPECTED = {
-    "staff": {"submit", "read", "stats", "study", "exam"},
+    "staff": {"submit", "read", "stats", "study", "exam", "escalate"},
     "reviewer": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
-                 "gaps", "progress", "quiz", "exam"},
+                 "gaps", "progress", "quiz", "exam", "escalate", "escalations", "training"},
     "admin": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
-              "gaps", "progress", "quiz", "exam", "import", "delete", "users",
-              "usage"},
+              "gaps", "progress", "quiz", "exam", "escalate", "escalations", "training", "import",
+              "delete", "users", "usage"},
 }
 
 
