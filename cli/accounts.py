@@ -1,10 +1,11 @@
-"""Account commands: kb user add / list / passwd / set / disable / enable."""
+"""Account commands: kb user add / list / passwd / set / disable / enable / scope."""
 
 from __future__ import annotations
 
 import click
 
 from kb.accounts import Accounts
+from kb.scopes import Scopes
 from kb.users import ROLES, Users, parse_role
 
 from .base import cli, data_options, login_options, open_records, read_records
@@ -12,7 +13,7 @@ from .base import cli, data_options, login_options, open_records, read_records
 
 @cli.group()
 def user():
-    """账号管理：add / list / passwd / set / disable / enable。第一个账号必须是管理员；此后操作需用 --user 登录。"""
+    """账号管理：add / list / passwd / set / disable / enable / scope。第一个账号必须是管理员；此后操作需用 --user 登录。"""
 
 
 @user.command("add")
@@ -110,3 +111,31 @@ def user_enable(settings, username, reason, login):
     records = open_records(settings)
     Accounts(Users(records)).enable(login(records), username, reason)
     click.echo(f"已重新启用账号 {username}。")
+
+
+@user.command("scope")
+@click.argument("username")
+@click.option("--item", "items", multiple=True, help="该审批部门负责的事项（可重复；给出即替换原有设置）")
+@login_options
+@data_options
+def user_scope(settings, username, items, login):
+    """查看或设置审批部门账号负责的事项（管理员）：部门只能为这些事项出题、审定试卷、阅卷和查看成绩。
+
+    \b
+    kb user scope gaj --item 居住证 --item 普通护照 --user admin
+    kb user scope gaj --user admin
+    """
+    if not items:
+        records = read_records(settings, login, "users")
+        try:
+            found = Scopes(records).stored(username)
+        finally:
+            records.close()
+        click.echo(f"{username} 负责的事项：{'、'.join(found) or '（未设置）'}")
+        return
+    records = open_records(settings)
+    try:
+        found = Scopes(records).set(login(records), username, list(items))
+    finally:
+        records.close()
+    click.echo(f"已设置 {username} 负责的事项：{'、'.join(found)}")

@@ -145,6 +145,8 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, sessio
                                   indent=None if file else 2))
         else:
             rating = f"记录编号：{log_id}（评价这条回答：kb feedback {log_id} --useful 或 --useless）"
+            if not result.answered:
+                rating += f"\n答不上来？转办不成事窗口：kb escalate --ask {log_id} --situation \"群众的具体情况\""
             click.echo((f"问：{text}\n" if file else "") + format_answer(result) + "\n" + rating + ("\n" if file else ""))
 
 

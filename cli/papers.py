@@ -62,20 +62,23 @@ def _points(text: str) -> dict[str, float]:
 @login_options
 @data_options
 def papers(settings, login):
-    """已组的试卷和分配情况。"""
+    """已组的试卷、分配情况和审批部门的审定。"""
+    from kb.department import approvals
+
     records = read_records(settings, login, "quiz")
     try:
         store = Papers(records)
-        found = [(p, store.assignments(p.id)) for p in store.papers(login.reader)]
+        found = [(p, store.assignments(p.id), approvals(records, p.id)) for p in store.papers(login.reader)]
     finally:
         records.close()
     if not found:
         click.echo("还没有试卷：用 kb quiz paper 题库编号 --title 标题 --single 10 … 组卷。")
-    for p, assigned in found:
+    for p, assigned, approved in found:
         to = "、".join(("全体" if a.target == EVERYONE else a.target) + (f"（截止 {a.deadline}）" if a.deadline else "")
                       for a in assigned) or "未分配"
         click.echo(f"{p.id}《{p.title}》 题库 {p.bank_id}，{len(p.questions)} 题，满分 {p.total:g}，"
-                   f"{'/'.join(p.variants)} 卷，分配：{to}")
+                   f"{'/'.join(p.variants)} 卷，分配：{to}"
+                   + "".join(f"，{a.name}已审定 {a.questions} 题" for a in approved))
 
 
 @quiz.command("assign")

@@ -11,6 +11,10 @@ quarter.
 Attempts taken on paper are imported with their marks (:meth:`Attempts.import_marks`), as
 ``mode='paper'``; importing a person's marks for a paper again replaces them.
 
+A grader may change the marks of a submitted answer (:meth:`Attempts.regrade`, a department grading
+the 简答 of its 事项): the answer's score and the attempt's total change, and ``quiz_regrades`` keeps the
+automatic mark it replaced with who graded it and when.
+
 The wrong-answer book is every question a person lost points on whose latest answer was not right,
 unless they have since answered it right on a retry (``quiz_mastered``).
 """
@@ -21,6 +25,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from . import audit
 from .papers import Paper, PaperError, PaperQuestion, Papers, Sheet, people
 from .quizbank import QuizQuestion
 from .records import Records, now
@@ -34,6 +39,10 @@ CREATE TABLE IF NOT EXISTS quiz_attempts (
 CREATE TABLE IF NOT EXISTS quiz_responses (
     attempt_id INTEGER NOT NULL, number INTEGER NOT NULL, question_key TEXT NOT NULL, response TEXT NOT NULL,
     points REAL NOT NULL, score REAL NOT NULL, missed TEXT NOT NULL, note TEXT NOT NULL,
+    PRIMARY KEY (attempt_id, number));
+CREATE TABLE IF NOT EXISTS quiz_regrades (
+    attempt_id INTEGER NOT NULL, number INTEGER NOT NULL, auto_score REAL NOT NULL, auto_note TEXT NOT NULL,
+    score REAL NOT NULL, note TEXT NOT NULL, graded_by TEXT NOT NULL, graded_at TEXT NOT NULL,
     PRIMARY KEY (attempt_id, number));
 CREATE TABLE IF NOT EXISTS quiz_mastered (
     username TEXT NOT NULL, question_key TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (username, question_key));
@@ -118,6 +127,21 @@ class Wrong:
     marking: Marking
     times: int
     paper_id: str
+
+
+@dataclass(frozen=True)
+class Regrade:
+    """A grader's mark of an answer: the automatic ``auto_score`` (and note) it replaced, the ``score``
+    given, the grader's ``note``, who graded (``graded_by``, a username) and when (``graded_at``)."""
+
+    attempt_id: int
+    number: int
+    auto_score: float
+    auto_note: str
+    score: float
+    note: str
+    graded_by: str
+    graded_at: str
 
 
 def quarter_of(day: str) -> str:
@@ -254,6 +278,40 @@ class Attempts:
     def results(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Result]:
         """:meth:`scores` with every graded answer, for the report."""
         return [self.result(actor, a.id) for a in self.scores(actor, quarter, paper_id)]
+
+    def regrade(self, attempt_id: int, number: int, score: float, note: str, by: str) -> Regrade:
+        """Give answer ``number`` of submitted attempt ``attempt_id`` ``score`` points (0..its points) with
+        the grader's ``note``, as username ``by``; the attempt's total follows. Unchecked: the caller has
+        checked ``by`` may grade this question (:mod:`kb.department`). The first automatic mark is kept
+        however often the answer is regraded; logged as ``regrade``."""
+        row = self.conn.execute(
+            "SELECT r.*, a.submitted_at FROM quiz_responses r JOIN quiz_attempts a ON a.id = r.attempt_id"
+            " WHERE r.attempt_id=? AND r.number=?", (attempt_id, number)).fetchone()
+        if row is None or not row["submitted_at"]:
+            raise PaperError(f"答卷 {attempt_id} 没有已提交的第 {number} 题：请检查答卷编号和题号。")
+        if not 0 <= score <= row["points"]:
+            raise PaperError(f"第 {number} 题得分 {score:g} 超出范围：应在 0 至 {row['points']:g} 分之间。")
+        at, note = now(), note.strip()
+        with self.records.transaction(changes_index=False) as conn:
+            conn.execute("INSERT INTO quiz_regrades VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(attempt_id, number) DO UPDATE"
+                         " SET score=excluded.score, note=excluded.note, graded_by=excluded.graded_by,"
+                         " graded_at=excluded.graded_at",
+                         (attempt_id, number, row["score"], row["note"], score, note, by, at))
+            missed = "[]" if score >= row["points"] else row["missed"]
+            conn.execute("UPDATE quiz_responses SET score=?, note=?, missed=? WHERE attempt_id=? AND number=?",
+                         (score, "阅卷评分" + (f"：{note}" if note else ""), missed, attempt_id, number))
+            conn.execute("UPDATE quiz_attempts SET score=(SELECT SUM(score) FROM quiz_responses WHERE attempt_id=?)"
+                         " WHERE id=?", (attempt_id, attempt_id))
+            audit.record(conn, by, "regrade", f"attempt:{attempt_id}#{number}", before={"score": row["score"]},
+                         after={"score": score}, reason=note, at=at)
+        return self.regrades([attempt_id])[(attempt_id, number)]
+
+    def regrades(self, attempt_ids: Iterable[int]) -> dict[tuple[int, int], Regrade]:
+        """The graders' marks of the answers of ``attempt_ids``, by ``(attempt id, question number)``."""
+        ids = list(attempt_ids)
+        rows = self.conn.execute(f"SELECT * FROM quiz_regrades WHERE attempt_id IN ({','.join('?' * len(ids))})",
+                                 ids) if ids else []
+        return {(r["attempt_id"], r["number"]): Regrade(*r) for r in rows}
 
     def wrong_book(self, user: User) -> list[Wrong]:
         """``user``'s wrong-answer book: questions whose latest answer lost points, not since mastered on a

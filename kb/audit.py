@@ -39,6 +39,8 @@ ACTIONS: dict[str, str] = {
     "user_enable": "启用账号",
     "restore_backup": "从备份恢复",
     "lexicon": "补充词表",
+    "scope": "设置负责事项",
+    "regrade": "人工评分",
 }
 
 

@@ -147,11 +147,19 @@ class Papers:
 
     def compose(self, actor: User, bank_id: str, title: str, counts: dict[str, int],
                 points: dict[str, float] | None = None, variants: int = 1, time_limit: int = 0,
-                paper_id: str = "", seed: str = "") -> Paper:
+                paper_id: str = "", seed: str = "", items: frozenset[str] | None = None) -> Paper:
         """Draw a paper from bank ``bank_id``: ``counts[type]`` questions of each type, stale ones
         never, chosen by a seeded draw; ``points[type]`` each (:data:`DEFAULT_POINTS` otherwise);
-        ``variants`` 1 or 2 (A/B); ``time_limit`` in minutes. Returns version A."""
+        ``variants`` 1 or 2 (A/B); ``time_limit`` in minutes; only questions of the 事项 ``items``
+        when given. Returns version A."""
         actor = authorize(self.records, actor, "quiz")
+        return self.draw(actor, bank_id, title, counts, points, variants, time_limit, paper_id, seed, items)
+
+    def draw(self, actor: User, bank_id: str, title: str, counts: dict[str, int],
+             points: dict[str, float] | None = None, variants: int = 1, time_limit: int = 0,
+             paper_id: str = "", seed: str = "", items: frozenset[str] | None = None) -> Paper:
+        """:meth:`compose` without the permission check, for a caller that has checked ``actor`` itself
+        (:mod:`kb.department` draws within a department's 事项)."""
         if variants not in (1, 2):
             raise PaperError(f"试卷版本数只能是 1 或 2（A/B 卷），收到 {variants}。")
         if not title.strip():
@@ -161,16 +169,18 @@ class Papers:
         worth = {**DEFAULT_POINTS, **(points or {})}
         if any(worth[k] <= 0 for k in counts if counts[k]):
             raise PaperError("每题分值必须大于 0。")
-        questions = QuizBank(self.records).questions(actor, bank_id)
+        questions = QuizBank(self.records).stored(bank_id)
         rng = random.Random(seed or f"{bank_id}/{title}")
         chosen: list[tuple[int, QuizQuestion]] = []
         for kind in KINDS:
             wanted = counts.get(kind, 0)
             if wanted <= 0:
                 continue
-            usable = [(i, q) for i, q in enumerate(questions, 1) if q.kind == kind and not q.stale]
+            usable = [(i, q) for i, q in enumerate(questions, 1)
+                      if q.kind == kind and not q.stale and (items is None or q.item in items)]
             if len(usable) < wanted:
-                raise PaperError(f"题库 {bank_id} 中未过期的{KINDS[kind]}题只有 {len(usable)} 道，不够抽 {wanted} 道："
+                scope = "所选事项" if items is not None else ""
+                raise PaperError(f"题库 {bank_id} 中{scope}未过期的{KINDS[kind]}题只有 {len(usable)} 道，不够抽 {wanted} 道："
                                  f"减少{KINDS[kind]}题数量，或重新生成题库。")
             chosen += sorted(rng.sample(usable, wanted))
         if not chosen:
@@ -187,7 +197,7 @@ class Papers:
             for name in names:
                 conn.executemany("INSERT INTO quiz_paper_orders VALUES(?,?,?,?,?)",
                                  self._order(paper_id, name, [q for _, q in chosen], rng))
-        return self.paper(actor, paper_id)
+        return self.keyed(paper_id)
 
     def _free_id(self, base: str) -> str:
         """``base-1``, ``base-2``, … : the first paper id not taken."""

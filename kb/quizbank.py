@@ -7,7 +7,9 @@ since been edited (a newer version), superseded by a published successor, or wit
 question also records the *fact* it tests (a normalized key), so no bank tests one fact twice and a
 new bank can avoid last quarter's questions.
 
-Banks hold the answer keys, so building and reading them needs the ``quiz`` permission.
+Banks hold the answer keys, so building and reading them needs the ``quiz`` permission. The unchecked
+methods (:meth:`QuizBank.stored`, :meth:`QuizBank.append`, :meth:`QuizBank.revise`) are for callers
+that have checked their own permission, as :mod:`kb.department` does for a department's 事项.
 """
 
 from __future__ import annotations
@@ -190,6 +192,48 @@ class QuizBank:
         self.bank(actor, bank_id)
         return self._questions(bank_id)
 
+    def stored(self, bank_id: str) -> list[QuizQuestion]:
+        """:meth:`questions` without the permission check (the caller has checked its own); raises
+        :class:`QuizError` if there is no bank ``bank_id``."""
+        if self.conn.execute("SELECT 1 FROM quiz_banks WHERE id=?", (bank_id,)).fetchone() is None:
+            raise QuizError(f"没有编号为 {bank_id} 的题库：请检查题库编号（kb quiz list 或 kb dept banks 可查看）。")
+        return self._questions(bank_id)
+
+    def ids(self) -> list[tuple[str, str, str]]:
+        """Every bank as ``(id, since, until)``, the latest period first (no questions, no keys)."""
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, since, until FROM quiz_banks ORDER BY until DESC, created_at DESC")]
+
+    def add(self, actor: User, bank_id: str, question: QuizQuestion) -> int:
+        """Append a trainer's ``question`` to a bank (:meth:`append`); needs ``quiz``."""
+        authorize(self.records, actor, "quiz")
+        return self.append(bank_id, question)
+
+    def append(self, bank_id: str, question: QuizQuestion) -> int:
+        """Append ``question`` to bank ``bank_id`` after checking its key fits its type and that no question
+        of the bank tests its fact; unchecked (the caller has checked its permission). Returns its number."""
+        q = question
+        options = ([o.strip() for o in q.options if o.strip()] if q.kind in ("single", "multiple")
+                   else ["正确", "错误"] if q.kind == "judge" else [])
+        if q.kind not in KINDS:
+            raise QuizError(f"题型“{q.kind}”不对：只能是 {'、'.join(f'{v}（{k}）' for k, v in KINDS.items())}。")
+        if q.difficulty not in DIFFICULTIES:
+            raise QuizError(f"难度“{q.difficulty}”不对：只能是 {'、'.join(DIFFICULTIES)}。")
+        _check_key(q.kind, q.stem.strip(), options, list(q.answer))
+        with self.records.transaction(changes_index=False) as conn:
+            if conn.execute("SELECT 1 FROM quiz_banks WHERE id=?", (bank_id,)).fetchone() is None:
+                raise QuizError(f"没有编号为 {bank_id} 的题库：请检查题库编号（kb quiz list 或 kb dept banks 可查看）。")
+            if conn.execute("SELECT 1 FROM quiz_questions WHERE bank_id=? AND fact=?",
+                            (bank_id, q.fact)).fetchone():
+                raise QuizError(f"题库 {bank_id} 已有考查同一知识点的题目：请换一个知识点，或修改已有的题目。")
+            position = conn.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM quiz_questions WHERE bank_id=?",
+                                    (bank_id,)).fetchone()[0]
+            conn.execute("INSERT INTO quiz_questions VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                         (bank_id, position, q.kind, q.stem.strip(), _dump(options), _dump(q.answer),
+                          q.explanation.strip(), _dump(q.points), q.difficulty, q.item, q.fact,
+                          _dump([asdict(s) for s in q.sources])))
+        return position
+
     def _questions(self, bank_id: str) -> list[QuizQuestion]:
         rows = self.conn.execute("SELECT * FROM quiz_questions WHERE bank_id=? ORDER BY position", (bank_id,))
         successors = {old: new for new, old, _ in self.records.supersessions()}
@@ -217,7 +261,13 @@ class QuizBank:
         """Replace the text of question ``position`` (from 1) of a bank as a trainer corrected it; its
         type, sources and fact stay. The key must fit the type: one option letter for 单选, two or more
         for 多选, 正确/错误 for 判断, a non-empty term or reference answer otherwise."""
-        questions = self.questions(actor, bank_id)
+        authorize(self.records, actor, "quiz")
+        return self.revise(bank_id, position, stem, options, answer, explanation, points)
+
+    def revise(self, bank_id: str, position: int, stem: str, options: list[str], answer: list[str],
+               explanation: str, points: list[str] | None = None) -> QuizQuestion:
+        """:meth:`edit` without the permission check (the caller has checked its own)."""
+        questions = self.stored(bank_id)
         if not 1 <= position <= len(questions):
             raise QuizError(f"题库 {bank_id} 没有第 {position} 题（共 {len(questions)} 题）。")
         kind = questions[position - 1].kind
@@ -231,7 +281,7 @@ class QuizBank:
                          " WHERE bank_id=? AND position=?",
                          (stem, _dump(options), _dump(answer), explanation,
                           _dump(p.strip() for p in (points or []) if p.strip()), bank_id, position))
-        return self.questions(actor, bank_id)[position - 1]
+        return self.stored(bank_id)[position - 1]
 
     def previous_facts(self, before: str) -> set[str]:
         """The facts tested by the latest bank whose period ends before ``before`` (last quarter's bank)."""

@@ -1,9 +1,9 @@
 """Users, roles and permissions: who may do what, enforced by the operations themselves.
 
-Three roles (:data:`ROLES`): 窗口人员 submit and read, 组长/培训师 also review, publish and audit,
-管理员 also import, delete and manage accounts. :data:`PERMISSIONS` maps each permission to the
-roles holding it, and every write operation calls :func:`require` before touching data, so a UI
-that forgets a check cannot bypass it.
+Four roles (:data:`ROLES`): 窗口人员 submit and read, 组长/培训师 also review, publish and audit, 管理员
+also import, delete and manage accounts; 审批部门 only asks, and sets and grades its 事项' questions.
+:data:`PERMISSIONS` maps each permission to the roles holding it, and every write operation calls
+:func:`require` before touching data, so a UI that forgets a check cannot bypass it.
 
 Accounts live in a ``users`` table in the record store's SQLite database. Passwords are hashed
 with argon2id (``argon2-cffi``); neither the password nor its hash is ever written to the audit log.
@@ -33,22 +33,23 @@ from . import audit
 from .errors import AuthenticationFailed, PermissionDenied, UserError
 from .records import Records, now
 
-ROLES: dict[str, str] = {"staff": "窗口人员", "reviewer": "组长/培训师", "admin": "管理员"}
+ROLES: dict[str, str] = {"staff": "窗口人员", "reviewer": "组长/培训师", "admin": "管理员", "department": "审批部门"}
 
 ROLE_ALIASES: dict[str, str] = {
     "staff": "staff", "窗口人员": "staff", "窗口": "staff",
     "reviewer": "reviewer", "组长/培训师": "reviewer", "组长": "reviewer", "培训师": "reviewer",
-    "admin": "admin", "管理员": "admin",
+    "admin": "admin", "管理员": "admin", "department": "department", "审批部门": "department", "部门": "department",
 }
 
-_ALL = frozenset(ROLES)
+_COUNTER = frozenset({"staff", "reviewer", "admin"})
+_READERS = _COUNTER | {"department"}
 _REVIEWERS = frozenset({"reviewer", "admin"})
 _ADMINS = frozenset({"admin"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "submit": _ALL,
-    "read": _ALL,
-    "stats": _ALL,
+    "submit": _COUNTER,
+    "read": _READERS,
+    "stats": _COUNTER,
     "drafts": _REVIEWERS,
     "export": _REVIEWERS,
     "review": _REVIEWERS,
@@ -59,14 +60,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delete": _ADMINS,
     "users": _ADMINS,
     "usage": _ADMINS,
-    "study": _ALL,
+    "study": _COUNTER,
     "progress": _REVIEWERS,
     "gaps": _REVIEWERS,
     "quiz": _REVIEWERS,
-    "exam": _ALL,
-    "escalate": _ALL,
+    "exam": _COUNTER,
+    "escalate": _COUNTER,
     "escalations": _REVIEWERS,
     "training": _REVIEWERS,
+    "setpaper": frozenset({"department", "admin"}),
 }
 """Permission -> the roles that hold it.
 
@@ -99,7 +101,9 @@ wrong-answer book.
 ``escalate`` is sending a question the counter could not answer to the 办不成事 window;
 ``escalations`` is working that window's registry (status, department, solution, the monthly
 report); ``training`` is the monthly training pack, new hires' four-week plans and the quarterly
-evaluation."""
+evaluation. ``setpaper`` is a department's part in the quarterly meeting within the 事项 an admin
+gave it (:mod:`kb.scopes`, :mod:`kb.department`): its questions, papers, 简答 grading and results
+(names and scores only). Without ``quiz`` it never sees other departments' questions or personal data."""
 
 PERMISSION_LABELS: dict[str, str] = {
     "submit": "提交案例",
@@ -123,6 +127,7 @@ PERMISSION_LABELS: dict[str, str] = {
     "escalate": "转办不成事窗口",
     "escalations": "处理办不成事",
     "training": "培训与考评",
+    "setpaper": "出题阅卷",
 }
 
 MAX_USERNAME = 32
@@ -140,7 +145,7 @@ _BAD_LOGIN = "用户名或密码错误，请检查后重试；忘记密码请联
 
 
 def parse_role(text: str) -> str:
-    """The role key (``staff``/``reviewer``/``admin``) for a key or Chinese alias such as ``组长``."""
+    """The role key (``staff``/``reviewer``/``admin``/``department``) for a key or Chinese alias such as ``组长``."""
     role = ROLE_ALIASES.get(text.strip().lower())
     if role is None:
         choices = "、".join(f"{name}（{key}）" for key, name in ROLES.items())

@@ -32,7 +32,7 @@ def url(ctx):
 def test_staff_sees_their_pages_and_gets_a_cited_answer(page, url):
     log_in(page, url, "zhangsan", PASSWORD)
     expect(page.get_by_text("当前用户：<b>张三</b>（窗口人员）")).to_be_visible()
-    expect_tabs(page, ["窗口问答", "每日登记", "学习", "自测", "知识库", "账号"])
+    expect_tabs(page, ["窗口问答", "每日登记", "办不成事", "学习", "自测", "知识库", "账号"])
     page.shot("2-logged-in")
     ask(page, "居住证签注去哪办")
     expect(page.get_by_text("派出所户籍窗口").first).to_be_visible()
@@ -47,7 +47,8 @@ def test_staff_sees_their_pages_and_gets_a_cited_answer(page, url):
 def test_a_stored_script_is_shown_as_text(page, url):
     log_in(page, url, "zuzhang", PASSWORD)
     expect(page.get_by_text("当前用户：李组长")).to_be_visible()
-    expect_tabs(page, ["窗口问答", "每日登记", "审核", "知识缺口", "每日汇总", "学习", "自测", "题库与考试", "知识库", "账号"])
+    expect_tabs(page, ["窗口问答", "每日登记", "审核", "知识缺口", "办不成事", "每日汇总", "学习", "自测", "题库与考试",
+                      "培训", "知识库", "账号"])
     page.shot("2-logged-in")
     ask(page, "社保卡丢了怎么补办")
     expect(page.get_by_text("FAQ-XSS").first).to_be_visible()

@@ -100,7 +100,7 @@ def test_a_reviewer_filters_pages_and_rolls_an_entry_back(page, url, library):
 def test_staff_browse_published_knowledge_without_history(page, url, library):
     log_in(page, url, "zhangsan", PASSWORD)
     expect(page.get_by_text("当前用户：张三")).to_be_visible()
-    expect_tabs(page, ["窗口问答", "每日登记", "学习", "自测", "知识库", "账号"])
+    expect_tabs(page, ["窗口问答", "每日登记", "办不成事", "学习", "自测", "知识库", "账号"])
     panel = open_tab(page)
     published = Catalog(library.ctx.kb.records).list().total
     expect(panel.get_by_text(f"第 1/1 页，共 {published} 条")).to_be_visible()

@@ -127,6 +127,8 @@ def test_ask_out_of_scope(run, data):
     result = ok(run("ask", "驾驶证快到期了，换证需要先去医院体检吗？", data_dir=data))
     assert "暂无可靠答案" in result.output and "办不成事" in result.output
     assert "出处：" not in result.output
+    log_id = re.search(r"记录编号：(\d+)", result.output).group(1)
+    assert f"kb escalate --ask {log_id}" in result.output
 
 
 def test_stats(run, data):

@@ -17,8 +17,8 @@ from bot import Answer, Citation
 from cli import cli
 from ingest import ingest_paths
 from kb.asklog import questions
-from kb.users import Users
-from web import account, ask
+from kb.users import User, Users
+from web import account, ask, department
 from web.app import PAGES, build_app, check_login, visible
 from web.context import plain
 
@@ -46,10 +46,14 @@ def test_the_app_builds_without_launching_and_every_role_sees_its_pages(ctx):
     assert isinstance(build_app(ctx), gr.Blocks)
     users = Users(ctx.kb.records)
     titles = [page.TITLE for page in PAGES]
-    seen = {name: [t for t, shown in zip(titles, visible(PAGES, users.get(name))) if shown]
-            for name in ("admin", "zuzhang", "zhangsan")}
-    assert seen == {"admin": titles, "zuzhang": [t for t in titles if t != "管理"],
-                    "zhangsan": ["窗口问答", "每日登记", "学习", "自测", "知识库", "账号"]}
+    accounts = {name: users.get(name) for name in ("admin", "zuzhang", "zhangsan")}
+    accounts["bumen"] = User("bumen", "department", "市公安局")
+    seen = {name: [t for t, shown in zip(titles, visible(PAGES, user)) if shown] for name, user in accounts.items()}
+    assert seen == {"admin": titles, "zuzhang": [t for t in titles if t not in ("管理", "出题阅卷")],
+                    "zhangsan": ["窗口问答", "每日登记", "办不成事", "学习", "自测", "知识库", "账号"],
+                    "bumen": [t for t in titles if t in ("窗口问答", "出题阅卷", "账号")]}
+    assert visible([ask, department, account], accounts["bumen"]) == [True, True, True]
+    assert visible([department], users.get("zuzhang")) == visible([department], users.get("zhangsan")) == [False]
     reviewer_only = type("Page", (), {"ROLES": frozenset({"reviewer", "admin"})})
     assert visible([ask, reviewer_only], users.get("zhangsan")) == [True, False]
 

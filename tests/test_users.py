@@ -26,7 +26,8 @@ EXPECTED = {
                  "gaps", "progress", "quiz", "exam", "escalate", "escalations", "training"},
     "admin": {"submit", "read", "stats", "study", "drafts", "export", "review", "digest", "audit", "lexicon",
               "gaps", "progress", "quiz", "exam", "escalate", "escalations", "training", "import",
-              "delete", "users", "usage"},
+              "delete", "users", "usage", "setpaper"},
+    "department": {"read", "setpaper"},
 }
 
 
@@ -156,6 +157,7 @@ def test_short_password_refused(users, admin, staff):
     ("窗口人员", "staff"), ("窗口", "staff"), ("staff", "staff"), (" Staff ", "staff"),
     ("组长/培训师", "reviewer"), ("组长", "reviewer"), ("培训师", "reviewer"), ("reviewer", "reviewer"),
     ("管理员", "admin"), ("admin", "admin"),
+    ("审批部门", "department"), ("部门", "department"), ("department", "department"),
 ])
 def test_role_aliases(text, role):
     assert parse_role(text) == role

@@ -10,7 +10,7 @@ from kb.users import Users
 from .context import Context, account, shown_errors
 
 TITLE = "账号"
-ROLES = frozenset({"staff", "reviewer", "admin"})
+ROLES = frozenset({"staff", "reviewer", "admin", "department"})
 
 
 def change_password(ctx: Context, current: str, new: str, repeated: str, request: gr.Request) -> str:

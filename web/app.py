@@ -12,11 +12,14 @@ import gradio as gr
 from kb.errors import AuthenticationFailed
 from kb.users import User, Users
 
-from . import account, admin, ask, browse, digest, entry, exams, gaps, review, selftest, study
+from . import (
+    account, admin, ask, browse, department, digest, entry, escalations, exams, gaps, review, selftest, study, training,
+)
 from .context import Context, plain
 from .context import account as logged_in
 
-PAGES = (ask, entry, review, gaps, digest, study, selftest, exams, browse, admin, account)
+PAGES = (ask, entry, review, gaps, escalations, digest, study, selftest, exams, training, department, browse, admin,
+         account)
 """The pages in tab order; a new page is a module with ``TITLE``, ``ROLES`` and ``build(ctx, app)``, added here."""
 
 AUTH_MESSAGE = "窗口知识库：请用管理员为您建立的账号登录。忘记密码请联系管理员重置。"

@@ -3,7 +3,9 @@
 The answer comes first, then its sources (title, entry id, 事项, 部门, date, status and 口径
 version), the currency notes (replaced, upcoming, expired, draft) above the answer where nobody can
 miss them, the confidence, and the escalation hint when there is no reliable answer (the bot's own
-text). The other hits are in a collapsed panel. Every question is written to the question log.
+text). When the latest answer is refused, asks which case is meant or is rated 没用, a 转办不成事窗口
+button (with an optional situation) registers it with the 办不成事 window (:mod:`web.escalations`).
+The other hits are in a collapsed panel. Every question is written to the question log.
 A follow-up ("那需要带什么材料？") is read against the chat's earlier turns (:mod:`bot.chat`), and the
 answer then says which question it answered ("按‘…’回答"). With a chat model configured
 (``ctx.llm``), the model rewrites follow-ups and writes the answer token by token from the retrieved
@@ -34,9 +36,10 @@ from kb.feedback import rate
 from kb.types import Filters
 
 from .context import Context, acting, plain, shown_errors
+from .escalations import SITUATION, doubtful, from_answer
 
 TITLE = "窗口问答"
-ROLES = frozenset({"staff", "reviewer", "admin"})
+ROLES = frozenset({"staff", "reviewer", "admin", "department"})
 ALL = "全部"
 RELATED_HEADERS = ["标题", "编号", "事项", "部门", "日期", "来源"]
 _STATUS = {"published": "已发布", "draft": "待审核，未发布"}
@@ -187,6 +190,9 @@ def build(ctx: Context, app: gr.Blocks) -> None:
                              max_lines=4, scale=3)
         useful = gr.Button("有用", scale=0, min_width=96)
         useless = gr.Button("没用", scale=0, min_width=96)
+    with gr.Row(visible=False, equal_height=True) as escalation:
+        situation = gr.Textbox(label=SITUATION, max_lines=3, scale=4)
+        escalate = gr.Button("转办不成事窗口", scale=0, min_width=160)
     rated = gr.Markdown("提问后可评价最近一条回答（点任意一条回答下方的赞 / 踩可评价那一条）；没用时可写原因和正确答案。")
     with gr.Accordion("其他相关资料", open=False):
         related = gr.Dataframe(headers=RELATED_HEADERS, datatype="str", interactive=False, wrap=True)
@@ -208,15 +214,27 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         position = sum(1 for message in (history or [])[:index] if message["role"] == "assistant")
         return rate_answer(ctx, ids, evt.liked, why, right, request, position), "", ""
 
+    def offered(ids, request: gr.Request):
+        return gr.Row(visible=doubtful(ctx, ids, request))
+
+    def on_escalate(ids, about, chosen_item, chosen_department, request: gr.Request):
+        return from_answer(ctx, ids, about, chosen_item, chosen_department, request), "", gr.Row(visible=False)
+
     def refresh(request: gr.Request):
         acting(ctx, request, "read")
         items, departments = facets(ctx)
         return gr.Dropdown(choices=items), gr.Dropdown(choices=departments)
 
     question.submit(submit, [question, item, department, chat, logged, turns],
-                    [chat, question, related, logged, turns, rated], api_name="ask")
+                    [chat, question, related, logged, turns, rated], api_name="ask"
+                    ).then(offered, logged, escalation, api_visibility="private")
     useful.click(on_rate(True), [logged, reason, correct], [rated, reason, correct], api_name="rate_useful")
-    useless.click(on_rate(False), [logged, reason, correct], [rated, reason, correct], api_name="rate_useless")
-    chat.like(on_like, [chat, logged, reason, correct], [rated, reason, correct], api_visibility="private")
-    chat.clear(lambda: ([], [], "提问后可评价最近一条回答。"), None, [logged, turns, rated], api_visibility="private")
+    useless.click(on_rate(False), [logged, reason, correct], [rated, reason, correct], api_name="rate_useless"
+                  ).then(offered, logged, escalation, api_visibility="private")
+    escalate.click(on_escalate, [logged, situation, item, department], [rated, situation, escalation],
+                   api_name="escalate_answer")
+    chat.like(on_like, [chat, logged, reason, correct], [rated, reason, correct], api_visibility="private"
+              ).then(offered, logged, escalation, api_visibility="private")
+    chat.clear(lambda: ([], [], "提问后可评价最近一条回答。", gr.Row(visible=False)), None,
+               [logged, turns, rated, escalation], api_visibility="private")
     app.load(refresh, None, [item, department], api_visibility="private")

@@ -5,15 +5,17 @@ The ranked table lists each group by its most typical wording with its state, co
 asked; picking a group shows every question in it with the staff's ratings (reason, correct answer).
 一键生成草稿 submits a draft entry with the question prefilled (the typical wording, editable) and
 the answer taken from the correct answers in the feedback (chosen from a list, editable); the draft
-then goes through 审核 like any other. Every call goes through the library with the logged-in
-account, so its ``gaps`` permission check refuses staff through the page and the API alike. Stored
-text is shown in tables or escaped with :func:`plain`.
+then goes through 审核 like any other. A group's 办不成事 cases of the same questions
+(:func:`kb.escalations.for_questions`) are listed with it. Every call goes through the library with
+the logged-in account, so its ``gaps`` permission check refuses staff through the page and the API
+alike. Stored text is shown in tables or escaped with :func:`plain`.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
+from kb.escalations import for_questions
 from kb.gaps import REASONS, STATUSES, Gap, GapQueue
 
 from .context import Context, account, acting, plain, shown_errors
@@ -63,10 +65,14 @@ def detail(ctx: Context, gap_id: str | None, request: gr.Request | None) -> tupl
         return NOTHING, [], "", []
     with ctx.lock, shown_errors():
         gap = _queue(ctx).group(user, _picked(gap_id))
+        cases = for_questions(ctx.kb.records, [q.asked.question for q in gap.questions])
+    linked = "；".join(f"登记 {c.number}（{c.label}" + (f"，{plain(c.department)}" if c.department else "")
+                      + (f"，条目 {plain(c.knowledge or c.entry_id)}" if c.entry_id else "") + "）" for c in cases)
     rows = [[q.asked.at.replace("T", " "), q.asked.user, REASONS[q.why], f"{q.asked.confidence:.2f}", q.asked.question,
              *((q.rating.label, q.rating.reason, q.rating.correct) if q.rating else ("", "", ""))]
             for q in gap.questions]
-    return _summary(gap), rows, gap.typical, list(gap.corrections)
+    escalated = f"\n\n办不成事窗口的同题登记：{linked}（在“办不成事”页面查看）" if cases else ""
+    return _summary(gap) + escalated, rows, gap.typical, list(gap.corrections)
 
 
 def make_draft(ctx: Context, gap_id: str | None, question: str, answer: str, item: str, department: str,
