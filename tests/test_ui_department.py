@@ -17,7 +17,7 @@ import web
 from kb.attempts import Attempts
 from kb.papers import Papers
 from kb.quizbank import QuizBank
-from web import account, ask, department
+from web import account, ask, department, exam_papers
 from web.app import PAGES, build_app
 
 
@@ -70,6 +70,8 @@ def test_a_department_proposes_corrects_composes_and_approves(meeting):
     assert rows[0][:4] == ["P1", "例会测试", "Q4", "3"] and rows[0][-1] == "未审定" and choices[0][1] == "P1"
     assert "3 道题" in department.approve_paper(meeting, "P1", as_user(POLICE))
     assert department.paper_rows(meeting, as_user(POLICE))[0][0][-1].startswith("已审定")
+    trainers_view = {r[0]: r[-1] for r in exam_papers.paper_rows(meeting, as_user("zuzhang"))}
+    assert trainers_view["P1"].endswith(" 3 题") and trainers_view["P1"] != "—"
     assert department.paper_rows(meeting, as_user(FUND)) == ([], [])
 
 

@@ -3,6 +3,8 @@ learner, stored text escaped, the record updated, and 学员进度 refused to st
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 import pytest
 from fixtures import as_user, make_xlsx
@@ -47,6 +49,10 @@ def test_a_lesson_then_a_reply_is_checked_and_recorded(studied):
     assert choices[0][1] == "公积金提取"
     with pytest.raises(gr.Error, match="请先选择事项"):
         study.reply(studied, None, "30日内", chat, as_user("zhangsan"))
+    weeks = study.my_plan(studied, as_user("zhangsan"))
+    rows = [line.split(" | ") for line in weeks.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert {r[1]: (r[4], r[-1].rstrip(" |")) for r in rows}["公积金提取"] == ("1/2", "进行中")
+    assert sum(r[-1].rstrip(" |") == "未开始" for r in rows) == len(rows) - 1 and "第四周" in weeks
 
 
 def test_stored_text_is_escaped_in_the_chat(studied):

@@ -17,6 +17,7 @@ import gradio as gr
 
 from bot.paper_export import FORMATS, export
 from kb.dates import ACCEPTED, parse_date
+from kb.department import approvals
 from kb.papers import DEFAULT_POINTS, TARGET_KINDS, VARIANTS, PaperQuestion, Papers, people
 from kb.quizbank import KINDS, QuizBank
 
@@ -25,7 +26,7 @@ from .downloads import Downloads
 from .exam_bank import bank_choices
 
 TITLE = "组卷与分配"
-PAPER_HEADERS = ["试卷编号", "标题", "题库", "版本", "题数", "总分", "时长", "组卷人", "组卷时间"]
+PAPER_HEADERS = ["试卷编号", "标题", "题库", "版本", "题数", "总分", "时长", "组卷人", "组卷时间", "审批部门审定"]
 ASSIGNMENT_HEADERS = ["试卷编号", "标题", "对象类型", "对象", "截止日期", "分配人"]
 DEFAULT_COUNTS = {"single": 5, "multiple": 3, "judge": 5, "blank": 5, "short": 2}
 """Questions of each type a new paper draws unless the trainer changes them."""
@@ -76,8 +77,10 @@ def paper_rows(ctx: Context, request: gr.Request | None) -> list[list[str]]:
     user = acting(ctx, request, "quiz")
     with ctx.lock, shown_errors():
         papers = Papers(ctx.kb.records).papers(user)
+        approved = approvals(ctx.kb.records)
     return [[p.id, p.title, p.bank_id, "/".join(p.variants), str(len(p.questions)), f"{p.total:g}",
-             _minutes(p.time_limit), p.created_by, p.created_at[:16].replace("T", " ")] for p in papers]
+             _minutes(p.time_limit), p.created_by, p.created_at[:16].replace("T", " "),
+             "；".join(f"{a.name} {a.questions} 题" for a in approved if a.paper_id == p.id) or "—"] for p in papers]
 
 
 def people_choices(ctx: Context, request: gr.Request | None) -> tuple[list[tuple[str, str]], list[str]]:

@@ -1,7 +1,7 @@
 """学习: the new-hire study chat, and the trainer's 学员进度.
 
 A learner picks a 事项 (weak and unseen ones are offered first, from their own record) or asks a
-question freely; the tutor (:class:`bot.study.Tutor`) explains the entry (answer, 依据, related
+question freely (and can see their four-week onboarding plan, :mod:`bot.onboarding`); the tutor (:class:`bot.study.Tutor`) explains the entry (answer, 依据, related
 entries) and asks a short question on it; the reply is checked and what was missed is explained with
 the source. The lesson being answered is kept in the session's server-side state, so a reply always
 refers to the question actually asked, and once answered it cannot be answered again.
@@ -17,7 +17,9 @@ from __future__ import annotations
 import gradio as gr
 
 from bot.judge import LLMJudge
+from bot.onboarding import onboarding_plan
 from bot.study import Check, Lesson, Tutor, explanation, feedback
+from bot.training_word import plan_markdown
 from kb.learning import STATES, Learning
 
 from .context import Context, account, acting, plain, shown_errors
@@ -52,6 +54,14 @@ def plan(ctx: Context, request: gr.Request | None) -> tuple[list[tuple[str, str]
     rows = [[t.item, STATES[t.state], f"{t.covered}/{t.entries}", str(t.correct), str(t.wrong), _when(t.last_at)]
             for t in topics]
     return choices, rows
+
+
+def my_plan(ctx: Context, request: gr.Request | None) -> str:
+    """The logged-in learner's four-week onboarding plan from next Monday (Markdown, escaped): the 事项 in
+    the order counters meet them, each with what the learner has done of it so far."""
+    user = acting(ctx, request, "study")
+    with ctx.lock, shown_errors():
+        return plan_markdown(onboarding_plan(ctx.kb.records, user))
 
 
 def progress_rows(ctx: Context, request: gr.Request | None) -> list[list[str]]:
@@ -116,6 +126,9 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     lesson = gr.State(None)
     with gr.Accordion("我的学习记录", open=False):
         mine = gr.Dataframe(headers=TOPIC_HEADERS, datatype="str", interactive=False, wrap=True)
+    with gr.Accordion("我的四周入职计划", open=False):
+        show_plan = gr.Button("生成我的四周计划", size="sm")
+        weeks = gr.Markdown()
     with gr.Column(visible=False) as trainer:
         gr.Markdown("### 学员进度")
         learners = gr.Dataframe(headers=LEARNER_HEADERS, datatype="str", interactive=False, wrap=True)
@@ -147,6 +160,10 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     def on_refresh(request: gr.Request):
         return progress_rows(ctx, request)
 
+    def on_plan(request: gr.Request):
+        return my_plan(ctx, request)
+
+    show_plan.click(on_plan, None, weeks, api_visibility="private")
     start.click(on_topic, [topic, chat], [chat, lesson, query, answer], api_name="study_lesson")
     query.submit(on_teach, [topic, query, chat], [chat, lesson, query, answer], api_visibility="private")
     send.click(on_reply, [lesson, answer, chat], [chat, lesson, answer, topic, mine], api_name="study_answer")
