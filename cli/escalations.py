@@ -21,17 +21,8 @@ def _line(case: Case, today: str) -> str:
 
 def _show(case: Case) -> None:
     click.echo(_line(case, now()[:10]))
-    if case.situation:
-        click.echo(f"  群众情况：{case.situation}")
-    if case.ask_id:
-        click.echo(f"  来自问答记录 {case.ask_id}")
-    if case.solution:
-        click.echo(f"  解决方案：{case.solution}")
-    if case.reason:
-        click.echo(f"  无法解决的原因：{case.reason}")
-    if case.entry_id:
-        known = f"已发布为 {case.knowledge}" if case.knowledge else "待审核或未发布"
-        click.echo(f"  知识库条目：{case.entry_id}（{known}）")
+    for line in case.details():
+        click.echo(f"  {line}")
     for event in case.events:
         text = "；".join(part for part in (event.detail, event.note) if part)
         click.echo(f"  {event.at.replace('T', ' ')}  {event.actor}  {text}")

@@ -143,6 +143,15 @@ class Case:
     def owner_label(self) -> str:
         return self.owner or WINDOW
 
+    def details(self) -> list[str]:
+        """The case's optional details as ``标签：内容`` lines: the situation, the source record, the
+        solution or the reason it could not be solved, and the entry made from it."""
+        known = f"已发布为 {self.knowledge}" if self.knowledge else "待审核或未发布"
+        return [line for shown, line in (
+            (self.situation, f"群众情况：{self.situation}"), (self.ask_id, f"来自问答记录 {self.ask_id}"),
+            (self.solution, f"解决方案：{self.solution}"), (self.reason, f"无法解决的原因：{self.reason}"),
+            (self.entry_id, f"知识库条目：{self.entry_id}（{known}）")) if shown]
+
     def overdue(self, today: str) -> bool:
         """Whether the case is still open after its deadline, on ISO date ``today``."""
         return self.status in OPEN and self.due < today

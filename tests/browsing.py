@@ -76,3 +76,25 @@ def choose(page, label, option):
     """Pick ``option`` (text or pattern) in the visible dropdown labelled ``label``."""
     page.get_by_label(label, exact=True).locator("visible=true").first.click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def switch(page, url, username, password):
+    """Log out whoever is logged in and log in as ``username``."""
+    page.goto(url + "logout")
+    log_in(page, url, username, password)
+    expect(page.get_by_role("tab", name="窗口问答", exact=True)).to_be_visible()
+
+
+def open_tab(page, title):
+    """Open the app's tab ``title``; its panel."""
+    page.get_by_role("tab", name=title, exact=True).click()
+    return page.get_by_role("tabpanel")
+
+
+def approve_in_review(page, draft_text, entry_id):
+    """Open the 审核 tab, pick the draft whose row shows ``draft_text`` and approve it as ``entry_id``."""
+    queue = open_tab(page, "审核")
+    queue.get_by_role("gridcell", name=draft_text).first.click()
+    expect(queue.get_by_text(re.compile(r"草稿（待审核")).first).to_be_visible()
+    queue.get_by_role("button", name="通过", exact=True).click()
+    expect(page.get_by_text(f"已发布 {entry_id}。")).to_be_visible()

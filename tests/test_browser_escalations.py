@@ -17,7 +17,7 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import ask, browser, log_in, page  # noqa: E402,F401
+from browsing import approve_in_review, ask, browser, log_in, open_tab, page, switch  # noqa: E402,F401
 from fixtures import (  # noqa: E402
     PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
 )
@@ -42,18 +42,6 @@ def url(tmp_path_factory, embedder):
     kb.close()
 
 
-def switch(page, url, username):
-    """Log out whoever is logged in and log in as ``username``."""
-    page.goto(url + "logout")
-    log_in(page, url, username, PASSWORD)
-    expect(page.get_by_role("tab", name="窗口问答", exact=True)).to_be_visible()
-
-
-def open_tab(page, title):
-    page.get_by_role("tab", name=title, exact=True).click()
-    return page.get_by_role("tabpanel")
-
-
 def test_an_escalated_question_becomes_an_entry_that_answers_the_next_asker(page, url):
     log_in(page, url, "zhangsan", PASSWORD)
     escalate = page.get_by_role("button", name="转办不成事窗口")
@@ -75,7 +63,7 @@ def test_an_escalated_question_becomes_an_entry_that_answers_the_next_asker(page
     expect(mine.get_by_role("heading", name="办不成事登记")).to_have_count(0)
     page.shot("4-mine")
 
-    switch(page, url, "zuzhang")
+    switch(page, url, "zuzhang", PASSWORD)
     panel = open_tab(page, "办不成事")
     expect(panel.get_by_text("未办结 1 件")).to_be_visible()
     panel.get_by_role("gridcell", name=HARD).click()
@@ -98,14 +86,10 @@ def test_an_escalated_question_becomes_an_entry_that_answers_the_next_asker(page
     page.shot("6-solved")
 
     page.reload()
-    queue = open_tab(page, "审核")
-    queue.get_by_role("gridcell", name=HARD).first.click()
-    expect(queue.get_by_text(re.compile(r"草稿（待审核")).first).to_be_visible()
-    queue.get_by_role("button", name="通过", exact=True).click()
-    expect(page.get_by_text(f"已发布 {entry_id}。")).to_be_visible()
+    approve_in_review(page, HARD, entry_id)
     page.shot("7-approved")
 
-    switch(page, url, "zhangsan")
+    switch(page, url, "zhangsan", PASSWORD)
     ask(page, HARD)
     expect(page.get_by_text("置信度").first).to_be_visible()
     expect(page.get_by_text(f"编号 {entry_id}").first).to_be_visible()

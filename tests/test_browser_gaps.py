@@ -17,7 +17,7 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import ask, browser, log_in, page  # noqa: E402,F401
+from browsing import approve_in_review, ask, browser, log_in, open_tab, page, switch  # noqa: E402,F401
 from fixtures import (  # noqa: E402
     PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
 )
@@ -54,18 +54,6 @@ def url(ctx):
         yield served
 
 
-def switch(page, url, username):
-    """Log out whoever is logged in and log in as ``username``."""
-    page.goto(url + "logout")
-    log_in(page, url, username, PASSWORD)
-    expect(page.get_by_role("tab", name="窗口问答", exact=True)).to_be_visible()
-
-
-def open_tab(page, title):
-    page.get_by_role("tab", name=title, exact=True).click()
-    return page.get_by_role("tabpanel")
-
-
 def test_a_rated_gap_becomes_an_entry_that_answers_the_next_asker(page, url, ctx):
     log_in(page, url, "zhangsan", PASSWORD)
     expect(page.get_by_role("tab", name="知识缺口", exact=True)).to_have_count(0)
@@ -85,7 +73,7 @@ def test_a_rated_gap_becomes_an_entry_that_answers_the_next_asker(page, url, ctx
     logged = ctx.kb.records.conn.execute("SELECT MAX(id) FROM asklog").fetchone()[0]
     assert ratings(ctx.kb.records.conn, [logged])[logged].correct == CORRECT
 
-    switch(page, url, "zuzhang")
+    switch(page, url, "zuzhang", PASSWORD)
     panel = open_tab(page, "知识缺口")
     expect(panel.get_by_text("待处理 1 组")).to_be_visible()
     panel.get_by_role("gridcell", name="待处理").click()
@@ -107,18 +95,14 @@ def test_a_rated_gap_becomes_an_entry_that_answers_the_next_asker(page, url, ctx
     page.shot("5-drafted")
 
     page.reload()
-    queue = open_tab(page, "审核")
-    queue.get_by_role("gridcell", name=typical_text).first.click()
-    expect(queue.get_by_text(re.compile(r"草稿（待审核")).first).to_be_visible()
-    queue.get_by_role("button", name="通过", exact=True).click()
-    expect(page.get_by_text(f"已发布 {entry_id}。")).to_be_visible()
+    approve_in_review(page, typical_text, entry_id)
     page.shot("6-approved")
     panel = open_tab(page, "知识缺口")
     panel.get_by_label("同时显示已解决的缺口").check()
     expect(panel.get_by_role("gridcell", name="已解决")).to_be_visible()
     page.shot("7-resolved")
 
-    switch(page, url, "zhangsan")
+    switch(page, url, "zhangsan", PASSWORD)
     ask(page, NEXT)
     expect(page.get_by_text("置信度").first).to_be_visible()
     page.shot("8-answered")

@@ -14,6 +14,7 @@ from fixtures import PASSWORD, as_user, drop_collection, make_xlsx, open_kb, ser
 from ingest import ingest_paths
 from kb.asklog import log_question, questions
 from kb.records import Records
+from kb.scopes import Scopes
 from kb.statistics import OUTCOMES, entries_per_item, published_per_month, questions_per_day, summary
 from kb.users import Users
 from web import ask
@@ -59,11 +60,20 @@ def test_admin_adds_edits_resets_disables_and_enables_an_account(ctx):
         "已新增账号 wangwu：王五（组长/培训师）")
     assert rows_by_name(ctx)["wangwu"][1:5] == ["王五", "组长/培训师", "综合二组", "在用"]
     assert check_login(ctx, "wangwu", NEW_PASSWORD)
-    assert section.details(ctx, "wangwu", admin) == ("王五", "reviewer", "综合二组", "当前状态：在用")
+    assert section.details(ctx, "wangwu", admin) == ("王五", "reviewer", "综合二组", "当前状态：在用", "")
 
     assert "王老五（窗口人员）" in section.edit_account(ctx, "wangwu", "王老五", "staff", "综合一组", admin)
     assert rows_by_name(ctx)["wangwu"][1:4] == ["王老五", "窗口人员", "综合一组"]
     assert "没有变化" in section.edit_account(ctx, "wangwu", "王老五", "staff", "综合一组", admin)
+    with pytest.raises(gr.Error, match="只有审批部门账号"):
+        section.edit_account(ctx, "wangwu", "王老五", "staff", "综合一组", admin, "居住证")
+    with pytest.raises(gr.Error, match="请在“负责事项”中填写"):
+        section.edit_account(ctx, "wangwu", "市公安局", "department", "", admin)
+    made = section.edit_account(ctx, "wangwu", "市公安局", "department", "", admin, "居住证、普通护照 居住证")
+    assert made.endswith("负责事项：居住证、普通护照。")
+    assert section.details(ctx, "wangwu", admin)[1:] == ("department", "", "当前状态：在用", "居住证、普通护照")
+    assert Scopes(ctx.kb.records).stored("wangwu") == ["居住证", "普通护照"]
+    section.edit_account(ctx, "wangwu", "王老五", "staff", "综合一组", admin)
 
     section.reset_password(ctx, "wangwu", "reset-by-admin-2", admin)
     assert check_login(ctx, "wangwu", "reset-by-admin-2") and not check_login(ctx, "wangwu", NEW_PASSWORD)

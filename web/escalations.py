@@ -124,17 +124,7 @@ def detail(ctx: Context, number, request: gr.Request | None) -> tuple[str, str, 
              f"状态：**{case.label}**{late}　期限：{case.due}　事项：{plain(case.item or '—')}　"
              f"部门：{plain(case.department or '—')}　经办：{plain(case.owner_label)}　"
              f"登记：{plain(case.created_by)} {case.created_at.replace('T', ' ')}"]
-    if case.situation:
-        lines.append(f"群众情况：{plain(case.situation)}")
-    if case.ask_id:
-        lines.append(f"来自问答记录 {case.ask_id}")
-    if case.solution:
-        lines.append(f"解决方案：{plain(case.solution)}")
-    if case.reason:
-        lines.append(f"无法解决的原因：{plain(case.reason)}")
-    if case.entry_id:
-        lines.append(f"知识库条目：{plain(case.entry_id)}（"
-                     + (f"已发布为 {plain(case.knowledge)}" if case.knowledge else "待审核或未发布") + "）")
+    lines += [plain(line) for line in case.details()]
     lines.append("**处理经过**：")
     lines += [f"- {e.at.replace('T', ' ')}　{plain(e.actor)}　"
               + plain("；".join(p for p in (e.detail, e.note) if p)) for e in case.events]

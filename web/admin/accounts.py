@@ -1,5 +1,5 @@
-"""账号管理: the table of every account, adding one, changing its role, 组 and name, resetting its
-password, and disabling or re-enabling it.
+"""账号管理: the table of every account, adding one, changing its role, 组 and name (and a 审批部门's
+负责事项, :mod:`kb.scopes`), resetting its password, and disabling or re-enabling it.
 
 Every handler first admits the logged-in account to ``users`` (:func:`web.context.acting`), then
 acts through :class:`kb.users.Users` and :class:`kb.accounts.Accounts` as that account, whose own
@@ -9,9 +9,12 @@ shows stored names as plain text.
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 
 from kb.accounts import Accounts
+from kb.scopes import Scopes
 from kb.users import MIN_PASSWORD, ROLES, Users
 
 from ..context import Context, account, acting, shown_errors
@@ -31,16 +34,17 @@ def listing(ctx: Context, request: gr.Request | None) -> list[list[str]]:
              a.created_at[:16].replace("T", " ")] for a in found]
 
 
-def details(ctx: Context, username: str | None, request: gr.Request | None) -> tuple[str, str, str, str]:
-    """The picked account's 姓名, role key, 组 and state, to fill the edit form."""
+def details(ctx: Context, username: str | None, request: gr.Request | None) -> tuple[str, str, str, str, str]:
+    """The picked account's 姓名, role key, 组, state and (a department's) 负责事项, to fill the edit form."""
     acting(ctx, request, "users")
     if not username:
-        return "", "staff", "", ""
+        return "", "staff", "", "", ""
     with ctx.lock:
         found = Accounts(Users(ctx.kb.records)).get(username)
+        items = Scopes(ctx.kb.records).stored(username)
     if found is None:
         raise gr.Error(f"账号“{username}”不存在，请从列表中选择。", title="未找到账号")
-    return found.user.display_name, found.user.role, found.user.group, f"当前状态：{found.state}"
+    return found.user.display_name, found.user.role, found.user.group, f"当前状态：{found.state}", "、".join(items)
 
 
 def add_account(ctx: Context, username: str, display_name: str, role: str, group: str, password: str,
@@ -54,17 +58,27 @@ def add_account(ctx: Context, username: str, display_name: str, role: str, group
 
 
 def edit_account(ctx: Context, username: str | None, display_name: str, role: str, group: str,
-                 request: gr.Request | None) -> str:
-    """Set the picked account's 姓名, role and 组 as the logged-in admin; returns a Chinese confirmation."""
+                 request: gr.Request | None, items: str = "") -> str:
+    """Set the picked account's 姓名, role and 组 (and a department's 负责事项, separated by 、 ， , or spaces)
+    as the logged-in admin; returns a Chinese confirmation."""
     user = acting(ctx, request, "users")
     username = _picked(username)
+    wanted = [i for i in re.split(r"[、，,;；\s]+", items or "") if i]
+    if wanted and role != "department":
+        raise gr.Error("只有审批部门账号需要填写负责事项；其他角色请清空该栏。", title="负责事项")
+    if role == "department" and not wanted:
+        raise gr.Error("审批部门账号请在“负责事项”中填写它负责的事项（用顿号分隔），它只能看到这些事项的题目和成绩。",
+                       title="负责事项")
     with ctx.lock, shown_errors():
         accounts = Accounts(Users(ctx.kb.records))
         before = accounts.get(username)
         changed = accounts.change(user, username, role or None, display_name or "", group or "")
-    if before is not None and changed == before.user:
+        scopes = Scopes(ctx.kb.records)
+        scope = scopes.set(user, username, wanted) if role == "department" else []
+    if before is not None and changed == before.user and not scope:
         return f"{username} 的账号信息没有变化。"
-    return f"已修改账号 {username}：{changed.label}，组：{changed.group or '—'}。"
+    return (f"已修改账号 {username}：{changed.label}，组：{changed.group or '—'}"
+            + (f"，负责事项：{'、'.join(scope)}" if scope else "") + "。")
 
 
 def reset_password(ctx: Context, username: str | None, password: str, request: gr.Request | None) -> str:
@@ -114,6 +128,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         display = gr.Textbox(label="姓名", max_lines=1)
         role = gr.Dropdown(ROLE_CHOICES, value="staff", label="角色")
         group = gr.Textbox(label="组", max_lines=1)
+        items = gr.Textbox(label="负责事项（仅审批部门，用顿号分隔）", max_lines=1)
         save_button = gr.Button("保存修改", variant="primary")
     with gr.Row():
         password = gr.Textbox(label=f"新密码（至少 {MIN_PASSWORD} 位）", type="password", max_lines=1, scale=3)
@@ -122,7 +137,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         reason = gr.Textbox(label="停用或启用的理由（记入审计日志，可留空）", max_lines=1, scale=3)
         disable_button = gr.Button("停用账号", variant="stop", scale=1)
         enable_button = gr.Button("重新启用", scale=1)
-    form = [display, role, group, state]
+    form = [display, role, group, state, items]
 
     def refreshed(request: gr.Request, chosen=None):
         rows = listing(ctx, request)
@@ -145,8 +160,8 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         gr.Info(add_account(ctx, username, name, chosen_role, chosen_group, initial, request))
         return (*refreshed(request, (username or "").strip()), "", "", "staff", "", "")
 
-    def on_save(username, name, chosen_role, chosen_group, request: gr.Request):
-        gr.Info(edit_account(ctx, username, name, chosen_role, chosen_group, request))
+    def on_save(username, name, chosen_role, chosen_group, chosen_items, request: gr.Request):
+        gr.Info(edit_account(ctx, username, name, chosen_role, chosen_group, request, chosen_items))
         return refreshed(request, username)
 
     def on_reset(username, new_password, request: gr.Request):
@@ -162,7 +177,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     listed = [table, picker]
     add_button.click(on_add, [new_name, new_display, new_role, new_group, new_password],
                      [*listed, new_name, new_display, new_role, new_group, new_password], api_name="add_account")
-    save_button.click(on_save, [picker, display, role, group], listed, api_name="edit_account")
+    save_button.click(on_save, [picker, display, role, group, items], listed, api_name="edit_account")
     reset_button.click(on_reset, [picker, password], password, api_name="reset_password")
     disable_button.click(on_state(False), [picker, reason], [*listed, reason, *form], api_name="disable_account")
     enable_button.click(on_state(True), [picker, reason], [*listed, reason, *form], api_name="enable_account")
