@@ -172,12 +172,12 @@ def report(settings, quarter, paper_id, out, login):
 def import_marks(settings, paper_id, sheet, variant, day, login):
     """导入纸质答卷的人工评分：SHEET 为 Excel/CSV，列为 姓名（或用户名）、题号、得分。"""
     from ingest.marks_sheet import read_marks_sheet
-    from kb.attempts import Attempts
+    from kb.paper_marks import import_marks
 
     rows, problems = read_marks_sheet(sheet)
     records = open_records(settings)
     try:
-        count, refused = Attempts(records).import_marks(login(records), paper_id, rows, variant, day)
+        count, refused = import_marks(records, login(records), paper_id, rows, variant, day)
     finally:
         records.close()
     click.echo(f"已导入 {count} 人的成绩（{len(rows) - len(refused)} 行）。")

@@ -46,7 +46,8 @@ def _ask(q: SheetQuestion) -> str:
 def show_result(result: Result) -> None:
     """Print a submitted attempt: the score, then each answer with its marks, the key and the explanation."""
     a = result.attempt
-    click.echo(f"\n《{result.title}》得分：{a.score:g} / {a.total:g}")
+    click.echo(f"\n《{result.title}》得分：{a.score:g} / {a.total:g}"
+               + (f"（超过时限 {result.late_minutes} 分钟交卷）" if result.late_minutes else ""))
     for item in result.answers:
         q, m = item.question.question, item.marking
         mark = "✓" if m.correct else "✗"

@@ -1,5 +1,5 @@
 """A marks sheet (xlsx or csv): the scores of papers taken on paper and marked by hand, for
-:meth:`kb.attempts.Attempts.import_marks`.
+:func:`kb.paper_marks.import_marks`.
 
 Columns are found by name in the first five rows: ``姓名`` (a display name or a username; also
 ``用户名``/``账号``), ``题号`` and ``得分`` (also ``分数``). One row per person and question. A row

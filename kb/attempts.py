@@ -8,8 +8,7 @@ with its marks (``quiz_responses``). An attempt is submitted once. Scores are ke
 their group at the time and the quarter of submission, so results can be read per person, per group and per
 quarter.
 
-Attempts taken on paper are imported with their marks (:meth:`Attempts.import_marks`), as
-``mode='paper'``; importing a person's marks for a paper again replaces them.
+Attempts taken on paper are imported with their marks by :mod:`kb.paper_marks`, as ``mode='paper'``.
 
 A grader may change the marks of a submitted answer (:meth:`Attempts.regrade`, a department grading
 the 简答 of its 事项): the answer's score and the attempt's total change, and ``quiz_regrades`` keeps the
@@ -24,9 +23,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from . import audit
-from .papers import Paper, PaperError, PaperQuestion, Papers, Sheet, people
+from .papers import Paper, PaperError, PaperQuestion, Papers, Sheet
 from .quizbank import QuizQuestion
 from .records import Records, now
 from .users import User, authorize
@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS quiz_regrades (
 CREATE TABLE IF NOT EXISTS quiz_mastered (
     username TEXT NOT NULL, question_key TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (username, question_key));
 """
+
+
+GRACE_MINUTES = 2
+"""Minutes past a paper's time limit still counted as on time (the page's last tick, a slow network)."""
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,23 @@ class Answered:
 
 @dataclass(frozen=True)
 class Result:
-    """A submitted attempt with every answer graded."""
+    """A submitted attempt with every answer graded; ``time_limit`` the paper's, in minutes (0: untimed)."""
 
     attempt: Attempt
     title: str
     answers: tuple[Answered, ...]
+    time_limit: int = 0
+
+    @property
+    def late_minutes(self) -> int:
+        """Whole minutes an online attempt was handed in after its time limit plus :data:`GRACE_MINUTES`
+        (0 when on time, untimed or taken on paper). The page submits on time by itself, so lateness
+        means the answers came another way; the result says so."""
+        a = self.attempt
+        if not self.time_limit or a.mode != "online" or not a.submitted_at:
+            return 0
+        taken = (datetime.fromisoformat(a.submitted_at) - datetime.fromisoformat(a.started_at)).total_seconds() / 60
+        return max(0, int(taken - self.time_limit - GRACE_MINUTES))
 
 
 @dataclass(frozen=True)
@@ -227,25 +243,11 @@ class Attempts:
         if len(marks) != len(submission.paper.questions) or attempt.username != user.username:
             raise PaperError("评分结果与答卷不符，请重新提交。")
         with self.records.transaction(changes_index=False) as conn:
-            written = self._write(conn, attempt.id, [(q, submission.answers[q.number], m)
-                                                     for q, m in zip(submission.paper.questions, marks)], now())
+            written = close_attempt(conn, attempt.id, [(q, submission.answers[q.number], m)
+                                                   for q, m in zip(submission.paper.questions, marks)], now())
         if not written:
             raise PaperError(f"答卷 {attempt.id} 已经提交过，不能重复提交。")
         return self.result(user, attempt.id)
-
-    @staticmethod
-    def _write(conn, attempt_id: int, marked: list[tuple[PaperQuestion, str, Marking]], at: str) -> bool:
-        """Close open attempt ``attempt_id`` with its marked answers in the transaction ``conn``; False
-        (and nothing written) if it was already closed."""
-        score = sum(m.score for _, _, m in marked)
-        closed = conn.execute("UPDATE quiz_attempts SET submitted_at=?, quarter=?, score=?"
-                              " WHERE id=? AND submitted_at=''", (at, quarter_of(at), score, attempt_id))
-        if closed.rowcount == 0:
-            return False
-        conn.executemany("INSERT INTO quiz_responses VALUES(?,?,?,?,?,?,?,?)", [
-            (attempt_id, q.number, q.key, response, q.points, m.score, json.dumps(m.missed, ensure_ascii=False),
-             m.note) for q, response, m in marked])
-        return True
 
     def result(self, user: User, attempt_id: int) -> Result:
         """A submitted attempt with each answer, its marks, the key and the explanation."""
@@ -257,7 +259,7 @@ class Attempts:
             "SELECT * FROM quiz_responses WHERE attempt_id=?", (attempt_id,))}
         answers = tuple(Answered(q, rows[q.number]["response"], _marking(rows[q.number]))
                         for q in paper.questions if q.number in rows)
-        return Result(attempt, paper.title, answers)
+        return Result(attempt, paper.title, answers, paper.time_limit)
 
     def mine(self, user: User) -> list[Attempt]:
         """``user``'s own attempts, the newest first."""
@@ -341,49 +343,19 @@ class Attempts:
         with self.records.transaction(changes_index=False) as conn:
             conn.execute("INSERT OR REPLACE INTO quiz_mastered VALUES(?,?,?)", (user.username, key, now()))
 
-    def import_marks(self, actor: User, paper_id: str, rows: Iterable[tuple[int, str, int, float]],
-                     variant: str = "A", day: str = "") -> tuple[int, list[str]]:
-        """Store marks of a paper taken on paper: ``rows`` of (row number in the sheet, person, question
-        number, points). A person is an account's username or display name. Rows naming an unknown person
-        or question, or points outside 0..the question's points, are reported and skipped; the others
-        are stored, one attempt per person (replacing an earlier import), dated ``day`` (today by default).
-        Returns how many people's marks were stored and the problems, each naming its row."""
-        actor = authorize(self.records, actor, "quiz")
-        paper = self.papers.keyed(paper_id, variant)
-        by_number = {q.number: q for q in paper.questions}
-        named: dict[str, User] = {}
-        for u in people(self.records):
-            named.setdefault(u.display_name, u)
-            named[u.username] = u
-        marks: dict[str, dict[int, float]] = {}
-        problems = []
-        for line, person, number, points in rows:
-            user, question = named.get(str(person).strip()), by_number.get(number)
-            if user is None:
-                problems.append(f"第 {line} 行：没有名为“{person}”的账号，请填写用户名或姓名。")
-            elif question is None:
-                problems.append(f"第 {line} 行：试卷 {paper_id} 没有第 {number} 题。")
-            elif not 0 <= points <= question.points:
-                problems.append(f"第 {line} 行：第 {number} 题得分 {points:g} 超出范围（0 至 {question.points:g}）。")
-            else:
-                marks.setdefault(user.username, {})[number] = points
-        at = (day or now()[:10]) + "T12:00:00"
-        for username, scored in marks.items():
-            user = named[username]
-            marked = [(q, "（纸质答卷）", Marking(scored.get(q.number, 0.0), q.points,
-                                                 note="" if q.number in scored else "未录入得分"))
-                      for q in paper.questions]
-            with self.records.transaction(changes_index=False) as conn:
-                conn.execute("DELETE FROM quiz_responses WHERE attempt_id IN (SELECT id FROM quiz_attempts"
-                             " WHERE paper_id=? AND username=? AND mode='paper')", (paper_id, username))
-                conn.execute("DELETE FROM quiz_attempts WHERE paper_id=? AND username=? AND mode='paper'",
-                             (paper_id, username))
-                attempt_id = conn.execute(
-                    "INSERT INTO quiz_attempts(paper_id, variant, username, group_name, quarter, mode, started_at,"
-                    " submitted_at, score, total) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                    (paper_id, variant, username, user.group, "", "paper", at, "", 0.0, paper.total)).lastrowid
-                self._write(conn, attempt_id, marked, at)
-        return len(marks), problems
+
+def close_attempt(conn, attempt_id: int, marked: list[tuple[PaperQuestion, str, Marking]], at: str) -> bool:
+    """Close open attempt ``attempt_id`` with its marked answers (question, response, marks) at ISO time
+    ``at`` in the transaction ``conn``; False (and nothing written) if it was already closed."""
+    score = sum(m.score for _, _, m in marked)
+    closed = conn.execute("UPDATE quiz_attempts SET submitted_at=?, quarter=?, score=?"
+                          " WHERE id=? AND submitted_at=''", (at, quarter_of(at), score, attempt_id))
+    if closed.rowcount == 0:
+        return False
+    conn.executemany("INSERT INTO quiz_responses VALUES(?,?,?,?,?,?,?,?)", [
+        (attempt_id, q.number, q.key, response, q.points, m.score, json.dumps(m.missed, ensure_ascii=False),
+         m.note) for q, response, m in marked])
+    return True
 
 
 def _attempt(row) -> Attempt:

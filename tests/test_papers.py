@@ -13,6 +13,7 @@ from test_quiz import ALL_TYPES, _bank, _lead, quizzed  # noqa: F401  (the fixtu
 from ingest.marks_sheet import read_marks_sheet
 from kb.attempts import Attempts, Marking, quarter_of
 from kb.errors import PermissionDenied
+from kb.paper_marks import import_marks
 from kb.papers import LETTERS, PaperError, Papers, shuffled_options
 from kb.quizbank import QuizBank, QuizError
 from kb.types import Entry
@@ -162,14 +163,14 @@ def test_marks_from_a_sheet_are_imported_per_person_and_bad_rows_are_named(staff
         ["孙三", 1, 5], ["孙三", "第一题", 1]], ["姓名", "题号", "得分"])
     rows, unreadable = read_marks_sheet(sheet)
     assert unreadable == ["第 8 行：题号“第一题”或得分“1”不是数字。"]
-    count, problems = Attempts(staffed.kb.records).import_marks(_lead(staffed), paper.id, rows, day="2026-11-20")
+    count, problems = import_marks(staffed.kb.records, _lead(staffed), paper.id, rows, day="2026-11-20")
     assert count == 2
     assert problems == ["第 5 行：没有名为“无此人”的账号，请填写用户名或姓名。",
                         f"第 6 行：试卷 {paper.id} 没有第 9 题。",
                         f"第 7 行：第 1 题得分 5 超出范围（0 至 {paper.questions[0].points:g}）。"]
     scores = {a.username: (a.score, a.mode, a.quarter) for a in Attempts(staffed.kb.records).scores(_lead(staffed))}
     assert scores == {"s1": (1 + 6, "paper", "2026Q4"), "s3": (1, "paper", "2026Q4")}
-    Attempts(staffed.kb.records).import_marks(_lead(staffed), paper.id, [(2, "赵一", 1, 0)], day="2026-11-21")
+    import_marks(staffed.kb.records, _lead(staffed), paper.id, [(2, "赵一", 1, 0)], day="2026-11-21")
     assert [a.score for a in Attempts(staffed.kb.records).scores(_lead(staffed)) if a.username == "s1"] == [0]
 
 
@@ -228,3 +229,17 @@ def test_answers_graded_outside_a_lock_are_refused_if_the_attempt_was_submitted_
     assert [a.response for a in result.answers] == ["错误", "错误"]
     with pytest.raises(PaperError, match="已经提交过"):
         attempts.hand_in(s1, first, first.marks(_exact))
+
+
+def test_an_online_attempt_handed_in_past_its_time_limit_is_marked_late(staffed):
+    papers = Papers(staffed.kb.records)
+    paper = papers.compose(_lead(staffed), "Q4", "限时卷", {"judge": 1}, time_limit=30)
+    papers.assign(_lead(staffed), paper.id, "user", ["s1", "s2"])
+    attempts = Attempts(staffed.kb.records)
+    late, _ = attempts.start(_user(staffed, "s1"), paper.id)
+    on_time, _ = attempts.start(_user(staffed, "s2"), paper.id)
+    with staffed.kb.records.transaction(changes_index=False) as conn:
+        conn.execute("UPDATE quiz_attempts SET started_at=? WHERE id=?", ("2026-01-01T08:00:00", late.id))
+    marked = attempts.submit(_user(staffed, "s1"), late.id, {1: "正确"}, _exact)
+    assert marked.time_limit == 30 and marked.late_minutes > 60 * 24
+    assert attempts.submit(_user(staffed, "s2"), on_time.id, {1: "正确"}, _exact).late_minutes == 0

@@ -27,6 +27,7 @@ from kb.attempts import Attempts, Marking
 from kb.errors import PermissionDenied
 from kb.escalations import Escalations
 from kb.learning import Learning
+from kb.paper_marks import import_marks
 from kb.papers import Papers
 from kb.quizbank import QuizBank
 from kb.types import Entry
@@ -95,7 +96,7 @@ def made(tmp_path_factory, embedder):
     marks = [(1, "zhangsan", q.number, 0.0 if q in (first, second) else q.points) for q in paper.questions]
     marks += [(2, "lisi", q.number, 0.0 if q == first else q.points) for q in paper.questions]
     attempts = Attempts(kb.records)
-    assert attempts.import_marks(lead, "P1", marks, day=f"{MONTH}-01") == (2, [])
+    assert import_marks(attempts.records, lead, "P1", marks, day=f"{MONTH}-01") == (2, [])
     online = {}
     for user in (staff, wangwu):
         attempt, _ = attempts.start(user, "P1")

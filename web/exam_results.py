@@ -4,7 +4,7 @@ missed questions and an xlsx — and the import of marks of papers taken on pape
 The report is :func:`bot.quiz_report.build_report` over :meth:`kb.attempts.Attempts.results` (each
 person's latest attempt at each paper counts); its charts (PNG) and workbook are written into a new
 folder of the page's :class:`~web.downloads.Downloads` for the request. Marks sheets (姓名, 题号, 得分)
-are read by :func:`ingest.marks_sheet.read_marks_sheet` and stored by :meth:`Attempts.import_marks`;
+are read by :func:`ingest.marks_sheet.read_marks_sheet` and stored by :func:`kb.paper_marks.import_marks`;
 rows that cannot be read or stored are listed with their row numbers. Every handler admits the
 logged-in account to ``quiz`` first.
 """
@@ -20,6 +20,7 @@ from bot.quiz_report import build_report, summary_lines, write_charts, write_wor
 from ingest.marks_sheet import read_marks_sheet
 from kb.attempts import Attempts
 from kb.dates import ACCEPTED, parse_date
+from kb.paper_marks import import_marks as store_marks
 from kb.papers import VARIANTS, people
 from kb.quizbank import quarter_range
 
@@ -94,7 +95,7 @@ def import_marks(ctx: Context, paper_id: str | None, variant: str | None, day: s
     with shown_errors():
         rows, unread = read_marks_sheet(Path(file))
     with ctx.lock, shown_errors():
-        count, refused = Attempts(ctx.kb.records).import_marks(user, paper_id, rows, variant or "A", taken)
+        count, refused = store_marks(ctx.kb.records, user, paper_id, rows, variant or "A", taken)
     problems = [*unread, *refused]
     text = f"**已导入 {count} 人的成绩**（试卷 {plain(paper_id)}，{variant or 'A'} 卷）。"
     if problems:

@@ -150,7 +150,7 @@ def report(ctx: Context, result: Result) -> str:
     a = result.attempt
     parts = [f"### {plain(result.title)}：得分 {a.score:g} / {a.total:g}",
              f"提交时间：{a.submitted_at.replace('T', ' ')}；答对 {sum(x.marking.correct for x in result.answers)}"
-             f" / {len(result.answers)} 题。"]
+             f" / {len(result.answers)} 题。" + (f"**超过时限 {result.late_minutes} 分钟交卷。**" if result.late_minutes else "")]
     for x in result.answers:
         q = x.question.question
         options = "选项：" + "　".join(f"{LETTERS[i]}. {plain(o)}" for i, o in enumerate(q.options)) \
