@@ -10,6 +10,7 @@ import click
 
 from kb.errors import KBError
 from kb.records import RECORDS_FILE
+from kb.scopes import Scopes
 from kb.users import LOCAL_ADMIN, ROLES, Users
 
 from .base import cli, data_options, open_kb, open_records
@@ -17,8 +18,10 @@ from .base import cli, data_options, open_kb, open_records
 DEMO_DIR = Path("demo-data")
 DEMO_ACCOUNTS = (("admin", "admin", "王主任", "demo-admin-2026"),
                  ("reviewer", "reviewer", "李组长", "demo-reviewer-2026"),
-                 ("staff", "staff", "张三", "demo-staff-2026"))
-"""(username, role, display name, password) of the demo accounts; the passwords are public."""
+                 ("staff", "staff", "张三", "demo-staff-2026"),
+                 ("bumen", "department", "市公安局出入境管理支队", "demo-bumen-2026"))
+"""(username, role, display name, password) of the demo accounts; the passwords are public. The
+审批部门 account is given the 事项 of its department's entries in the sample."""
 
 _FIRST_ADMIN = ("请先创建第一个管理员账号：kb user add admin --role 管理员（知识库在别的目录时加 --data-dir），"
                 "再用它添加其他人员；或运行 kb serve --demo 用内置示例知识库和示例账号体验。")
@@ -58,6 +61,9 @@ def demo_kb(settings):
     for username, role, name, password in DEMO_ACCOUNTS:
         created = users.add(admin, username, password, role, name)
         admin = created if role == "admin" else admin
+        if role == "department":
+            owned = kb.records.entries_where("department = ? AND item != ''", (name,))
+            Scopes(kb.records).set(admin, username, [entry.item for entry, _ in owned])
     return settings, kb
 
 

@@ -176,3 +176,20 @@ def test_importing_the_command_does_not_load_gradio():
     code = "import sys, cli; print([m for m in ('gradio', 'web') if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_demo_has_an_account_per_role_and_the_department_owns_its_sample_matters(tmp_path, monkeypatch):
+    from cli.serve import DEMO_ACCOUNTS, demo_kb
+    from kb.config import load_settings
+    from kb.scopes import Scopes
+
+    monkeypatch.chdir(tmp_path)
+    _, kb = demo_kb(load_settings(data_dir=str(tmp_path / "ignored")))
+    try:
+        users = Users(kb.records)
+        assert {users.get(name).role for name, *_ in DEMO_ACCOUNTS} == {"staff", "reviewer", "admin", "department"}
+        assert all(users.authenticate(name, password) for name, _, _, password in DEMO_ACCOUNTS)
+        owned = Scopes(kb.records).stored("bumen")
+        assert "护照换发" in owned and "港澳签注自助办理" in owned and "企业开办" not in owned
+    finally:
+        kb.close()
