@@ -23,14 +23,12 @@ with the same account, which needs ``quiz`` (the same roles). Rendering is in
 
 from __future__ import annotations
 
-import calendar
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
 from kb.asklog import questions as logged_questions
 from kb.attempts import Attempts, quarter_of
+from kb.dates import month_bounds
 from kb.errors import KBError
 from kb.quizbank import QuizQuestion
 from kb.records import Records
@@ -50,7 +48,6 @@ OTHER_ITEM = "其他"
 REVISING_ACTIONS = ("approve", "merge", "rollback", "overwrite")
 """Version actions that change a published entry (a draft's ``edit`` and an ``import`` do not count)."""
 _BUILT_KINDS = ("single", "judge", "blank", "multiple")
-_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 
 
 class TrainingError(KBError):
@@ -134,13 +131,10 @@ class TrainingPack:
 def month_range(month: str) -> tuple[str, str, str]:
     """``2026-11`` (also ``2026/11``, ``2026年11月``) -> ``("2026-11", "2026-11-01", "2026-11-30")``;
     raises :class:`TrainingError` naming the accepted forms otherwise."""
-    match = _MONTH.match(unicodedata.normalize("NFKC", month or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    bounds = month_bounds(month)
+    if bounds is None:
         raise TrainingError(f"月份“{month}”格式不对：请写成 2026-11、2026/11 或 2026年11月。")
-    year, number = int(match.group(1)), int(match.group(2))
-    last = calendar.monthrange(year, number)[1]
-    key = f"{year:04d}-{number:02d}"
-    return key, f"{key}-01", f"{key}-{last:02d}"
+    return bounds
 
 
 def training_pack(records: Records, month: str, actor: User) -> TrainingPack:

@@ -4,11 +4,12 @@
 ``2026-11-3``, ``2026/11/3``, ``2026.11.3``, ``2026年11月3日`` and ``20261103`` (full-width digits
 and surrounding spaces too) and returns an ISO date. :func:`require_date` is the strict form for
 a named field or option: it raises :class:`~kb.errors.DateError` with a message that names the
-field and the accepted forms.
+field and the accepted forms. :func:`month_bounds` reads a month (``2026-11``) the same way.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ EXCEL_RANGE = (18264, 73050)
 
 _SEPARATED = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 
 
 def parse_date(value: object) -> str | None:
@@ -52,6 +54,17 @@ def _from_text(text: str) -> str | None:
         return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
     except ValueError:
         return None
+
+
+def month_bounds(month: str) -> tuple[str, str, str] | None:
+    """``2026-11`` (also ``2026/11``, ``2026.11``, ``2026年11月``, full-width digits) -> the month's key,
+    first and last day: ``("2026-11", "2026-11-01", "2026-11-30")``; None when it is not a month."""
+    found = _MONTH.match(unicodedata.normalize("NFKC", month or "").strip())
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        return None
+    year, number = int(found.group(1)), int(found.group(2))
+    key = f"{year:04d}-{number:02d}"
+    return key, f"{key}-01", f"{key}-{calendar.monthrange(year, number)[1]:02d}"
 
 
 def require_date(value: object, label: str) -> str:

@@ -9,18 +9,16 @@ their deadline today.
 
 from __future__ import annotations
 
-import calendar
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from .dates import month_bounds
 from .errors import KBError
 from .escalations import STATUSES, cases_where
 from .records import Records
 
-_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 NONE = "（未填）"
 
 
@@ -30,11 +28,10 @@ class ReportError(KBError):
 
 def month_range(month: str) -> tuple[str, str]:
     """``2026-11`` (or ``2026/11``, ``2026年11月``) -> ``("2026-11-01", "2026-11-30")``."""
-    found = _MONTH.match((month or "").strip())
-    if not found or not 1 <= int(found.group(2)) <= 12:
+    bounds = month_bounds(month)
+    if bounds is None:
         raise ReportError(f"月份“{month}”格式不对：请写成 年-月，例如 2026-11。")
-    year, number = int(found.group(1)), int(found.group(2))
-    return f"{year:04d}-{number:02d}-01", f"{year:04d}-{number:02d}-{calendar.monthrange(year, number)[1]:02d}"
+    return bounds[1:]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from test_workflow import NEW_A, NEW_Q, OLD_A, OLD_Q, case, day, publish
 from bot import answer
 from ingest import ingest_paths
 from ingest.columns import parse_date as sheet_parse_date
-from kb.dates import parse_date, require_date
+from kb.dates import month_bounds, parse_date, require_date
 from kb.errors import DateError, ReviewError
 from kb.lifecycle import expired
 
@@ -31,6 +31,12 @@ from kb.lifecycle import expired
 ])
 def test_parse_date(value, expected):
     assert parse_date(value) == expected
+
+
+def test_month_bounds_reads_the_written_forms_of_a_month():
+    for written in ("2024-02", "2024/2", "2024.02", "2024年2月", "２０２４年２月"):
+        assert month_bounds(written) == ("2024-02", "2024-02-01", "2024-02-29")
+    assert month_bounds("2026-13") is None and month_bounds("2026-11-03") is None and month_bounds("") is None
 
 
 def test_require_date_names_the_field_and_the_forms():
