@@ -91,10 +91,15 @@ def open_tab(page, title):
     return page.get_by_role("tabpanel")
 
 
+def pick_draft(panel, text):
+    """Pick the draft whose row in the review queue shows ``text`` by clicking the row."""
+    panel.get_by_role("gridcell", name=text).first.click()
+    expect(panel.get_by_text(re.compile(r"草稿（待审核")).first).to_be_visible()
+
+
 def approve_in_review(page, draft_text, entry_id):
     """Open the 审核 tab, pick the draft whose row shows ``draft_text`` and approve it as ``entry_id``."""
     queue = open_tab(page, "审核")
-    queue.get_by_role("gridcell", name=draft_text).first.click()
-    expect(queue.get_by_text(re.compile(r"草稿（待审核")).first).to_be_visible()
+    pick_draft(queue, draft_text)
     queue.get_by_role("button", name="通过", exact=True).click()
     expect(page.get_by_text(f"已发布 {entry_id}。")).to_be_visible()

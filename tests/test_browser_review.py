@@ -18,7 +18,7 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import ask, browser, expect_tabs, log_in, page  # noqa: E402,F401
+from browsing import ask, browser, expect_tabs, log_in, open_tab, page, pick_draft, switch  # noqa: E402,F401
 from fixtures import (  # noqa: E402
     PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
 )
@@ -59,24 +59,6 @@ def url(ctx):
         yield served
 
 
-def switch(page, url, username):
-    """Log out whoever is logged in and log in as ``username``."""
-    page.goto(url + "logout")
-    log_in(page, url, username, PASSWORD)
-    expect(page.get_by_role("tab", name="窗口问答", exact=True)).to_be_visible()
-
-
-def open_tab(page, title):
-    page.get_by_role("tab", name=title, exact=True).click()
-    return page.get_by_role("tabpanel")
-
-
-def pick(panel, question):
-    """Pick the draft asking ``question`` in the review queue by clicking its row."""
-    panel.get_by_role("gridcell", name=question).first.click()
-    expect(panel.get_by_text(re.compile(r"草稿（待审核")).first).to_be_visible()
-
-
 def test_staff_submits_a_case_the_lead_edits_and_approves_it_and_staff_get_the_edit(page, url, ctx):
     log_in(page, url, "zhangsan", PASSWORD)
     form = open_tab(page, "每日登记")
@@ -89,9 +71,9 @@ def test_staff_submits_a_case_the_lead_edits_and_approves_it_and_staff_get_the_e
     case_id = re.search(r"K\d{5}", outcome.inner_text())[0]
     page.shot("2-submitted")
 
-    switch(page, url, "zuzhang")
+    switch(page, url, "zuzhang", PASSWORD)
     review = open_tab(page, "审核")
-    pick(review, CASE_Q)
+    pick_draft(review, CASE_Q)
     answer = review.get_by_label("答复", exact=True)
     expect(answer).to_have_value(CASE_A)
     expect(review.get_by_label("部门", exact=True)).to_have_value("公安局")
@@ -103,7 +85,7 @@ def test_staff_submits_a_case_the_lead_edits_and_approves_it_and_staff_get_the_e
     page.shot("4-approved")
     assert ctx.kb.records.entry(case_id).answer == EDITED_A
 
-    switch(page, url, "zhangsan")
+    switch(page, url, "zhangsan", PASSWORD)
     open_tab(page, "窗口问答")
     ask(page, CASE_Q)
     expect(page.get_by_text(EDITED_A).first).to_be_visible()
@@ -119,7 +101,7 @@ def test_a_rejection_reason_reaches_my_cases(page, url, ctx):
     reason = "请补充依据：车站派出所的电话确认记录"
     log_in(page, url, "zuzhang", PASSWORD)
     review = open_tab(page, "审核")
-    pick(review, question)
+    pick_draft(review, question)
     expect(review.get_by_text(f"问题：{question}")).to_be_visible()
     review.get_by_label("退回理由（必填）").fill(reason)
     page.shot("2-reason")
@@ -127,7 +109,7 @@ def test_a_rejection_reason_reaches_my_cases(page, url, ctx):
     expect(page.get_by_text(f"已退回 {draft}：{reason}")).to_be_visible()
     expect(review.get_by_role("gridcell", name=question)).to_have_count(0)
 
-    switch(page, url, "zhangsan")
+    switch(page, url, "zhangsan", PASSWORD)
     mine = open_tab(page, "每日登记")
     row = mine.get_by_role("row").filter(has_text=draft)
     expect(row).to_contain_text("已退回")
@@ -173,7 +155,7 @@ def test_the_lead_makes_a_draft_replace_a_published_entry_from_a_date(page, url,
     assert submitted.duplicate_of == "FAQ-HZ", "the draft should be flagged as a duplicate of the entry it replaces"
     log_in(page, url, "zuzhang", PASSWORD)
     review = open_tab(page, "审核")
-    pick(review, question)
+    pick_draft(review, question)
     expect(review.get_by_text("草稿改动").first).to_be_visible()
     expect(review.get_by_text(re.compile("◆ 答复（不同）")).first).to_be_visible()
     review.get_by_label("替代已发布条目（编号）").fill("FAQ-HZ")
@@ -184,7 +166,7 @@ def test_the_lead_makes_a_draft_replace_a_published_entry_from_a_date(page, url,
     expect(page.get_by_text(f"自 {YESTERDAY} 起替代 FAQ-HZ")).to_be_visible()
     page.shot("3-approved")
 
-    switch(page, url, "zhangsan")
+    switch(page, url, "zhangsan", PASSWORD)
     ask(page, "第一次办护照需要带什么材料？")
     note = rf"原口径 FAQ-HZ.*自 {YESTERDAY} 起已由 {submitted.entry_id} 替代"
     expect(page.get_by_text(re.compile(note)).first).to_be_visible()
