@@ -9,6 +9,7 @@ from kb.department import BankQuestion, Department
 from kb.quizbank import DIFFICULTIES, KINDS
 
 from .base import cli, data_options, login_options, open_records, read_records
+from .quiz import show_question
 
 
 @cli.group()
@@ -25,15 +26,8 @@ def dept():
     """
 
 
-def _show(found: BankQuestion) -> str:
-    q = found.question
-    lines = [f"{found.number}. [{q.item}·{q.label}·{q.difficulty}] {q.stem}"
-             + (f"  【过期：{q.stale}】" if q.stale else "")]
-    if q.kind in ("single", "multiple"):
-        lines += [f"   {letter}. {option}" for letter, option in zip("ABCDEF", q.options)]
-    lines.append(f"   {q.key_line}" + (f"（参考答案：{q.answer[0]}）" if q.kind == "short" else ""))
-    lines += [f"   解析：{line}" for line in q.explanation.splitlines()]
-    return "\n".join(lines)
+def _shown(found: BankQuestion) -> str:
+    return show_question(found.number, found.question, item=True, reference=True)
 
 
 @dept.command("banks")
@@ -67,7 +61,7 @@ def questions(settings, bank_id, login):
         records.close()
     click.echo(f"题库 {bank_id} 中本部门负责事项的题目 {len(found)} 道。")
     for q in found:
-        click.echo("\n" + _show(q))
+        click.echo("\n" + _shown(q))
 
 
 def _question_options(f):
@@ -104,7 +98,7 @@ def propose(settings, bank_id, kind, item, difficulty, stem, options, answers, e
                                             _key(kind, answers), explanation, list(points), difficulty)
     finally:
         records.close()
-    click.echo(f"已加入题库 {bank_id}，题号 {added.number}：\n" + _show(added))
+    click.echo(f"已加入题库 {bank_id}，题号 {added.number}：\n" + _shown(added))
 
 
 @dept.command("edit")
@@ -124,7 +118,7 @@ def edit(settings, bank_id, number, stem, options, answers, explanation, points,
                                   list(points))
     finally:
         records.close()
-    click.echo(f"已修改题库 {bank_id} 第 {number} 题：\n" + _show(changed))
+    click.echo(f"已修改题库 {bank_id} 第 {number} 题：\n" + _shown(changed))
 
 
 @dept.command("compose")

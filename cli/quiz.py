@@ -115,11 +115,14 @@ def list_banks(settings, login):
                    f"{b.created_by} / {b.created_at.replace('T', ' ')}")
 
 
-def _show(number: int, q: QuizQuestion) -> str:
-    lines = [f"{number}. [{q.label}·{q.difficulty}] {q.stem}" + (f"  【过期：{q.stale}】" if q.stale else "")]
+def show_question(number: int, q: QuizQuestion, item: bool = False, reference: bool = False) -> str:
+    """A bank question for the terminal: its number, [事项·]题型·难度 and stem (marked if stale), the
+    options, the key (with a 简答's reference answer if ``reference``) and the 解析."""
+    tags = "·".join([q.item] * item + [q.label, q.difficulty])
+    lines = [f"{number}. [{tags}] {q.stem}" + (f"  【过期：{q.stale}】" if q.stale else "")]
     if q.kind in ("single", "multiple"):
         lines += [f"   {letter}. {option}" for letter, option in zip("ABCDEF", q.options)]
-    lines.append(f"   {q.key_line}")
+    lines.append(f"   {q.key_line}" + (f"（参考答案：{q.answer[0]}）" if reference and q.kind == "short" else ""))
     lines += [f"   解析：{line}" for line in q.explanation.splitlines()]
     return "\n".join(lines)
 
@@ -141,4 +144,4 @@ def show(settings, bank_id, stale_only, login):
     click.echo(f"题库 {info.id}（{info.since} 至 {info.until}）：{info.questions} 道题，其中过期 {info.stale} 道。")
     for number, q in enumerate(questions, 1):
         if q.stale or not stale_only:
-            click.echo("\n" + _show(number, q))
+            click.echo("\n" + show_question(number, q))
