@@ -254,12 +254,18 @@ class Attempts:
         attempt = self.attempt(user, attempt_id)
         if not attempt.submitted_at:
             raise PaperError(f"答卷 {attempt_id} 还没有提交：提交后才能看到答案和解析。")
-        paper = self.papers.keyed(attempt.paper_id, attempt.variant)
+        return self._graded(attempt, self.papers.keyed(attempt.paper_id, attempt.variant))
+
+    def _graded(self, attempt: Attempt, paper: Paper) -> Result:
         rows = {r["number"]: r for r in self.conn.execute(
-            "SELECT * FROM quiz_responses WHERE attempt_id=?", (attempt_id,))}
+            "SELECT * FROM quiz_responses WHERE attempt_id=?", (attempt.id,))}
         answers = tuple(Answered(q, rows[q.number]["response"], _marking(rows[q.number]))
                         for q in paper.questions if q.number in rows)
         return Result(attempt, paper.title, answers, paper.time_limit)
+
+    def _versions(self, versions) -> dict[tuple[str, str], Paper]:
+        """Each (paper id, variant) of ``versions`` with its keyed paper, each read once."""
+        return {v: self.papers.keyed(*v) for v in set(versions)}
 
     def mine(self, user: User) -> list[Attempt]:
         """``user``'s own attempts, the newest first."""
@@ -279,7 +285,9 @@ class Attempts:
 
     def results(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Result]:
         """:meth:`scores` with every graded answer, for the report."""
-        return [self.result(actor, a.id) for a in self.scores(actor, quarter, paper_id)]
+        attempts = self.scores(actor, quarter, paper_id)
+        papers = self._versions((a.paper_id, a.variant) for a in attempts)
+        return [self._graded(a, papers[a.paper_id, a.variant]) for a in attempts]
 
     def regrade(self, attempt_id: int, number: int, score: float, note: str, by: str) -> Regrade:
         """Give answer ``number`` of submitted attempt ``attempt_id`` ``score`` points (0..its points) with
@@ -329,12 +337,12 @@ class Attempts:
         for r in rows:
             latest[r["question_key"]] = r
             times[r["question_key"]] = times.get(r["question_key"], 0) + (r["score"] < r["points"])
+        wrong = {key: r for key, r in latest.items()
+                 if r["score"] < r["points"] and mastered.get(key, "") < r["submitted_at"]}
+        papers = self._versions((r["paper_id"], r["variant"]) for r in wrong.values())
         book = []
-        for key, r in latest.items():
-            if r["score"] >= r["points"] or mastered.get(key, "") >= r["submitted_at"]:
-                continue
-            paper = self.papers.keyed(r["paper_id"], r["variant"])
-            question = next(q for q in paper.questions if q.number == r["number"])
+        for key, r in wrong.items():
+            question = next(q for q in papers[r["paper_id"], r["variant"]].questions if q.number == r["number"])
             book.append(Wrong(key, question, r["response"], _marking(r), times[key], r["paper_id"]))
         return sorted(book, key=lambda w: latest[w.key]["submitted_at"], reverse=True)
 
