@@ -218,6 +218,10 @@ class Department:
                          (paper_id, actor.username, len(paper.questions), now()))
         return next(a for a in approvals(self.records, paper_id) if a.username == actor.username)
 
+    def _versions(self, scope: Scope, rows: list) -> dict[tuple[str, str], Paper]:
+        """Each paper version the attempt ``rows`` took, read once, with only the questions of ``scope``."""
+        return {v: self._paper(scope, *v) for v in {(r["paper_id"], r["variant"]) for r in rows}}
+
     def _submitted(self, paper_id: str) -> list:
         return self.conn.execute("SELECT id, paper_id, variant, username FROM quiz_attempts WHERE submitted_at != ''"
                                  + (" AND paper_id=?" if paper_id else "") + " ORDER BY id",
@@ -233,10 +237,11 @@ class Department:
         _, scope = self._scope(actor)
         rows = self._submitted(paper_id)
         marked = self.attempts.regrades(r["id"] for r in rows)
+        papers = self._versions(scope, rows)
         found = []
         for r in rows:
             answers = self._responses(r["id"])
-            for q in self._paper(scope, r["paper_id"], r["variant"]).questions:
+            for q in papers[r["paper_id"], r["variant"]].questions:
                 if q.question.kind != "short" or q.number not in answers:
                     continue
                 regrade = marked.get((r["id"], q.number))
@@ -261,17 +266,20 @@ class Department:
         names = {u.username: u.display_name or u.username for u in people(self.records)}
         scored: dict[tuple[str, str], list[float]] = {}
         persons: dict[tuple[str, str], list[float]] = {}
-        for r in self._submitted(paper_id):
+        rows = self._submitted(paper_id)
+        papers = self._versions(scope, rows)
+        for r in rows:
             answers = self._responses(r["id"])
-            for q in self._paper(scope, r["paper_id"], r["variant"]).questions:
+            for q in papers[r["paper_id"], r["variant"]].questions:
                 if q.number in answers:
                     scored.setdefault((r["paper_id"], q.key), []).append(answers[q.number][1])
                     totals = persons.setdefault((r["paper_id"], r["username"]), [0.0, 0.0])
                     totals[0] += answers[q.number][1]
                     totals[1] += q.points
+        first = {pid: self._paper(scope, pid) for pid, _ in scored}
         questions = []
         for (pid, key), scores in scored.items():
-            q = next(q for q in self.paper_store.keyed(pid).questions if q.key == key)
+            q = next(q for q in first[pid].questions if q.key == key)
             questions.append(QuestionResult(pid, q.number, q.question, q.points, len(scores),
                                             sum(scores) / len(scores), sum(s >= q.points for s in scores)))
         questions.sort(key=lambda x: (x.paper_id, x.number))
