@@ -20,6 +20,7 @@ Sections (keys of :data:`SECTIONS`), each grouped by 事项:
 An entry that qualifies for several sections is listed once, in the first of :data:`PRIORITY`.
 Apart from withdrawals, only entries that are published now are listed, with their current text;
 bulk imports (admin reference material) are not the day's cases and are never listed as such.
+After them come the 办不成事 cases overdue or about to fall due (:mod:`bot.digest_escalations`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from kb.records import entry_dict
 from kb.types import Entry
 from kb.users import LOCAL_ADMIN, User, Users, authorize
 
+from .digest_escalations import EscalationDigest, escalation_blocks, escalation_digest, escalation_summary
 from .word import Block, Heading, Paragraph, Table, write_docx
 
 SECTIONS: dict[str, str] = {
@@ -127,10 +129,12 @@ class DigestSection:
 
 @dataclass(frozen=True)
 class Digest:
-    """The digest of ``day`` (ISO date): every section of :data:`SECTIONS`, in that order."""
+    """The digest of ``day`` (ISO date): every section of :data:`SECTIONS`, in that order, and the
+    办不成事 cases overdue or about to fall due (:mod:`bot.digest_escalations`)."""
 
     day: str
     sections: tuple[DigestSection, ...]
+    escalations: EscalationDigest | None = None
 
     def section(self, key: str) -> DigestSection:
         """The section ``key`` (a key of :data:`SECTIONS`)."""
@@ -167,7 +171,7 @@ def build_digest(kb: KnowledgeBase, day: str, actor: User) -> Digest:
     Returns:
         A :class:`Digest` listing each qualifying published entry once.
     """
-    authorize(kb.records, actor, "digest")
+    actor = authorize(kb.records, actor, "digest")
     records = kb.records
     found: dict[str, dict[str, dict]] = {key: {} for key in SECTIONS}
     for ev in reversed(_day_events(kb, day)):
@@ -199,7 +203,8 @@ def build_digest(kb: KnowledgeBase, day: str, actor: User) -> Digest:
             if entry_id not in listed:
                 listed.add(entry_id)
                 chosen[key].append(_item(kb, records.entry(entry_id), extra))
-    return Digest(day, tuple(DigestSection(key, title, _grouped(chosen[key])) for key, title in SECTIONS.items()))
+    return Digest(day, tuple(DigestSection(key, title, _grouped(chosen[key])) for key, title in SECTIONS.items()),
+                  escalation_digest(records, day, actor, lambda username: _who(kb, username)))
 
 
 def _day_events(kb: KnowledgeBase, day: str) -> list:
@@ -271,11 +276,12 @@ def _grouped(items: list[DigestItem]) -> tuple[ItemGroup, ...]:
 def summary(digest: Digest) -> str:
     """One line of counts, or the plain "nothing changed" sentence."""
     if not digest.total:
-        return NO_CHANGES
+        return NO_CHANGES + escalation_summary(digest.escalations)
     parts = "，".join(f"{SECTIONS[k]} {digest.section(k).count} 条" for k in CHANGE_SECTIONS
                      if digest.section(k).count)
     detail = f"（{parts}）" if parts else ""
-    return f"当日共 {digest.total} 条：新发布案例 {digest.section('new').count} 条，口径变更 {digest.changes} 条{detail}。"
+    return (f"当日共 {digest.total} 条：新发布案例 {digest.section('new').count} 条，口径变更 {digest.changes} 条{detail}。"
+            + escalation_summary(digest.escalations))
 
 
 def _effect(item: DigestItem, day: str) -> str:
@@ -322,7 +328,7 @@ def outline(digest: Digest) -> list[Block]:
     """The digest as document blocks (headings, item lines and label/value tables), for any renderer."""
     blocks: list[Block] = [Paragraph(summary(digest))]
     if not digest.total:
-        return blocks
+        return blocks + escalation_blocks(digest.escalations)
     new = digest.section("new")
     blocks.append(Heading(f"一、{new.title}（{new.count} 条）", 1))
     blocks.extend(_item_blocks(new, digest.day, 2) or [Paragraph("当日没有新发布的案例。")])
@@ -335,7 +341,7 @@ def outline(digest: Digest) -> list[Block]:
         if section.count:
             blocks.append(Heading(f"（{next(numbers)}）{section.title}（{section.count} 条）", 2))
             blocks.extend(_item_blocks(section, digest.day, 3))
-    return blocks
+    return blocks + escalation_blocks(digest.escalations, ("三、", "四、"))
 
 
 _MARKUP = re.compile(r"([\\`*_\[\]<>&|~])")

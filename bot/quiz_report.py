@@ -11,6 +11,10 @@ A question is identified by its bank key (``bank_id#position``), the same in ver
 paper, so both versions add up. An answer *lost points* when it scored less than the question's points.
 Percentages and rates are in percent (0..100); a person passes at :data:`PASS_PERCENT` or more.
 
+Lateness, over the same latest attempts: an online attempt is *late* when handed in past its paper's time
+limit plus the grace minutes (:attr:`kb.attempts.Result.late_minutes`) or after its deadline
+(:attr:`kb.attempts.Result.overdue_days`; one started by the deadline can still be submitted after it).
+
 Charts are drawn with :class:`matplotlib.figure.Figure` on the Agg canvas (pyplot and matplotlib's
 global settings are never touched), in a CJK font found among the installed fonts.
 """
@@ -55,7 +59,9 @@ class ReportError(KBError):
 @dataclass(frozen=True)
 class PersonScore:
     """One person's result: ``score``/``total`` in points over their latest attempt at each paper,
-    ``percent`` = score / total (0..100), ``best_percent`` the best single attempt."""
+    ``percent`` = score / total (0..100), ``best_percent`` the best single attempt; of those latest
+    attempts ``late`` were handed in late, in all ``late_minutes`` past the time limits and
+    ``overdue_days`` after the deadlines (0: on time)."""
 
     username: str
     name: str
@@ -67,6 +73,9 @@ class PersonScore:
     percent: float
     best_percent: float
     latest_at: str
+    late: int
+    late_minutes: int
+    overdue_days: int
 
     @property
     def passed(self) -> bool:
@@ -76,7 +85,7 @@ class PersonScore:
 @dataclass(frozen=True)
 class GroupScore:
     """A group's result: ``average_percent`` is the mean of its people's percents, ``pass_rate`` the
-    percent of its people who passed (both 0..100)."""
+    percent of its people who passed (both 0..100); ``late`` counts its people's late submissions."""
 
     group: str
     people: int
@@ -85,6 +94,7 @@ class GroupScore:
     pass_rate: float
     best_percent: float
     lowest_percent: float
+    late: int
 
 
 @dataclass(frozen=True)
@@ -166,13 +176,16 @@ def build_report(results: Sequence[Result], names: dict[str, str], quarter: str 
 def _people(results: Sequence[Result], counted: list[Result], names: dict[str, str]) -> list[PersonScore]:
     rows = []
     for username in sorted({r.attempt.username for r in results}):
-        mine = [r.attempt for r in counted if r.attempt.username == username]
+        latest = [r for r in counted if r.attempt.username == username]
+        mine = [r.attempt for r in latest]
         every = [r.attempt for r in results if r.attempt.username == username]
         newest = max(mine, key=lambda a: (a.submitted_at, a.id))
         score, total = sum(a.score for a in mine), sum(a.total for a in mine)
         rows.append(PersonScore(username, names.get(username) or username, newest.group or NO_GROUP, len(every),
                                 len(mine), score, total, _percent(score, total),
-                                max(_percent(a.score, a.total) for a in every), newest.submitted_at))
+                                max(_percent(a.score, a.total) for a in every), newest.submitted_at,
+                                sum(bool(r.late_minutes or r.overdue_days) for r in latest),
+                                sum(r.late_minutes for r in latest), sum(r.overdue_days for r in latest)))
     return sorted(rows, key=lambda p: (-p.percent, p.group, p.username))
 
 
@@ -182,7 +195,8 @@ def _groups(people: list[PersonScore]) -> list[GroupScore]:
         percents = [p.percent for p in people if p.group == group]
         passed = sum(x >= PASS_PERCENT for x in percents)
         rows.append(GroupScore(group, len(percents), passed, sum(percents) / len(percents),
-                               _percent(passed, len(percents)), max(percents), min(percents)))
+                               _percent(passed, len(percents)), max(percents), min(percents),
+                               sum(p.late for p in people if p.group == group)))
     return sorted(rows, key=lambda g: (-g.average_percent, g.group))
 
 
@@ -300,8 +314,8 @@ def _item_chart(report: QuizReport, path: Path, font, scope: str) -> Path:
 
 SHEETS: dict[str, tuple[str, ...]] = {
     "个人成绩": ("姓名", "用户名", "小组", "作答次数", "试卷数", "得分", "满分", "得分率(%)", "最好得分率(%)", "是否及格",
-             "最近提交时间"),
-    "小组成绩": ("小组", "人数", "及格人数", "平均得分率(%)", "及格率(%)", "最高得分率(%)", "最低得分率(%)"),
+             "最近提交时间", "超时交卷（分钟）", "逾期（天）"),
+    "小组成绩": ("小组", "人数", "及格人数", "平均得分率(%)", "及格率(%)", "最高得分率(%)", "最低得分率(%)", "迟交份数"),
     "易错题": ("题目编号", "题型", "事项", "题干", "作答次数", "失分次数", "错误率(%)", "得分率(%)"),
     "薄弱事项": ("事项", "题目数", "作答次数", "失分次数", "错误率(%)", "得分率(%)"),
 }
@@ -313,10 +327,10 @@ def _rows(report: QuizReport) -> dict[str, list[tuple]]:
         return round(x, 1)
     return {
         "个人成绩": [(p.name, p.username, p.group, p.attempts, p.papers, p.score, p.total, r(p.percent),
-                   r(p.best_percent), "是" if p.passed else "否", p.latest_at[:16].replace("T", " "))
-                  for p in report.people],
+                   r(p.best_percent), "是" if p.passed else "否", p.latest_at[:16].replace("T", " "),
+                   p.late_minutes or None, p.overdue_days or None) for p in report.people],
         "小组成绩": [(g.group, g.people, g.passed, r(g.average_percent), r(g.pass_rate), r(g.best_percent),
-                   r(g.lowest_percent)) for g in report.groups],
+                   r(g.lowest_percent), g.late) for g in report.groups],
         "易错题": [(m.key, m.kind, m.item, m.stem, m.answered, m.missed, r(m.error_rate), r(m.score_rate))
                 for m in report.missed],
         "薄弱事项": [(i.item, i.questions, i.answered, i.missed, r(i.error_rate), r(i.score_rate))
@@ -326,7 +340,8 @@ def _rows(report: QuizReport) -> dict[str, list[tuple]]:
 
 def write_workbook(report: QuizReport, path: Path) -> Path:
     """Writes the report as an xlsx at ``path`` (its folder created if needed), one sheet per table of
-    :data:`SHEETS`, a header row then one row per person/group/question/事项; percents to 0.1."""
+    :data:`SHEETS`, a header row then one row per person/group/question/事项; percents to 0.1; a person's
+    超时交卷（分钟） and 逾期（天） are left blank when on time."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook()
@@ -346,21 +361,29 @@ def write_workbook(report: QuizReport, path: Path) -> Path:
     return path
 
 
+def lateness(person: PersonScore) -> str:
+    """``；超时交卷 N 分钟；逾期 N 天`` for a person who handed in late ('' on time), for the summary lines."""
+    return (f"；超时交卷 {person.late_minutes} 分钟" if person.late_minutes else "") + (
+        f"；逾期 {person.overdue_days} 天" if person.overdue_days else "")
+
+
 def summary_lines(report: QuizReport, top: int = 10) -> list[str]:
-    """The report as Chinese text lines for the terminal: totals, every person and group, and the
-    ``top`` most missed questions and weakest 事项."""
+    """The report as Chinese text lines for the terminal: totals, every person (with :func:`lateness`) and
+    group (with its late submissions), and the ``top`` most missed questions and weakest 事项."""
     people = report.people
     passed = sum(p.passed for p in people)
     average = sum(p.percent for p in people) / len(people)
+    late = sum(p.late for p in people)
     lines = [f"成绩报告：{_scope(report.quarter, report.paper_id)}",
-             f"共 {len(people)} 人提交，平均得分率 {average:.1f}%，及格 {passed} 人（及格率 {_percent(passed, len(people)):.1f}%）。",
+             f"共 {len(people)} 人提交，平均得分率 {average:.1f}%，及格 {passed} 人（及格率 {_percent(passed, len(people)):.1f}%）"
+             + (f"，迟交 {late} 份（超时或逾期）。" if late else "。"),
              "", "个人成绩（按得分率从高到低）："]
     lines += [f"  {n}. {p.name}（{p.username}，{p.group}）：{p.score:g}/{p.total:g} 分，{p.percent:.1f}%"
-              f"{'' if p.passed else '，不及格'}；作答 {p.attempts} 次，最好 {p.best_percent:.1f}%"
+              f"{'' if p.passed else '，不及格'}；作答 {p.attempts} 次，最好 {p.best_percent:.1f}%{lateness(p)}"
               for n, p in enumerate(people, 1)]
     lines += ["", "小组成绩："]
     lines += [f"  {g.group}：{g.people} 人，平均得分率 {g.average_percent:.1f}%，及格率 {g.pass_rate:.1f}%"
-              for g in report.groups]
+              + (f"，迟交 {g.late} 份" if g.late else "") for g in report.groups]
     lines += ["", f"易错题（前 {top} 道）："]
     lines += [f"  {n}. [{m.kind}] {m.stem}（事项：{m.item}；题目 {m.key}）失分 {m.missed}/{m.answered} 次，"
               f"错误率 {m.error_rate:.1f}%" for n, m in enumerate(report.missed[:top], 1)] or ["  没有失分的题目。"]

@@ -31,9 +31,8 @@ def user_add(settings, username, role, display_name, group, password, login):
     kb user add admin --role 管理员
     kb user add zhang --role 窗口人员 --name 张三 --group 综合一组 --user admin
     """
-    records = open_records(settings)
-    users = Users(records)
-    created = users.add(login(records), username, password, parse_role(role), display_name, group)
+    with open_records(settings) as records:
+        created = Users(records).add(login(records), username, password, parse_role(role), display_name, group)
     click.echo(f"已新增账号 {created.username}：{created.label}")
 
 
@@ -42,7 +41,8 @@ def user_add(settings, username, role, display_name, group, password, login):
 @data_options
 def user_list(settings, login):
     """列出全部账号及其状态（在用 / 已停用；不显示密码；管理员）。"""
-    accounts = Accounts(Users(read_records(settings, login, "users"))).list()
+    with read_records(settings, login, "users") as records:
+        accounts = Accounts(Users(records)).list()
     for a in accounts:
         u = a.user
         click.echo(f"{u.username:<16} {ROLES[u.role]:<8} {u.display_name or '—':<8} {u.group or '—':<10} "
@@ -58,8 +58,8 @@ def user_list(settings, login):
 @data_options
 def user_passwd(settings, username, new_password, login):
     """修改密码（本人或管理员）。"""
-    records = open_records(settings)
-    Users(records).set_password(login(records), username, new_password)
+    with open_records(settings) as records:
+        Users(records).set_password(login(records), username, new_password)
     click.echo(f"已修改 {username} 的密码。")
 
 
@@ -79,10 +79,10 @@ def user_set(settings, username, role, display_name, group, login):
     """
     if role is None and display_name is None and group is None:
         raise click.UsageError("请至少给出 --role、--name 或 --group 中的一项。")
-    records = open_records(settings)
-    accounts = Accounts(Users(records))
-    before = accounts.get(username)
-    changed = accounts.change(login(records), username, role, display_name, group)
+    with open_records(settings) as records:
+        accounts = Accounts(Users(records))
+        before = accounts.get(username)
+        changed = accounts.change(login(records), username, role, display_name, group)
     if before is not None and changed == before.user:
         click.echo(f"{username} 的账号信息没有变化。")
         return
@@ -96,8 +96,8 @@ def user_set(settings, username, role, display_name, group, login):
 @data_options
 def user_disable(settings, username, reason, login):
     """停用账号：不能再登录，历史记录保留（管理员）。不能停用最后一个在用的管理员。"""
-    records = open_records(settings)
-    Accounts(Users(records)).disable(login(records), username, reason)
+    with open_records(settings) as records:
+        Accounts(Users(records)).disable(login(records), username, reason)
     click.echo(f"已停用账号 {username}，它不能再登录；需要时可用 `kb user enable {username}` 重新启用。")
 
 
@@ -108,8 +108,8 @@ def user_disable(settings, username, reason, login):
 @data_options
 def user_enable(settings, username, reason, login):
     """重新启用已停用的账号（管理员）。"""
-    records = open_records(settings)
-    Accounts(Users(records)).enable(login(records), username, reason)
+    with open_records(settings) as records:
+        Accounts(Users(records)).enable(login(records), username, reason)
     click.echo(f"已重新启用账号 {username}。")
 
 
@@ -126,16 +126,10 @@ def user_scope(settings, username, items, login):
     kb user scope gaj --user admin
     """
     if not items:
-        records = read_records(settings, login, "users")
-        try:
+        with read_records(settings, login, "users") as records:
             found = Scopes(records).stored(username)
-        finally:
-            records.close()
         click.echo(f"{username} 负责的事项：{'、'.join(found) or '（未设置）'}")
         return
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         found = Scopes(records).set(login(records), username, list(items))
-    finally:
-        records.close()
     click.echo(f"已设置 {username} 负责的事项：{'、'.join(found)}")

@@ -29,15 +29,12 @@ def restore_backup(settings, file, yes, login):
     """
     from kb.backups import check_backup, restore
 
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         actor = authorize(records, login(records), "import")
         summary = check_backup(file)
         if not yes:
             click.confirm(f"将用 {file}（{summary.describe()}）替换当前的全部记录，继续吗？", abort=True, err=True)
         restored = restore(records, file, actor)
-    finally:
-        records.close()
     click.echo(f"已从 {file} 恢复（{restored.summary.describe()}）；恢复前的记录已备份到 {restored.safety}。")
     kb = open_kb(settings)
     with click.progressbar(length=kb.records.counts()["chunks"], label="重建索引", file=sys.stderr) as bar:

@@ -11,7 +11,8 @@ commands that use them, so ``kb --help`` and ``kb --version`` never load them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -171,20 +172,28 @@ def _records_path(settings) -> Path:
     return Path(settings.data_dir) / RECORDS_FILE
 
 
-def open_records(settings) -> Records:
-    """The record store alone (to check a login before an operation that opens the indexes destructively)."""
-    return Records(_records_path(settings))
+def open_records(settings) -> closing[Records]:
+    """The record store alone, closed at the end of the ``with`` block that uses it (also to check a
+    login before an operation that opens the indexes destructively)::
+
+        with open_records(settings) as records:
+            ...
+    """
+    return closing(Records(_records_path(settings)))
 
 
-def read_records(settings, login: Login, permission: str) -> Records:
-    """The record store, once the reader is admitted to ``permission`` (see :meth:`Login.admit`)."""
-    records = open_records(settings)
-    try:
+@contextmanager
+def read_records(settings, login: Login, permission: str) -> Iterator[Records]:
+    """The record store, once the reader is admitted to ``permission`` (see :meth:`Login.admit`), closed
+    at the end of the ``with`` block; when the reader is refused, the store is closed before the error
+    propagates::
+
+        with read_records(settings, login, "quiz") as records:
+            ...
+    """
+    with open_records(settings) as records:
         login.admit(records, permission, settings.anonymous_read)
-    except BaseException:
-        records.close()
-        raise
-    return records
+        yield records
 
 
 def open_reading(settings, login: Login, permission: str, answers: bool = False) -> KnowledgeBase:
@@ -200,11 +209,8 @@ def open_reading(settings, login: Login, permission: str, answers: bool = False)
             raise EmptyKnowledgeBase(settings.data_dir, missing=True)
         if not _records_path(settings).is_file():
             raise EmptyKnowledgeBase(settings.data_dir, missing=False)
-    records = read_records(settings, login, permission)
-    try:
+    with read_records(settings, login, permission) as records:
         empty = answers and sum(records.counts()[kind] for kind in ("entries", "documents")) == 0
-    finally:
-        records.close()
     if empty:
         raise EmptyKnowledgeBase(settings.data_dir, missing=False)
     return open_kb(settings)

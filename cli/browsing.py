@@ -18,7 +18,8 @@ KINDS = {"entry": "条目", "document": "文档"}
 
 
 def _reading(settings, login, permission: str):
-    """The record store for a read needing ``permission``; a missing knowledge base is not created."""
+    """:func:`read_records` for a read needing ``permission`` (use it in a ``with``); a missing
+    knowledge base is not created."""
     if not Path(settings.data_dir).is_dir():
         raise EmptyKnowledgeBase(settings.data_dir, missing=True)
     if not (Path(settings.data_dir) / RECORDS_FILE).is_file():
@@ -49,11 +50,8 @@ def list_(settings, text, standing, drafts, page, page_size, as_json, filters, l
     kb list --status draft --user zuzhang
     """
     drafts = drafts or bool(standing and standing not in PUBLISHED_STANDINGS)
-    records = _reading(settings, login, "drafts" if drafts else "read")
-    try:
+    with _reading(settings, login, "drafts" if drafts else "read") as records:
         found = Catalog(records).list(text, filters, standing or "", drafts, page, page_size)
-    finally:
-        records.close()
     if as_json:
         for row in found.rows:
             click.echo(json.dumps({**asdict(row), "standing_label": row.standing_label}, ensure_ascii=False))
@@ -73,11 +71,8 @@ def list_(settings, text, standing, drafts, page, page_size, as_json, filters, l
 @data_options
 def show_doc(settings, doc_id, login):
     """显示一篇文档：来源文件、日期、部门和按原文顺序的全部段落。"""
-    records = _reading(settings, login, "read")
-    try:
+    with _reading(settings, login, "read") as records:
         view = Catalog(records).document(doc_id)
-    finally:
-        records.close()
     d = view.document
     click.echo(f"{d.title}  （编号 {d.id}）")
     click.echo(f"来源文件：{'；'.join(view.files) or d.source or '不详'}")

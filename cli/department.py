@@ -35,12 +35,9 @@ def _shown(found: BankQuestion) -> str:
 @data_options
 def banks(settings, login):
     """题库列表，及其中本部门负责事项的题目数。"""
-    records = read_records(settings, login, "setpaper")
-    try:
+    with read_records(settings, login, "setpaper") as records:
         department = Department(records)
         found, items = department.banks(login.reader), department.items(login.reader)
-    finally:
-        records.close()
     click.echo(f"负责事项：{'、'.join(items) or '—'}")
     for bank_id, since, until, count in found:
         click.echo(f"{bank_id:<24} {since}~{until}  本部门事项 {count} 题")
@@ -54,11 +51,8 @@ def banks(settings, login):
 @data_options
 def questions(settings, bank_id, login):
     """题库 BANK 中本部门负责事项的题目、答案和解析（不显示其他事项的题目）。"""
-    records = read_records(settings, login, "setpaper")
-    try:
+    with read_records(settings, login, "setpaper") as records:
         found = Department(records).questions(login.reader, bank_id)
-    finally:
-        records.close()
     click.echo(f"题库 {bank_id} 中本部门负责事项的题目 {len(found)} 道。")
     for q in found:
         click.echo("\n" + _shown(q))
@@ -92,12 +86,9 @@ def _key(kind: str, answers: tuple[str, ...]) -> list[str]:
 @data_options
 def propose(settings, bank_id, kind, item, difficulty, stem, options, answers, explanation, points, login):
     """为本部门负责的事项向题库 BANK 增加一道题（同一知识点不能重复出题）。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         added = Department(records).propose(login(records), bank_id, kind, item, stem, list(options),
                                             _key(kind, answers), explanation, list(points), difficulty)
-    finally:
-        records.close()
     click.echo(f"已加入题库 {bank_id}，题号 {added.number}：\n" + _shown(added))
 
 
@@ -109,15 +100,12 @@ def propose(settings, bank_id, kind, item, difficulty, stem, options, answers, e
 @data_options
 def edit(settings, bank_id, number, stem, options, answers, explanation, points, login):
     """修改题库 BANK 第 NUMBER 题（只能改本部门负责事项的题目；题型和事项不变）。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         department = Department(records)
         user = login(records)
         kind = next((q.question.kind for q in department.questions(user, bank_id) if q.number == number), "short")
         changed = department.edit(user, bank_id, number, stem, list(options), _key(kind, answers), explanation,
                                   list(points))
-    finally:
-        records.close()
     click.echo(f"已修改题库 {bank_id} 第 {number} 题：\n" + _shown(changed))
 
 
@@ -132,12 +120,9 @@ def edit(settings, bank_id, number, stem, options, answers, explanation, points,
 @data_options
 def compose(settings, bank_id, title, paper_id, items, ab, minutes, login, **counts):
     """只用本部门负责事项的题目从题库 BANK 组卷（题数用 --single/--multiple/--judge/--blank/--short）。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         made = Department(records).compose(login(records), bank_id, title, counts, None, 2 if ab else 1, minutes,
                                            paper_id, list(items))
-    finally:
-        records.close()
     click.echo(f"试卷 {made.id}《{made.title}》：{len(made.questions)} 道题，满分 {made.total:g} 分。"
                f"审定后请培训师分配：kb dept approve {made.id}")
 
@@ -151,11 +136,8 @@ for _kind, _label in KINDS.items():
 @data_options
 def papers(settings, login):
     """含本部门负责事项题目的试卷，以及本部门是否已审定。"""
-    records = read_records(settings, login, "setpaper")
-    try:
+    with read_records(settings, login, "setpaper") as records:
         found = Department(records).papers(login.reader)
-    finally:
-        records.close()
     if not found:
         click.echo("还没有含本部门负责事项题目的试卷：用 kb dept compose 组卷。")
     for paper, approval in found:
@@ -169,11 +151,8 @@ def papers(settings, login):
 @data_options
 def approve(settings, paper_id, login):
     """审定试卷 PAPER 中本部门负责事项的题目，供季度例会使用。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         done = Department(records).approve(login(records), paper_id)
-    finally:
-        records.close()
     click.echo(f"已审定试卷 {paper_id} 中本部门负责事项的 {done.questions} 道题。")
 
 
@@ -184,11 +163,8 @@ def approve(settings, paper_id, login):
 @data_options
 def to_grade(settings, paper_id, pending, login):
     """待阅的简答题作答（本部门负责事项；只显示答卷编号，不显示姓名）。"""
-    records = read_records(settings, login, "setpaper")
-    try:
+    with read_records(settings, login, "setpaper") as records:
         found = Department(records).to_grade(login.reader, paper_id, pending)
-    finally:
-        records.close()
     if not found:
         click.echo("没有待阅的简答题作答。")
     for g in found:
@@ -209,11 +185,8 @@ def to_grade(settings, paper_id, pending, login):
 @data_options
 def grade(settings, attempt_id, number, score, note, login):
     """给答卷 ATTEMPT 的第 NUMBER 题（本部门负责事项的简答题）人工评分 SCORE 分，取代自动评分。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         done = Department(records).grade(login(records), attempt_id, number, score, note)
-    finally:
-        records.close()
     click.echo(f"答卷 {attempt_id} 第 {number} 题：{done.auto_score:g} 分（自动）→ {done.score:g} 分，总分已更新。")
 
 
@@ -223,11 +196,8 @@ def grade(settings, attempt_id, number, score, note, login):
 @data_options
 def results(settings, paper_id, login):
     """本部门负责事项题目的作答情况：每题平均分和满分人数，每人在这些题上的得分（只显示姓名和分数）。"""
-    records = read_records(settings, login, "setpaper")
-    try:
+    with read_records(settings, login, "setpaper") as records:
         by_question, by_person = Department(records).results(login.reader, paper_id)
-    finally:
-        records.close()
     if not by_question:
         click.echo("本部门负责事项的题目还没有人作答。")
         return

@@ -45,11 +45,8 @@ def escalate(settings, question, situation, item, department, ask_id, login):
     """
     if not (question or ask_id):
         raise click.UsageError("请写出问题，或用 --ask 给出 kb ask 显示的记录编号。")
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         case = Escalations(records).escalate(login(records), question, situation, item, department, ask_id)
-    finally:
-        records.close()
     click.echo(f"已转办不成事窗口：登记编号 {case.number}，{case.label}，请在 {case.due} 前答复群众。"
                f"查看进度：kb escalations show {case.number}")
 
@@ -80,8 +77,7 @@ def escalations(click_ctx):
 @data_options
 def escalations_list(settings, overdue, status, item, department, login):
     """登记列表（最新的在前）。组长/培训师和管理员看到全部登记，窗口人员看到自己转办的。"""
-    records = read_records(settings, login, "escalate")
-    try:
+    with read_records(settings, login, "escalate") as records:
         registry, reader = Escalations(records), login.reader
         if reader.can("escalations"):
             found = registry.cases(reader, status, overdue, item, department)
@@ -93,8 +89,6 @@ def escalations_list(settings, overdue, status, item, department, login):
             click.echo(_line(case, today))
         late = sum(1 for c in found if c.overdue(today))
         click.echo(f"共 {len(found)} 件" + (f"，其中 {late} 件超期未办结。" if late else "。"))
-    finally:
-        records.close()
 
 
 @escalations.command("show")
@@ -103,11 +97,8 @@ def escalations_list(settings, overdue, status, item, department, login):
 @data_options
 def escalations_show(settings, number, login):
     """一件登记的全部信息和处理经过。"""
-    records = read_records(settings, login, "escalate")
-    try:
+    with read_records(settings, login, "escalate") as records:
         _show(Escalations(records).case(login.reader, number))
-    finally:
-        records.close()
 
 
 @escalations.command("update")
@@ -120,11 +111,8 @@ def escalations_show(settings, number, login):
 @data_options
 def escalations_update(settings, number, status, department, due, note, login):
     """协调一件登记：改状态、转部门、改期限或记一笔处理经过（组长/培训师、管理员）。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         case = Escalations(records).update(login(records), number, status, note, department, due)
-    finally:
-        records.close()
     click.echo(f"已更新登记 {case.number}：{case.label}，部门 {case.department or '—'}，期限 {case.due}。")
 
 
@@ -143,16 +131,13 @@ def escalations_solve(settings, number, solution, question, item, department, ba
     """办结一件登记：已解决（解决方案同时提交为待审核的疑难案例）或无法解决（写明原因）。"""
     if unsolvable == bool(solution):
         raise click.UsageError("请用 --solution 写出解决方案，或用 --unsolvable --reason 说明无法解决（二者选一）。")
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         registry, actor = Escalations(records), login(records)
         if unsolvable:
             case = registry.unsolvable(actor, number, reason)
             click.echo(f"登记 {case.number} 已办结：无法解决。原因：{case.reason}")
             return
         authorize(records, actor, "escalations")
-    finally:
-        records.close()
     from kb.workflow import Workflow
 
     kb = open_kb(settings)
@@ -171,10 +156,7 @@ def escalations_solve(settings, number, solution, question, item, department, ba
 @data_options
 def escalations_report(settings, month, login):
     """月度报告：按事项、部门统计登记，办结用时，转化为知识的比例（组长/培训师、管理员）。"""
-    records = read_records(settings, login, "escalations")
-    try:
+    with read_records(settings, login, "escalations") as records:
         report = Escalations(records).report(login.reader, month)
-    finally:
-        records.close()
     for line in report.lines():
         click.echo(line)

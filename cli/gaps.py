@@ -28,12 +28,8 @@ def feedback(settings, log_id, useful, reason, correct, login):
     \b
     kb feedback 12 --useless --reason "没有答案" --correct "持身份证到车管所换证"
     """
-    records = read_records(settings, login, "read")
-    try:
-        with records.transaction(changes_index=False) as conn:
-            rating = rate(conn, login.reader.username, log_id, useful, reason, correct)
-    finally:
-        records.close()
+    with read_records(settings, login, "read") as records, records.transaction(changes_index=False) as conn:
+        rating = rate(conn, login.reader.username, log_id, useful, reason, correct)
     click.echo(f"已记录：问答 {log_id} 评为“{rating.label}”。")
 
 

@@ -170,9 +170,8 @@ def stats(settings, login):
 @data_options
 def reindex(settings, login):
     """从记录库重建向量索引和关键词索引（例如更换嵌入模型后：kb reindex --embedder st:/path/model）。"""
-    records = open_records(settings)
-    authorize(records, login(records), "import")
-    records.close()
+    with open_records(settings) as records:
+        authorize(records, login(records), "import")
     kb = open_kb(settings, rebuild=True)
     with click.progressbar(length=kb.records.counts()["chunks"], label="重新嵌入", file=sys.stderr) as bar:
         count = kb.reindex(on_embedded=bar.update)
@@ -210,9 +209,9 @@ def backup(settings, file, login):
     \b
     恢复：kb restore-backup 备份文件（先自动备份当前记录，恢复后重建索引）
     """
-    records = open_records(settings)
-    authorize(records, login(records), "import")
-    records.backup(file)
+    with open_records(settings) as records:
+        authorize(records, login(records), "import")
+        records.backup(file)
     click.echo(f"已备份到 {file}")
 
 

@@ -28,12 +28,9 @@ EXPORT_CHOICES = ("docx", "key", "xlsx", "moodle", "gift", "json")
 @data_options
 def paper(settings, bank_id, title, paper_id, ab, minutes, worth, seed, login, **counts):
     """从题库 BANK 抽题组卷（每种题型的题数用 --single/--multiple/--judge/--blank/--short；过期题目不会被抽到）。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         made = Papers(records).compose(login(records), bank_id, title, counts, _points(worth), 2 if ab else 1,
                                        minutes, paper_id, seed)
-    finally:
-        records.close()
     got = "，".join(f"{KINDS[k]} {sum(q.question.kind == k for q in made.questions)}" for k in KINDS if counts[k])
     click.echo(f"试卷 {made.id}《{made.title}》：{len(made.questions)} 道题（{got}），满分 {made.total:g} 分，"
                f"{'A/B 两个版本' if ab else '一个版本'}{f'，限时 {minutes} 分钟' if minutes else ''}。")
@@ -65,12 +62,9 @@ def papers(settings, login):
     """已组的试卷、分配情况和审批部门的审定。"""
     from kb.department import approvals
 
-    records = read_records(settings, login, "quiz")
-    try:
+    with read_records(settings, login, "quiz") as records:
         store = Papers(records)
         found = [(p, store.assignments(p.id), approvals(records, p.id)) for p in store.papers(login.reader)]
-    finally:
-        records.close()
     if not found:
         click.echo("还没有试卷：用 kb quiz paper 题库编号 --title 标题 --single 10 … 组卷。")
     for p, assigned, approved in found:
@@ -94,11 +88,8 @@ def assign(settings, paper_id, people, groups, everyone, deadline, login):
     if sum(map(bool, (people, groups, everyone))) != 1:
         raise click.UsageError("请只用 --person、--group、--everyone 中的一种指定分配对象。")
     kind, targets = ("user", list(people)) if people else ("group", list(groups)) if groups else ("all", [])
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         count = Papers(records).assign(login(records), paper_id, kind, targets, deadline)
-    finally:
-        records.close()
     click.echo(f"试卷 {paper_id} 已分配给 {count} 个{'账号' if kind == 'user' else '小组' if kind == 'group' else '对象（全体）'}"
                f"{f'，截止 {deadline}' if deadline else ''}。")
 
@@ -117,8 +108,7 @@ def export_(settings, source_id, fmt, is_bank, variant, out, login):
     from bot.paper_export import FORMATS, export
     from kb.papers import PaperQuestion
 
-    records = read_records(settings, login, "quiz")
-    try:
+    with read_records(settings, login, "quiz") as records:
         if is_bank:
             title = f"题库 {source_id}"
             questions = [PaperQuestion(n, q, DEFAULT_POINTS[q.kind], f"{source_id}#{n}")
@@ -126,8 +116,6 @@ def export_(settings, source_id, fmt, is_bank, variant, out, login):
         else:
             made = Papers(records).paper(login.reader, source_id, variant)
             title, questions = made.title, list(made.questions)
-    finally:
-        records.close()
     label, suffix = FORMATS[fmt]
     name = f"{source_id}{'' if is_bank else '-' + variant}{'-答案' if fmt == 'key' else ''}{suffix}"
     path = export(fmt, title, questions, out or Path(name))
@@ -147,12 +135,9 @@ def report(settings, quarter, paper_id, out, login):
     from kb.attempts import Attempts
     from kb.papers import people
 
-    records = read_records(settings, login, "quiz")
-    try:
+    with read_records(settings, login, "quiz") as records:
         results = Attempts(records).results(login.reader, quarter.upper(), paper_id)
         names = {u.username: u.display_name or u.username for u in people(records)}
-    finally:
-        records.close()
     made = build_report(results, names, quarter.upper(), paper_id)
     for line in summary_lines(made):
         click.echo(line)
@@ -175,11 +160,8 @@ def import_marks(settings, paper_id, sheet, variant, day, login):
     from kb.paper_marks import import_marks
 
     rows, problems = read_marks_sheet(sheet)
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         count, refused = import_marks(records, login(records), paper_id, rows, variant, day)
-    finally:
-        records.close()
     click.echo(f"已导入 {count} 人的成绩（{len(rows) - len(refused)} 行）。")
     for problem in problems + refused:
         click.echo(f"  跳过 {problem}")

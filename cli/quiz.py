@@ -60,8 +60,7 @@ def bank(settings, quarter, since, until, item, department, earlier, mix, name, 
     bank_id, start, end = _period(quarter, since, until)
     bank_id = name or bank_id
     wanted = {kind: counts[kind] for kind in KINDS}
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         actor = login(records)
         banks = QuizBank(records)
         pool = period_entries(records, start, end, item, department, earlier)
@@ -77,8 +76,6 @@ def bank(settings, quarter, since, until, item, department, earlier, mix, name, 
             questions, made = build(*args)
         filters = {"item": item, "department": department, "earlier": earlier, "counts": wanted, "mix": mix}
         saved = banks.save(actor, bank_id, start, end, filters, questions, replace)
-    finally:
-        records.close()
     got = {kind: sum(q.kind == kind for q in questions) for kind in KINDS}
     click.echo(f"题库 {saved.id}（{start} 至 {end}）：从 {len(pool)} 条条目生成 {saved.questions} 道题"
                f"（候选 {made} 道，未通过质量检查或重复的已剔除）。")
@@ -101,11 +98,8 @@ for _kind, _label in KINDS.items():
 @data_options
 def list_banks(settings, login):
     """已保存的题库（最近的时段在前）：题目数和过期题目数。"""
-    records = read_records(settings, login, "quiz")
-    try:
+    with read_records(settings, login, "quiz") as records:
         banks = QuizBank(records).banks(login.reader)
-    finally:
-        records.close()
     if not banks:
         click.echo("还没有题库：用 kb quiz bank --quarter 2026Q4 生成。")
         return
@@ -134,13 +128,10 @@ def show_question(number: int, q: QuizQuestion, item: bool = False, reference: b
 @data_options
 def show(settings, bank_id, stale_only, login):
     """查看题库 BANK 的题目、答案、解析和过期标记。"""
-    records = read_records(settings, login, "quiz")
-    try:
+    with read_records(settings, login, "quiz") as records:
         banks = QuizBank(records)
         info = banks.bank(login.reader, bank_id)
         questions = banks.questions(login.reader, bank_id)
-    finally:
-        records.close()
     click.echo(f"题库 {info.id}（{info.since} 至 {info.until}）：{info.questions} 道题，其中过期 {info.stale} 道。")
     for number, q in enumerate(questions, 1):
         if q.stale or not stale_only:

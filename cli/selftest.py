@@ -1,12 +1,19 @@
 """Self-test commands of ``kb quiz``: the papers assigned to me, taking one in the terminal, my
-wrong-answer book."""
+wrong-answer book.
+
+``kb quiz take`` saves each answer as the attempt's draft as soon as it is given. Run again before
+submitting, it resumes the same attempt, lists the saved answers and asks 沿用已保存的答案？: yes asks only
+the questions not yet answered, no asks every question again (each new answer replaces the saved one).
+"""
 
 from __future__ import annotations
 
 import click
 
 from kb.attempts import Attempts, Result
-from kb.papers import Papers, SheetQuestion
+from kb.papers import PaperError, Papers, Sheet, SheetQuestion
+from kb.users import User
+from kb.wrong_book import WrongBook
 
 from .base import data_options, login_options, open_records
 from .llm_mode import open_llm
@@ -21,13 +28,10 @@ _HINTS = {"single": "填一个字母", "multiple": "填所有正确的字母，�
 @data_options
 def mine(settings, login):
     """分配给我的试卷（含公开练习卷）和我的成绩。"""
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         user = login(records)
         assigned = Papers(records).assigned_to(user)
         attempts = Attempts(records).mine(user)
-    finally:
-        records.close()
     if not assigned:
         click.echo("目前没有分配给你的试卷。")
     for a in assigned:
@@ -41,6 +45,26 @@ def _ask(q: SheetQuestion) -> str:
     for letter, option in zip("ABCDEF", q.options if q.kind != "judge" else ()):
         click.echo(f"   {letter}. {option}")
     return click.prompt(f"   你的答案（{_HINTS[q.kind]}，直接回车跳过）", default="", show_default=False)
+
+
+def _saved(attempts: Attempts, user: User, attempt_id: int, sheet: Sheet) -> dict[int, str]:
+    """The saved answers of a resumed attempt the taker keeps, after listing them; {} when there are
+    none or the taker answers every question again."""
+    saved = attempts.draft(user, attempt_id)
+    if not saved:
+        return {}
+    click.echo(f"\n继续作答答卷 {attempt_id}，已保存 {len(saved)} 题的答案：")
+    for q in sheet.questions:
+        if q.number in saved:
+            click.echo(f"   {q.number}. {saved[q.number]}")
+    return saved if click.confirm("沿用已保存的答案？（否：全部重新作答）", default=True) else {}
+
+
+def _keep(attempts: Attempts, user: User, attempt_id: int, number: int, answer: str) -> None:
+    try:
+        attempts.save_draft(user, attempt_id, {number: answer})
+    except PaperError as exc:
+        click.echo(f"   （这道题的答案未能保存：{exc}）")
 
 
 def show_result(result: Result) -> None:
@@ -68,23 +92,26 @@ def show_result(result: Result) -> None:
 @login_options
 @data_options
 def take(settings, paper_id, use_llm, login):
-    """在终端作答分配给我的试卷 PAPER：逐题作答，确认后交卷，显示得分、答案和解析。"""
+    """在终端作答分配给我的试卷 PAPER：逐题作答，确认后交卷，显示得分、答案和解析。
+
+    每答一题即自动保存；交卷前中断后再次运行，会列出已保存的答案并询问是否沿用（沿用则只问未答的题）。"""
     from bot.grading import grader
 
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         user = login(records)
         attempts = Attempts(records)
         attempt, sheet = attempts.start(user, paper_id)
         click.echo(f"《{sheet.title}》（{sheet.variant} 卷）共 {len(sheet.questions)} 题，满分 {sheet.total:g} 分"
                    + (f"，限时 {sheet.time_limit} 分钟" if sheet.time_limit else "") + "。")
-        responses = {q.number: _ask(q) for q in sheet.questions}
+        responses = _saved(attempts, user, attempt.id, sheet)
+        for q in sheet.questions:
+            if q.number not in responses:
+                responses[q.number] = _ask(q)
+                _keep(attempts, user, attempt.id, q.number, responses[q.number])
         if not click.confirm("\n确认交卷？", default=True):
-            click.echo(f"未交卷；答卷 {attempt.id} 保留，再次运行本命令继续作答。")
+            click.echo(f"未交卷；答卷 {attempt.id} 和已作答的答案已保存，再次运行本命令继续作答。")
             return
         result = attempts.submit(user, attempt.id, responses, grader(open_llm(use_llm, settings)))
-    finally:
-        records.close()
     show_result(result)
 
 
@@ -93,11 +120,8 @@ def take(settings, paper_id, use_llm, login):
 @data_options
 def wrong(settings, login):
     """我的错题本：答错的题目、正确答案、解析和要复习的条目。"""
-    records = open_records(settings)
-    try:
-        book = Attempts(records).wrong_book(login(records))
-    finally:
-        records.close()
+    with open_records(settings) as records:
+        book = WrongBook(records).of(login(records))
     if not book:
         click.echo("错题本是空的。")
     for w in book:

@@ -41,11 +41,8 @@ def has_accounts(settings) -> bool:
     """Whether the knowledge base of ``settings`` has accounts (a missing one has none; nothing is created)."""
     if not (Path(settings.data_dir) / RECORDS_FILE).is_file():
         return False
-    records = open_records(settings)
-    try:
+    with open_records(settings) as records:
         return Users(records).count() > 0
-    finally:
-        records.close()
 
 
 def demo_kb(settings):

@@ -70,15 +70,15 @@ def _session(learning: Learning, learner: User) -> tuple[int, int]:
 @data_options
 def progress(settings, learner, login):
     """学习进度。组长/培训师和管理员看到每位学员的进度（--learner 看某人各事项的明细）；窗口人员看到自己的。"""
-    records = read_records(settings, login, "study")
-    learning, reader = Learning(records), login.reader
-    if not learner and reader.can("progress"):
-        click.echo(f"{'学员':<14} {'姓名':<8} {'已学事项':>6} {'已学条目':>6} {'答对':>4} {'答错':>4}  最近学习")
-        for row in learning.learners(reader):
-            click.echo(f"{row.username:<16} {row.display_name or '—':<8} {row.topics:>8} {row.entries:>8} "
-                       f"{row.correct:>6} {row.wrong:>6}  {row.last_at.replace('T', ' ') or '尚未学习'}")
-        return
-    topics = learning.topics(reader, learner)
+    with read_records(settings, login, "study") as records:
+        learning, reader = Learning(records), login.reader
+        if not learner and reader.can("progress"):
+            click.echo(f"{'学员':<14} {'姓名':<8} {'已学事项':>6} {'已学条目':>6} {'答对':>4} {'答错':>4}  最近学习")
+            for row in learning.learners(reader):
+                click.echo(f"{row.username:<16} {row.display_name or '—':<8} {row.topics:>8} {row.entries:>8} "
+                           f"{row.correct:>6} {row.wrong:>6}  {row.last_at.replace('T', ' ') or '尚未学习'}")
+            return
+        topics = learning.topics(reader, learner)
     click.echo(f"{'事项':<16} {'状态':<4} {'已学/条目':>8} {'答对':>4} {'答错':>4}  最近学习")
     for t in topics:
         click.echo(f"{t.item:<16} {STATES[t.state]:<4} {f'{t.covered}/{t.entries}':>10} {t.correct:>6} {t.wrong:>6}  "

@@ -34,11 +34,8 @@ def training(settings, month, out_dir, pdf, login):
     from bot.training import training_pack
     from bot.training_word import pack_docx, pack_markdown, to_pdf
 
-    records = read_records(settings, login, "training")
-    try:
+    with read_records(settings, login, "training") as records:
         pack = training_pack(records, month, login.reader)
-    finally:
-        records.close()
     stem = out_dir / f"月度培训资料-{pack.month}"
     out_dir.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(pack_markdown(pack), encoding="utf-8")
@@ -65,11 +62,8 @@ def plan(settings, learner, start, out_dir, login):
     from bot.training_word import plan_docx
 
     own = not learner or learner == login.name
-    records = read_records(settings, login, "study" if own else "training")
-    try:
+    with read_records(settings, login, "study" if own else "training") as records:
         made = onboarding_plan(records, login.reader, learner, start)
-    finally:
-        records.close()
     path = plan_docx(made, out_dir / f"四周学习计划-{made.username}-{made.start}.docx")
     click.echo(f"{made.title}：共 {len(made.items)} 个事项；已完成 {made.count('done')} 个，"
                f"进行中 {made.count('started')} 个，未开始 {made.count('todo')} 个。")
@@ -89,11 +83,8 @@ def evaluation(settings, quarter, out_file, login):
     """季度考评：每人和每个小组的自测成绩、提交和审核通过的案例、处理的办不成事，导出 xlsx（个人、小组两张表）。"""
     from bot.evaluation import evaluation_xlsx, quarterly_evaluation
 
-    records = read_records(settings, login, "training")
-    try:
+    with read_records(settings, login, "training") as records:
         made = quarterly_evaluation(records, quarter, login.reader)
-    finally:
-        records.close()
     path = evaluation_xlsx(made, out_file or Path(f"季度考评-{made.quarter}.xlsx"))
     click.echo(f"{made.quarter} 季度考评（{made.since} 至 {made.until}）：{len(made.people)} 人，"
                f"{len(made.groups)} 个小组。已写入 {path}")

@@ -19,6 +19,8 @@ _HEADING = re.compile(
 )
 _CJK_BREAK = re.compile(r"(?<=[\u3400-\u9fff，。；：、（）“”])\s*\n\s*(?=[\u3400-\u9fff，。；：、（）“”])")
 _SENTENCE_END = ("。", "；", ";", "，", ",", "：", ":")
+_LETTER_SPACED = re.compile(r"(?<![\u3400-\u9fff])[\u3400-\u9fff](?:[ \u3000]+[\u3400-\u9fff](?![\u3400-\u9fff]))+")
+"""Single characters set apart by spaces to fill a form's cell (“撰 写 单 位”, “一 寸 照 片”): one word."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,12 @@ def normalized(blocks: list[Block]) -> list[Block]:
 
 
 def _flat(text: str) -> str:
-    """One line: a break between Chinese characters disappears, any other becomes a space."""
-    return normalize(_CJK_BREAK.sub("", text).replace("\n", " ")) if text else ""
+    """One line: a break between Chinese characters disappears, any other becomes a space, and a
+    letter-spaced word is closed up (“送 达 方 式” → “送达方式”)."""
+    if not text:
+        return ""
+    line = normalize(_CJK_BREAK.sub("", text).replace("\n", " "))
+    return _LETTER_SPACED.sub(lambda m: "".join(m.group().split()), line)
 
 
 def plain_text(blocks: list[Block]) -> str:

@@ -1,12 +1,12 @@
-"""Attempts: a person taking a paper, their answers and marks, and their wrong-answer book (错题本).
+"""Attempts: a person taking a paper, their answers and marks.
 
 An attempt (table ``quiz_attempts``) is started by someone a paper is assigned to and gets one
 version of it (A or B, the same for a person every time); starting again before submitting returns the
-open attempt, so reloading the page keeps the timer. Submitting grades every answer with the grader
-the caller passes (:mod:`bot.grading`; this module knows no grading rules) and stores each answer
-with its marks (``quiz_responses``). An attempt is submitted once. Scores are kept per person with
-their group at the time and the quarter of submission, so results can be read per person, per group and per
-quarter.
+open attempt, so reloading the page keeps the timer and the answers saved as a draft (:mod:`kb.attempt_drafts`).
+Submitting grades every answer with the grader the caller passes (:mod:`bot.grading`; this module knows
+no grading rules), stores each answer with its marks (``quiz_responses``) and discards the draft. An
+attempt is submitted once. Scores are kept per person with their group at the time and the quarter of
+submission, so results can be read per person, per group and per quarter.
 
 Attempts taken on paper are imported with their marks by :mod:`kb.paper_marks`, as ``mode='paper'``.
 
@@ -14,8 +14,7 @@ A grader may change the marks of a submitted answer (:meth:`Attempts.regrade`, a
 the 简答 of its 事项): the answer's score and the attempt's total change, and ``quiz_regrades`` keeps the
 automatic mark it replaced with who graded it and when.
 
-The wrong-answer book is every question a person lost points on whose latest answer was not right,
-unless they have since answered it right on a retry (``quiz_mastered``).
+The wrong-answer book built from the answers is :mod:`kb.wrong_book`.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import audit
-from .papers import Paper, PaperError, PaperQuestion, Papers, Sheet
+from . import attempt_drafts, audit
+from .papers import Assignment, Paper, PaperError, PaperQuestion, Papers, Sheet, days_past, deadline_of
 from .quizbank import QuizQuestion
 from .records import Records, now
 from .users import User, authorize
@@ -44,8 +43,6 @@ CREATE TABLE IF NOT EXISTS quiz_regrades (
     attempt_id INTEGER NOT NULL, number INTEGER NOT NULL, auto_score REAL NOT NULL, auto_note TEXT NOT NULL,
     score REAL NOT NULL, note TEXT NOT NULL, graded_by TEXT NOT NULL, graded_at TEXT NOT NULL,
     PRIMARY KEY (attempt_id, number));
-CREATE TABLE IF NOT EXISTS quiz_mastered (
-    username TEXT NOT NULL, question_key TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (username, question_key));
 """
 
 
@@ -113,12 +110,14 @@ class Answered:
 
 @dataclass(frozen=True)
 class Result:
-    """A submitted attempt with every answer graded; ``time_limit`` the paper's, in minutes (0: untimed)."""
+    """A submitted attempt with every answer graded; ``time_limit`` the paper's, in minutes (0: untimed);
+    ``deadline`` the last day (ISO date, '' none) of the taker's assignment of the paper as it stands."""
 
     attempt: Attempt
     title: str
     answers: tuple[Answered, ...]
     time_limit: int = 0
+    deadline: str = ""
 
     @property
     def late_minutes(self) -> int:
@@ -128,21 +127,13 @@ class Result:
         a = self.attempt
         if not self.time_limit or a.mode != "online" or not a.submitted_at:
             return 0
-        taken = (datetime.fromisoformat(a.submitted_at) - datetime.fromisoformat(a.started_at)).total_seconds() / 60
-        return max(0, int(taken - self.time_limit - GRACE_MINUTES))
+        return max(0, int(overtime(a.started_at, a.submitted_at, self.time_limit)))
 
-
-@dataclass(frozen=True)
-class Wrong:
-    """A question in a person's wrong-answer book: the question as last answered, their latest answer
-    and how many times they lost points on it."""
-
-    key: str
-    question: PaperQuestion
-    response: str
-    marking: Marking
-    times: int
-    paper_id: str
+    @property
+    def overdue_days(self) -> int:
+        """Days an online attempt was handed in after its ``deadline`` (0: by it, none, or on paper); it can be, as
+        one started by the deadline may be submitted (or submitted by the page at time-up) after it."""
+        return days_past(self.deadline, self.attempt.submitted_at) if self.attempt.mode == "online" else 0
 
 
 @dataclass(frozen=True)
@@ -160,19 +151,25 @@ class Regrade:
     graded_at: str
 
 
+def overtime(started_at: str, at: str, time_limit: int) -> float:
+    """Minutes from ``started_at`` to ``at`` (ISO times) beyond ``time_limit`` + :data:`GRACE_MINUTES`; < 0 in time."""
+    taken = (datetime.fromisoformat(at) - datetime.fromisoformat(started_at)).total_seconds() / 60
+    return taken - time_limit - GRACE_MINUTES
+
+
 def quarter_of(day: str) -> str:
     """``2026-11-30`` (or a timestamp) -> ``2026Q4``."""
     return f"{day[:4]}Q{(int(day[5:7]) - 1) // 3 + 1}"
 
 
 class Attempts:
-    """Attempts, answers and wrong-answer books in the record store's SQLite database."""
+    """Attempts and answers in the record store's SQLite database."""
 
     def __init__(self, records: Records):
         self.records = records
         self.conn = records.conn
         self.papers = Papers(records)
-        self.conn.executescript(SCHEMA)
+        self.conn.executescript(SCHEMA + attempt_drafts.SCHEMA)
 
     def start(self, user: User, paper_id: str) -> tuple[Attempt, Sheet]:
         """Start (or resume the open) attempt of ``user`` at a paper assigned to them: the attempt and the
@@ -192,8 +189,7 @@ class Attempts:
         if done and not practice:
             raise PaperError(f"你已于 {done[0][:16].replace('T', ' ')} 交卷，试卷 {paper_id} 只能作答一次；"
                              "答错的题目可以在错题本里重做。")
-        if assignment.deadline and now()[:10] > assignment.deadline:
-            raise PaperError(f"试卷 {paper_id} 的截止日期 {assignment.deadline} 已过，不能再作答。")
+        assignment.check_deadline()
         variants = self.papers.keyed(paper_id).variants
         variant = variants[sum(map(ord, user.username)) % len(variants)]
         sheet = self.papers.sheet(paper_id, variant)
@@ -226,15 +222,35 @@ class Attempts:
         The submission holds the key for the grader; it is not for showing to the taker."""
         attempt = self.attempt(user, attempt_id)
         if attempt.username != user.username:
-            raise PaperError("只能提交自己的答卷。")
+            raise PaperError("只能作答和提交自己的答卷。")
         if attempt.submitted_at:
-            raise PaperError(f"答卷 {attempt_id} 已于 {attempt.submitted_at[:16].replace('T', ' ')} 提交，不能重复提交。")
+            raise PaperError(f"答卷 {attempt_id} 已于 {attempt.submitted_at[:16].replace('T', ' ')} 提交，"
+                             "不能重复提交或修改答案。")
         paper = self.papers.keyed(attempt.paper_id, attempt.variant)
         unknown = sorted(set(responses) - {q.number for q in paper.questions})
         if unknown:
             raise PaperError(f"试卷没有第 {'、'.join(map(str, unknown))} 题，请刷新页面后重新作答。")
         answers = {q.number: str(responses.get(q.number) or "").strip() for q in paper.questions}
         return Submission(attempt.id, paper, answers)
+
+    def save_draft(self, user: User, attempt_id: int, responses: dict[int, str]) -> str:
+        """Save ``responses`` (question number -> answer; '' clears one) of ``user``'s open attempt as its draft,
+        each replacing that question's saved answer; the ISO time saved. Refused (:class:`PaperError`) as
+        :meth:`handing_in` refuses, past the paper's deadline or its time limit plus :data:`GRACE_MINUTES`."""
+        submission = self.handing_in(user, attempt_id, responses)
+        attempt, at, limit = self.attempt(user, attempt_id), now(), submission.paper.time_limit
+        self.papers.may_take(user, attempt.paper_id).check_deadline()
+        if limit and overtime(attempt.started_at, at, limit) > 0:
+            raise PaperError(f"答卷 {attempt_id} 限时 {limit} 分钟，作答时间已到，答案不能再保存：请交卷。")
+        with self.records.transaction(changes_index=False) as conn:
+            attempt_drafts.store(conn, attempt_id, {n: submission.answers[n] for n in responses}, at)
+        return at
+
+    def draft(self, user: User, attempt_id: int) -> dict[int, str]:
+        """The draft of ``user``'s own attempt: question number -> saved answer (empty once submitted)."""
+        if self.attempt(user, attempt_id).username != user.username:
+            raise PaperError("只能查看自己答卷的草稿。")
+        return attempt_drafts.load(self.conn, attempt_id)
 
     def hand_in(self, user: User, submission: Submission, marks: list[Marking]) -> Result:
         """Store a graded :class:`Submission` (``marks`` in its paper's question order) and return the
@@ -254,14 +270,16 @@ class Attempts:
         attempt = self.attempt(user, attempt_id)
         if not attempt.submitted_at:
             raise PaperError(f"答卷 {attempt_id} 还没有提交：提交后才能看到答案和解析。")
-        return self._graded(attempt, self.papers.keyed(attempt.paper_id, attempt.variant))
+        return self._graded(attempt, self.papers.keyed(attempt.paper_id, attempt.variant),
+                            self.papers.assignments(attempt.paper_id))
 
-    def _graded(self, attempt: Attempt, paper: Paper) -> Result:
+    def _graded(self, attempt: Attempt, paper: Paper, assigned: list[Assignment]) -> Result:
         rows = {r["number"]: r for r in self.conn.execute(
             "SELECT * FROM quiz_responses WHERE attempt_id=?", (attempt.id,))}
-        answers = tuple(Answered(q, rows[q.number]["response"], _marking(rows[q.number]))
+        answers = tuple(Answered(q, rows[q.number]["response"], marking(rows[q.number]))
                         for q in paper.questions if q.number in rows)
-        return Result(attempt, paper.title, answers, paper.time_limit)
+        deadline = deadline_of(assigned, attempt.paper_id, attempt.username, attempt.group)
+        return Result(attempt, paper.title, answers, paper.time_limit, deadline)
 
     def _versions(self, versions) -> dict[tuple[str, str], Paper]:
         """Each (paper id, variant) of ``versions`` with its keyed paper, each read once."""
@@ -286,8 +304,8 @@ class Attempts:
     def results(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Result]:
         """:meth:`scores` with every graded answer, for the report."""
         attempts = self.scores(actor, quarter, paper_id)
-        papers = self._versions((a.paper_id, a.variant) for a in attempts)
-        return [self._graded(a, papers[a.paper_id, a.variant]) for a in attempts]
+        papers, assigned = self._versions((a.paper_id, a.variant) for a in attempts), self.papers.assignments(paper_id)
+        return [self._graded(a, papers[a.paper_id, a.variant], assigned) for a in attempts]
 
     def regrade(self, attempt_id: int, number: int, score: float, note: str, by: str) -> Regrade:
         """Give answer ``number`` of submitted attempt ``attempt_id`` ``score`` points (0..its points) with
@@ -323,35 +341,6 @@ class Attempts:
                                  ids) if ids else []
         return {(r["attempt_id"], r["number"]): Regrade(*r) for r in rows}
 
-    def wrong_book(self, user: User) -> list[Wrong]:
-        """``user``'s wrong-answer book: questions whose latest answer lost points, not since mastered on a
-        retry, the most recent first."""
-        rows = self.conn.execute(
-            "SELECT r.*, a.paper_id, a.variant, a.submitted_at FROM quiz_responses r"
-            " JOIN quiz_attempts a ON a.id = r.attempt_id WHERE a.username=? AND a.submitted_at != ''"
-            " ORDER BY a.submitted_at, a.id", (user.username,)).fetchall()
-        mastered = {r[0]: r[1] for r in self.conn.execute(
-            "SELECT question_key, at FROM quiz_mastered WHERE username=?", (user.username,))}
-        latest: dict[str, tuple] = {}
-        times: dict[str, int] = {}
-        for r in rows:
-            latest[r["question_key"]] = r
-            times[r["question_key"]] = times.get(r["question_key"], 0) + (r["score"] < r["points"])
-        wrong = {key: r for key, r in latest.items()
-                 if r["score"] < r["points"] and mastered.get(key, "") < r["submitted_at"]}
-        papers = self._versions((r["paper_id"], r["variant"]) for r in wrong.values())
-        book = []
-        for key, r in wrong.items():
-            question = next(q for q in papers[r["paper_id"], r["variant"]].questions if q.number == r["number"])
-            book.append(Wrong(key, question, r["response"], _marking(r), times[key], r["paper_id"]))
-        return sorted(book, key=lambda w: latest[w.key]["submitted_at"], reverse=True)
-
-    def master(self, user: User, key: str) -> None:
-        """Record that ``user`` answered wrong-book question ``key`` right on a retry (it leaves the book)."""
-        with self.records.transaction(changes_index=False) as conn:
-            conn.execute("INSERT OR REPLACE INTO quiz_mastered VALUES(?,?,?)", (user.username, key, now()))
-
-
 def close_attempt(conn, attempt_id: int, marked: list[tuple[PaperQuestion, str, Marking]], at: str) -> bool:
     """Close open attempt ``attempt_id`` with its marked answers (question, response, marks) at ISO time
     ``at`` in the transaction ``conn``; False (and nothing written) if it was already closed."""
@@ -360,6 +349,7 @@ def close_attempt(conn, attempt_id: int, marked: list[tuple[PaperQuestion, str, 
                           " WHERE id=? AND submitted_at=''", (at, quarter_of(at), score, attempt_id))
     if closed.rowcount == 0:
         return False
+    attempt_drafts.discard(conn, attempt_id)
     conn.executemany("INSERT INTO quiz_responses VALUES(?,?,?,?,?,?,?,?)", [
         (attempt_id, q.number, q.key, response, q.points, m.score, json.dumps(m.missed, ensure_ascii=False),
          m.note) for q, response, m in marked])
@@ -371,5 +361,6 @@ def _attempt(row) -> Attempt:
                    row["mode"], row["started_at"], row["submitted_at"], row["score"], row["total"])
 
 
-def _marking(row) -> Marking:
+def marking(row) -> Marking:
+    """The marks of a ``quiz_responses`` row."""
     return Marking(row["score"], row["points"], tuple(json.loads(row["missed"])), row["note"])

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from .chunks import entry_chunks
-from .deciding import NEAR, Verdict, gives_asked, judge
+from .deciding import NEAR, Verdict, figures, gives_asked, judge
 from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch
@@ -259,7 +259,7 @@ class KnowledgeBase:
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
         if (answers := gives_asked(self.tokens.lexicon, query)) is not None:
-            hits = answering_passages(self.records, hits, ranked, answers)
+            hits = answering_passages(self.records, hits, ranked, answers, figures(query))
         verdict = judge(self.tokens.lexicon, query, hits, self.records.entry,
                         lambda doc_id: (d.text if (d := self.records.document(doc_id)) else ""))
         return replace(verdict, judged=verdict.judged[:k])

@@ -8,6 +8,7 @@ entry were ranked, they make one hit. An expired entry keeps its place but is ma
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -39,19 +40,35 @@ def current_hits(records: Records, ranked: list[Ranked], k: int, timeline: Timel
 
 
 def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
-                       answers: Callable[[str], bool]) -> list[Hit]:
+                       answers: Callable[[str], bool], figures: tuple[str, ...] = ()) -> list[Hit]:
     """The hits with each document's shown passage swapped for its next best one that ``answers``
-    (says what the question asks for: an amount, a duration …) when the best one does not."""
+    (says what the question asks for: an amount, a duration …) when the best one does not.
+
+    A question's ``figures`` (an error code 6301, a year, a document number) single out the passage
+    that has them wherever it stands in the document, so when no next best passage answers and the
+    shown one lacks a figure that the title does not state either, the first passage of the document
+    that has those figures and answers is shown instead."""
     runners_up = {r.parent_id: r.runners_up for r in ranked}
     out = []
     for hit in hits:
-        if hit.kind == "document" and not answers(hit.text) and runners_up.get(hit.parent_id):
-            chunks = records.chunks(runners_up[hit.parent_id])
-            better = next((chunks[c] for c in runners_up[hit.parent_id] if c in chunks and answers(chunks[c].text)), None)
+        if hit.kind == "document" and not answers(hit.text):
+            chunks = records.chunks(runners_up.get(hit.parent_id, ()))
+            better = next((chunk for chunk in chunks.values() if answers(chunk.text)), None)
+            lacking = _lacking(figures, hit)
+            if better is None and lacking:
+                better = next((c for c in records.chunks_mentioning(hit.parent_id, lacking)
+                               if answers(f"{hit.title}\n{c.text}")), None)
             if better is not None:
                 hit = replace(hit, chunk_id=better.id, text=better.text, position=better.position)
         out.append(hit)
     return out
+
+
+def _lacking(figures: tuple[str, ...], hit: Hit) -> tuple[str, ...]:
+    """The figures that neither the hit's passage nor its title states (the year of 河南2026公务员职位表
+    covers every row)."""
+    shown = unicodedata.normalize("NFKC", f"{hit.title}\n{hit.text}")
+    return tuple(f for f in figures if f not in shown)
 
 
 def _hit(records: Records, r: Ranked, chunk: Chunk, replaced: tuple[Replacement, ...], timeline: Timeline) -> Hit:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 
 from .errors import KBError
 from .quizbank import KINDS, QuizBank, QuizQuestion, Source
@@ -125,6 +127,11 @@ class Assignment:
     target: str
     deadline: str
     assigned_by: str
+
+    def check_deadline(self) -> None:
+        """Raise :class:`PaperError` once the deadline has passed: the paper can no longer be answered."""
+        if self.deadline and now()[:10] > self.deadline:
+            raise PaperError(f"试卷 {self.paper_id} 的截止日期 {self.deadline} 已过，不能再作答。")
 
 
 def shuffled_options(question: QuizQuestion, order: list[int]) -> QuizQuestion:
@@ -288,14 +295,7 @@ class Papers:
     def assigned_to(self, user: User) -> list[Assignment]:
         """The papers ``user`` may take: assigned to them, to their group or to everyone (one row per
         paper, the earliest deadline first; no deadline last)."""
-        mine: dict[str, Assignment] = {}
-        for a in self.assignments():
-            if (a.target_kind == "user" and a.target == user.username) or a.target_kind == "all" or (
-                    a.target_kind == "group" and user.group and a.target == user.group):
-                held = mine.get(a.paper_id)
-                if held is None or (a.deadline and (not held.deadline or a.deadline < held.deadline)):
-                    mine[a.paper_id] = a
-        return sorted(mine.values(), key=lambda a: (not a.deadline, a.deadline, a.paper_id))
+        return applying(self.assignments(), user.username, user.group)
 
     def may_take(self, user: User, paper_id: str) -> Assignment:
         """The assignment that lets ``user`` take ``paper_id``; raises :class:`PaperError` if none does."""
@@ -303,6 +303,32 @@ class Papers:
             if a.paper_id == paper_id:
                 return a
         raise PaperError(f"试卷 {paper_id} 没有分配给你：请在“自测”页选择分配给你的试卷或公开练习卷。")
+
+
+def applying(assignments: Iterable[Assignment], username: str, group: str) -> list[Assignment]:
+    """Of ``assignments``, those for account ``username`` of ``group`` (to them, their group or everyone):
+    one per paper, the one with the earliest deadline (any deadline before none), earliest deadline first."""
+    mine: dict[str, Assignment] = {}
+    for a in assignments:
+        if (a.target_kind == "user" and a.target == username) or a.target_kind == "all" or (
+                a.target_kind == "group" and group and a.target == group):
+            held = mine.get(a.paper_id)
+            if held is None or (a.deadline and (not held.deadline or a.deadline < held.deadline)):
+                mine[a.paper_id] = a
+    return sorted(mine.values(), key=lambda a: (not a.deadline, a.deadline, a.paper_id))
+
+
+def deadline_of(assignments: Iterable[Assignment], paper_id: str, username: str, group: str) -> str:
+    """The deadline (ISO date, '' none) that applies to account ``username`` of ``group`` for ``paper_id``
+    among ``assignments``: the one :meth:`Papers.may_take` enforces on them."""
+    return next((a.deadline for a in applying(assignments, username, group) if a.paper_id == paper_id), "")
+
+
+def days_past(deadline: str, at: str) -> int:
+    """Whole days ISO time ``at`` falls after ``deadline`` (an ISO date, its last day); 0 by it or without either."""
+    if not deadline or not at:
+        return 0
+    return max(0, (date.fromisoformat(at[:10]) - date.fromisoformat(deadline)).days)
 
 
 def people(records: Records) -> list[User]:

@@ -236,19 +236,20 @@ class Records:
         return out
 
     def existing_chunk_ids(self, chunk_ids: Iterable[str]) -> set[str]:
-        out = set()
-        for cid in chunk_ids:
-            if self.conn.execute("SELECT 1 FROM chunks WHERE id=?", (cid,)).fetchone():
-                out.add(cid)
-        return out
+        return {cid for cid in chunk_ids if self.conn.execute("SELECT 1 FROM chunks WHERE id=?", (cid,)).fetchone()}
 
     def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
-        out = {}
-        for cid in chunk_ids:
-            row = self.conn.execute(f"SELECT id, {_PARENT_COLUMNS} FROM chunks WHERE id=?", (cid,)).fetchone()
-            if row:
-                out[cid] = _chunk(row)
-        return out
+        """The chunks with these ids that exist, in the order given."""
+        rows = (self.conn.execute(f"SELECT id, {_PARENT_COLUMNS} FROM chunks WHERE id=?", (cid,)).fetchone()
+                for cid in chunk_ids)
+        return {row["id"]: _chunk(row) for row in rows if row}
+
+    def chunks_mentioning(self, parent_id: str, needles: tuple[str, ...]) -> list[Chunk]:
+        """The chunks of ``parent_id`` whose text contains every one of ``needles``, in document order."""
+        where = "".join(" AND instr(text, ?) > 0" for _ in needles)
+        rows = self.conn.execute(f"SELECT id, {_PARENT_COLUMNS} FROM chunks WHERE parent_id=?{where} ORDER BY position",
+                                 (parent_id, *needles))
+        return [_chunk(row) for row in rows]
 
     def chunk_of(self, parent_id: str, position: int) -> Chunk | None:
         row = self.conn.execute(f"SELECT id, {_PARENT_COLUMNS} FROM chunks WHERE parent_id=? AND position=?",

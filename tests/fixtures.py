@@ -269,3 +269,13 @@ def serving(ctx):
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
+
+
+class Clock:
+    """A settable clock for the registry (local ISO time)."""
+
+    def __init__(self, at: str):
+        self.at = at
+
+    def __call__(self) -> str:
+        return self.at

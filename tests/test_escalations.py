@@ -11,7 +11,7 @@ import statistics
 
 import pytest
 from click.testing import CliRunner
-from fixtures import CHROMA_URL, PASSWORD, make_xlsx
+from fixtures import CHROMA_URL, PASSWORD, Clock, make_xlsx
 
 from bot import answer
 from cli import cli
@@ -30,16 +30,6 @@ ROWS = [["FAQ-QZ", "居住证签注怎么办理？", "到居住地派出所户�
 HEADERS = ["编号", "问题", "答复", "事项", "部门"]
 HARD = "外省退休人员异地就医备案后能在本市定点药店刷医保卡买药吗？"
 SOLUTION = "异地就医备案后，可在本市开通异地结算的定点药店直接刷医保卡购药，个人账户按参保地规定支付。"
-
-
-class Clock:
-    """A settable clock for the registry (local ISO time)."""
-
-    def __init__(self, at: str):
-        self.at = at
-
-    def __call__(self) -> str:
-        return self.at
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from kb.quizbank import QuizBank, QuizError
 from kb.types import Entry
 from kb.users import Users
 from kb.workflow import Workflow
+from kb.wrong_book import WrongBook
 
 COUNTS = {"single": 2, "multiple": 1, "judge": 2, "blank": 2, "short": 1}
 
@@ -144,11 +145,11 @@ def test_submitting_grades_stores_once_and_fills_the_wrong_answer_book_until_mas
     assert [a.response for a in result.answers if not a.marking.correct] == ["", ""]
     with pytest.raises(PaperError, match="不能重复提交"):
         attempts.submit(s2, second.id, {}, _exact)
-    assert attempts.wrong_book(s1) == []
-    book = attempts.wrong_book(s2)
+    assert WrongBook(staffed.kb.records).of(s1) == []
+    book = WrongBook(staffed.kb.records).of(s2)
     assert sorted(w.question.number for w in book) == [1, 3]
-    attempts.master(s2, book[0].key)
-    assert [w.key for w in attempts.wrong_book(s2)] == [book[1].key]
+    WrongBook(staffed.kb.records).master(s2, book[0].key)
+    assert [w.key for w in WrongBook(staffed.kb.records).of(s2)] == [book[1].key]
     scores = attempts.scores(_lead(staffed))
     assert [(a.username, a.group, a.score) for a in scores] == [("s1", "一组", paper.total),
                                                                 ("s2", "一组", paper.total - lost)]

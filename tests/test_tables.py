@@ -140,12 +140,43 @@ def test_heading_chain_becomes_the_chunk_context():
               Heading("（二）办理材料", 2), Paragraph("身份证原件、劳动合同或者营业执照副本；委托他人办理的，另附授权委托书和受托人的身份证原件。")]
     chunks = document_chunks(_doc(blocks), blocks, size=300)
     assert [c.context for c in chunks] == ["招聘公告 一、参保登记 （一）申请条件", "招聘公告 一、参保登记 （二）办理材料"]
+    assert chunks[0].text.startswith("（一）申请条件：在本市就业") and chunks[1].text.startswith("（二）办理材料：身份证原件")
 
 
-def test_short_sections_join_the_next_with_its_heading_in_the_text():
+def test_short_sections_join_the_next_and_every_heading_is_in_the_text():
     blocks = [Heading("（一）办理时限", 2), Paragraph("即办。"), Heading("（二）收费标准", 2), Paragraph("不收费。"),
               Heading("（三）办理地点", 2), Paragraph("市民中心二楼综合窗口，工作日上午九点至下午五点，周六上午延时服务。")]
     chunks = document_chunks(_doc(blocks), blocks, size=300)
     assert [c.text for c in chunks] == [
-        "即办。（二）收费标准：不收费。（三）办理地点：市民中心二楼综合窗口，工作日上午九点至下午五点，周六上午延时服务。"]
+        "（一）办理时限：即办。（二）收费标准：不收费。（三）办理地点：市民中心二楼综合窗口，工作日上午九点至下午五点，周六上午延时服务。"]
     assert chunks[0].context == "招聘公告 （一）办理时限"
+
+
+def test_a_label_on_its_own_line_captions_the_table_after_it():
+    blocks = [Paragraph("各平台请按下表改用域名对接，改造完成后及时验证服务，确保服务正常，不得继续使用IP地址访问。"),
+              Paragraph("短信发送平台"), Table(["原地址", "应使用的域名"], [["115.29.3.87", "sms.example.gov.cn"]]),
+              Paragraph("快递送达平台"), Table(["原地址", "应使用的域名"], [["118.178.167.195", "kd.example.gov.cn"]])]
+    chunks = document_chunks(_doc(blocks), blocks, size=300)
+    assert [c.text for c in chunks[1:]] == ["短信发送平台：原地址：115.29.3.87；应使用的域名：sms.example.gov.cn。",
+                                            "快递送达平台：原地址：118.178.167.195；应使用的域名：kd.example.gov.cn。"]
+    assert all(len(c.text) >= 40 for c in chunks)
+
+
+def test_an_empty_form_field_at_the_end_joins_the_table_before_it():
+    blocks = [Table(["许可事项", "受送达人"], [["送达人", "送达地点"], ["代收人及代收原因", ""]]), Paragraph("备注：")]
+    chunks = document_chunks(_doc(blocks), blocks, size=300)
+    assert len(chunks) == 1 and chunks[0].text.endswith("备注：") and "代收人及代收原因" in chunks[0].text
+
+
+def test_an_empty_form_field_between_two_tables_is_not_a_chunk_of_its_own():
+    blocks = [Table(["序号", "材料名称"], [["1", "营业执照副本复印件"], ["2", "法定代表人身份证复印件"]]), Paragraph("备注："),
+              Paragraph("工程名称："), Table(["送达部门", "取件时间"], [["市场监管局", "当日"]])]
+    chunks = document_chunks(_doc(blocks), blocks, size=300)
+    assert all(len(c.text) > len("备注：") for c in chunks)
+    captioned = next(c for c in chunks if "市场监管局" in c.text)
+    assert captioned.text.startswith("备注：工程名称：") and "工程名称" in captioned.context
+
+
+def test_text_set_vertically_a_character_a_line_reads_as_one_word():
+    blocks = [Paragraph("附件1："), *(Paragraph(c) for c in "一寸照片"), Paragraph("体检日期：年月日。")]
+    assert document_chunks(_doc(blocks), blocks)[0].text == "附件1：一寸照片 体检日期：年月日。"

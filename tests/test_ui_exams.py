@@ -211,8 +211,8 @@ def test_results_after_an_attempt_show_charts_tables_and_the_workbook(quizzed, t
         with open(chart, "rb") as png:
             assert png.read(8) == b"\x89PNG\r\n\x1a\n"
     assert persons == [["张三", "zhangsan", GROUP, f"{earned:g}", "18", f"{100 * earned / 18:.1f}%", "否", "1",
-                        persons[0][8]]]
-    assert groups[0][:3] == [GROUP, "1", "0"] and len(missed) == 3
+                        persons[0][8], "", ""]]
+    assert groups[0] == [GROUP, "1", "0", *groups[0][3:7], "0"] and len(missed) == 3
     assert {r[1] for r in missed} == {"多选", "填空", "简答"}
     assert openpyxl.load_workbook(workbook).sheetnames[:3] == ["个人成绩", "小组成绩", "易错题"]
     with pytest.raises(gr.Error, match="还没有已提交的答卷"):

@@ -12,7 +12,9 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
-from ingest import ocr
+from bot import answer
+from fixtures import make_docx
+from ingest import ingest_paths, ocr
 from ingest.blocks import Heading, Paragraph, Table
 from ingest.loaders import load
 from ingest.word import load_docx
@@ -234,3 +236,14 @@ def test_picture_only_document_without_ocr_says_so(tmp_path, monkeypatch):
         load(path)
     assert caught.value.path == str(path)
     assert "文档只有图片，没有文字" in caught.value.reason and "pip install" in caught.value.reason
+
+
+def test_letter_spaced_form_labels_are_read_as_words(kb, tmp_path):
+    path = make_docx(tmp_path / "送达回证.docx", "行政许可文书送达回证", ["本回证由送达人填写。"],
+                     [["送 达 方 式", "直接送达"], ["代 收 人 及 代 收 原 因", "家属代收，本人外出"],
+                      ["撰 写 单 位", "临江市政务服务中心"]])
+    text = load(path).documents[0].text
+    assert all(word in text for word in ("送达方式", "代收人及代收原因", "撰写单位")) and "送 达" not in text
+    ingest_paths(kb, [path])
+    reply = answer(kb, "送达回证由别人代签收的，代收原因写在哪？", min_confidence=0)
+    assert "代收人及代收原因" in reply.text + reply.passage

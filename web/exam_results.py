@@ -1,5 +1,5 @@
-"""成绩: the results of a quarter and/or a paper — three charts, per-person and per-group scores, the most
-missed questions and an xlsx — and the import of marks of papers taken on paper.
+"""成绩: the results of a quarter and/or a paper — three charts, per-person and per-group scores with who
+handed in late, the most missed questions and an xlsx — and the import of marks of papers taken on paper.
 
 The report is :func:`bot.quiz_report.build_report` over :meth:`kb.attempts.Attempts.results` (each
 person's latest attempt at each paper counts); its charts (PNG) and workbook are written into a new
@@ -30,8 +30,9 @@ from .exam_bank import current_quarter
 from .exam_papers import file_name, paper_choices
 
 TITLE = "成绩"
-PERSON_HEADERS = ["姓名", "用户名", "小组", "得分", "满分", "得分率", "是否及格", "作答次数", "最近提交"]
-GROUP_HEADERS = ["小组", "人数", "及格人数", "平均得分率", "及格率", "最高得分率", "最低得分率"]
+PERSON_HEADERS = ["姓名", "用户名", "小组", "得分", "满分", "得分率", "是否及格", "作答次数", "最近提交", "超时交卷（分钟）",
+                  "逾期（天）"]
+GROUP_HEADERS = ["小组", "人数", "及格人数", "平均得分率", "及格率", "最高得分率", "最低得分率", "迟交份数"]
 MISSED_HEADERS = ["题目编号", "题型", "事项", "题干", "作答次数", "失分次数", "错误率"]
 ALL_PAPERS = ("全部试卷", "")
 MARKS_HINT = ("导入纸质答卷的成绩：上传 .xlsx 或 .csv，第一行写“姓名”“题号”“得分”三列（姓名也可以写用户名），"
@@ -40,6 +41,10 @@ MARKS_HINT = ("导入纸质答卷的成绩：上传 .xlsx 或 .csv，第一行�
 
 def _percent(value: float) -> str:
     return f"{value:.1f}%"
+
+
+def _blank(count: int) -> str:
+    return str(count) if count else ""
 
 
 def _quarter(value: str | None) -> str:
@@ -53,8 +58,8 @@ def _quarter(value: str | None) -> str:
 def results(ctx: Context, quarter: str | None, paper_id: str | None, request: gr.Request | None,
             downloads: Downloads) -> tuple[str, list[str], list[list[str]], list[list[str]], list[list[str]], str]:
     """The report of ``quarter`` (``2026Q4``; empty: every quarter) and/or ``paper_id`` (empty: every
-    paper): a summary (Markdown), the paths of its three charts, the rows of :data:`PERSON_HEADERS`,
-    :data:`GROUP_HEADERS` and :data:`MISSED_HEADERS`, and the path of its xlsx."""
+    paper): a summary (Markdown), the paths of its three charts, the rows of :data:`PERSON_HEADERS` (超时交卷
+    and 逾期 blank when on time), :data:`GROUP_HEADERS` and :data:`MISSED_HEADERS`, and the path of its xlsx."""
     user = acting(ctx, request, "quiz")
     quarter, paper_id = _quarter(quarter), (paper_id or "").strip()
     with ctx.lock, shown_errors():
@@ -71,9 +76,10 @@ def results(ctx: Context, quarter: str | None, paper_id: str | None, request: gr
         raise gr.Error(f"无法写入成绩报告文件：{exc.strerror}。请检查服务器临时目录的空间和权限。",
                        title="报告未生成") from exc
     persons = [[p.name, p.username, p.group, f"{p.score:g}", f"{p.total:g}", _percent(p.percent),
-                "是" if p.passed else "否", str(p.attempts), p.latest_at[:16].replace("T", " ")] for p in report.people]
+                "是" if p.passed else "否", str(p.attempts), p.latest_at[:16].replace("T", " "),
+                _blank(p.late_minutes), _blank(p.overdue_days)] for p in report.people]
     groups = [[g.group, str(g.people), str(g.passed), _percent(g.average_percent), _percent(g.pass_rate),
-               _percent(g.best_percent), _percent(g.lowest_percent)] for g in report.groups]
+               _percent(g.best_percent), _percent(g.lowest_percent), str(g.late)] for g in report.groups]
     missed = [[m.key, m.kind, m.item, m.stem, str(m.answered), str(m.missed), _percent(m.error_rate)]
               for m in report.missed]
     summary = "\n\n".join(plain(line) for line in summary_lines(report)[:2])

@@ -5,10 +5,13 @@ score). 开始作答 starts or resumes an attempt (:meth:`kb.attempts.Attempts.s
 only the :class:`kb.papers.Sheet`, which has no key, and keeps the attempt id and the sheet in the
 session's server-side state; the questions are drawn by ``@gr.render`` from that sheet. A timed
 paper shows a countdown computed on the server from the attempt's recorded start; when it runs out
-the answers as they stand are submitted. 提交 grades them (:func:`bot.grading.grader`) and shows the
-score and, per question, the answer, the key, the points, the missed points, the 解析 and the
-entries it cites. The key is read only by the library on submission and for a submitted attempt;
-asking for the result of an open attempt is refused by :meth:`~kb.attempts.Attempts.result`.
+the answers as they stand are submitted. Every change of an answer is saved at once as the attempt's
+draft (:meth:`~kb.attempts.Attempts.save_draft`, one small write; a status line shows the time), and
+resuming the attempt after a reload, a crash or a dropped connection pre-fills the sheet from it.
+提交 grades them (:func:`bot.grading.grader`) and shows the score and, per question, the answer, the
+key, the points, the missed points, the 解析 and the entries it cites. The key is read only by the
+library on submission and for a submitted attempt; asking for the result of an open attempt is
+refused by :meth:`~kb.attempts.Attempts.result`.
 
 Every handler acts for the logged-in account with permission ``exam``; the 错题本 tab is
 :mod:`web.selftest_book`.
@@ -87,6 +90,32 @@ def fields(sheet: Sheet | None) -> list[Field]:
 def responses(sheet: Sheet, values: list | tuple) -> dict[int, str]:
     """The inputs' ``values`` (in sheet order) as question number -> answer string."""
     return {q.number: response(q.kind, v) for q, v in zip(sheet.questions, values)}
+
+
+def restored(ctx: Context, attempt_id: int, sheet: Sheet, request: gr.Request | None) -> list:
+    """The inputs' values (in sheet order) from the saved draft of the logged-in account's attempt, as
+    the sheet is pre-filled when resumed: letters as a list for 多选, None for an unanswered question."""
+    user = acting(ctx, request, "exam")
+    with ctx.lock, shown_errors():
+        saved = Attempts(ctx.kb.records).draft(user, attempt_id)
+    return [_value(q.kind, saved.get(q.number, "")) for q in sheet.questions]
+
+
+def keep(ctx: Context, attempt_id: int | None, field: Field, value, request: gr.Request | None) -> str:
+    """Save one input's ``value`` as the answer to ``field`` in the draft of the logged-in account's open
+    attempt; the status line (已自动保存 and the time), '' when no attempt is open on the page."""
+    user = acting(ctx, request, "exam")
+    if attempt_id is None:
+        return ""
+    with ctx.lock, shown_errors():
+        at = Attempts(ctx.kb.records).save_draft(user, attempt_id, {field.number: response(field.kind, value)})
+    return f"已自动保存 {at[11:19]}"
+
+
+def resumed_note(values: list | tuple) -> str:
+    """The status line of a sheet pre-filled with ``values``: how many saved answers were restored."""
+    answered = sum(1 for v in values if v)
+    return f"已恢复上次自动保存的 {answered} 题答案。" if answered else ""
 
 
 def seconds_left(ctx: Context, attempt_id: int, request: gr.Request | None) -> int | None:
@@ -186,17 +215,26 @@ def build(ctx: Context, app: gr.Blocks) -> None:
             outcome = gr.Markdown()
             attempt = gr.State(None)
             sheet = gr.State(None)
+            prefill = gr.State([])
             timer = gr.Timer(TICK, active=False)
             after = [outcome, attempt, sheet, heading, countdown, timer, table, pick]
 
-            @gr.render(inputs=[sheet])
-            def questions(shown: Sheet | None):
+            def keeper(f: Field):
+                def on_input(request: gr.Request, attempt_id, value):
+                    return keep(ctx, attempt_id, f, value, request)
+                return on_input
+
+            @gr.render(inputs=[sheet, prefill], triggers=[sheet.change])
+            def questions(shown: Sheet | None, values: list):
                 if shown is None:
                     return
+                status = gr.Markdown(resumed_note(values))
                 inputs = []
-                for f in fields(shown):
+                for f, value in zip(fields(shown), values):
                     gr.Markdown(f.heading)
-                    inputs.append(widget(f))
+                    inputs.append(widget(f, value))
+                    inputs[-1].input(keeper(f), [attempt, inputs[-1]], status, api_visibility="private",
+                                     show_progress="hidden", trigger_mode="always_last")
                 send = gr.Button("提交答卷", variant="primary")
 
                 def on_send(request: gr.Request, attempt_id, *values):
@@ -217,9 +255,10 @@ def build(ctx: Context, app: gr.Blocks) -> None:
 
     def on_start(paper_id, request: gr.Request):
         attempt_id, shown, head = begin(ctx, paper_id, request)
+        values = restored(ctx, attempt_id, shown, request)
         left = seconds_left(ctx, attempt_id, request)
         rows, picker = listed(request)
-        return attempt_id, shown, head, _clock(left), gr.Timer(active=left is not None), "", rows, picker
+        return attempt_id, shown, values, head, _clock(left), gr.Timer(active=left is not None), "", rows, picker
 
     def on_view(paper_id, request: gr.Request):
         return report(ctx, latest_result(ctx, paper_id, request))
@@ -229,11 +268,17 @@ def build(ctx: Context, app: gr.Blocks) -> None:
             return gr.skip(), gr.skip()
         return listed(request)
 
-    start.click(on_start, pick, [attempt, sheet, heading, countdown, timer, outcome, table, pick],
+    start.click(on_start, pick, [attempt, sheet, prefill, heading, countdown, timer, outcome, table, pick],
                 api_visibility="private")
     view.click(on_view, pick, outcome, api_visibility="private")
     refresh.click(listed, None, [table, pick], api_visibility="private")
     app.load(loaded, None, [table, pick], api_visibility="private")
+
+
+def _value(kind: str, text: str):
+    if not text:
+        return None
+    return list(text) if kind == "multiple" else text
 
 
 def _clock(left: int | None) -> str:

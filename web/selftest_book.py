@@ -5,10 +5,10 @@ A question is shown to a taker as a :class:`Field` made from a :class:`kb.papers
 checkbox group for 多选, a text box for 填空 and a multi-line one for 简答. :func:`response` turns the
 input's value into the answer string the grader takes ("B", "AC", "正确", free text).
 
-The 错题本 is the logged-in account's own (:meth:`kb.attempts.Attempts.wrong_book`, permission
+The 错题本 is the logged-in account's own (:meth:`kb.wrong_book.WrongBook.of`, permission
 ``exam``). A retry shows one wrong question without its key; the answer is graded at once
 (:func:`bot.grading.grader`, by the chat model when one is set, outside the lock): right, it leaves
-the book (:meth:`~kb.attempts.Attempts.master`); wrong, the key and the explanation are shown.
+the book (:meth:`~kb.wrong_book.WrongBook.master`); wrong, the key and the explanation are shown.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import gradio as gr
 
 from bot.grading import grader
-from kb.attempts import Attempts, Marking, Wrong
+from kb.attempts import Marking
+from kb.wrong_book import Wrong, WrongBook
 from kb.papers import LETTERS, SheetQuestion
 from kb.quizbank import QuizQuestion
 
@@ -55,14 +56,15 @@ def field_of(question: SheetQuestion) -> Field:
     return Field(question.number, question.kind, heading, "text", lines=5 if question.kind == "short" else 1)
 
 
-def widget(field: Field) -> gr.components.Component:
-    """The gradio input of ``field``, created in the current Blocks context, labelled 第 n 题作答."""
+def widget(field: Field, value=None) -> gr.components.Component:
+    """The gradio input of ``field``, created in the current Blocks context, labelled 第 n 题作答,
+    showing ``value`` (an input value as :func:`response` takes it; None: unanswered)."""
     name = f"第 {field.number} 题作答"
     if field.widget == "radio":
-        return gr.Radio(list(field.choices), value=None, label=name)
+        return gr.Radio(list(field.choices), value=value, label=name)
     if field.widget == "checkbox":
-        return gr.CheckboxGroup(list(field.choices), value=[], label=name + "（可多选）")
-    return gr.Textbox(label=name, lines=field.lines, max_lines=max(field.lines, 8),
+        return gr.CheckboxGroup(list(field.choices), value=value or [], label=name + "（可多选）")
+    return gr.Textbox(value=value or "", label=name, lines=field.lines, max_lines=max(field.lines, 8),
                       placeholder="请填写答案" if field.lines == 1 else "请分条写出要点")
 
 
@@ -120,7 +122,7 @@ def marked(ctx: Context, question: QuizQuestion, text: str, marking: Marking) ->
 def _wrong(ctx: Context, request: gr.Request | None, key: str | None) -> tuple:
     user = acting(ctx, request, "exam")
     with ctx.lock, shown_errors():
-        found = next((w for w in Attempts(ctx.kb.records).wrong_book(user) if w.key == key), None)
+        found = next((w for w in WrongBook(ctx.kb.records).of(user) if w.key == key), None)
     if found is None:
         raise gr.Error("这道题不在你的错题本里（可能已经重做答对）：请刷新错题本后重新选择。", title="没有这道错题")
     return user, found
@@ -131,7 +133,7 @@ def book(ctx: Context, request: gr.Request | None) -> tuple[list[tuple[str, str]
     Markdown of every wrong question with its key, 解析 and the entries to study."""
     user = acting(ctx, request, "exam")
     with ctx.lock, shown_errors():
-        wrongs: list[Wrong] = Attempts(ctx.kb.records).wrong_book(user)
+        wrongs: list[Wrong] = WrongBook(ctx.kb.records).of(user)
     choices, rows, notes = [], [], []
     for i, w in enumerate(wrongs, 1):
         q = w.question.question
@@ -158,7 +160,7 @@ def retry(ctx: Context, key: str | None, text: str, request: gr.Request | None) 
     marking = grader(ctx.llm)(question, text, wrong.question.points)  # a slow model holds no lock
     if marking.correct:
         with ctx.lock, shown_errors():
-            Attempts(ctx.kb.records).master(user, wrong.key)
+            WrongBook(ctx.kb.records).master(user, wrong.key)
         return True, f"**回答正确**，这道题已移出错题本。\n\n{marked(ctx, question, text, marking)}"
     return False, f"**仍未答对**，请对照正确答案和学习条目再学习。\n\n{marked(ctx, question, text, marking)}"
 
