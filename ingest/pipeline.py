@@ -215,13 +215,20 @@ def _parse(kb: KnowledgeBase, path: Path, key: str, chunk_size: int, overlap: in
     return build(path, read(path, limits), chunk_size, overlap, held_elsewhere, key)
 
 
+READING = 2
+"""The version of how files are read and split; raised when that changes (2: headings open their
+chunks, labels caption tables), so the next ingest of an unchanged file reads it again and an upgraded
+centre gets the better passages by importing its folders once more."""
+
+
 def file_hash(path: Path, chunk_size: int, overlap: int) -> str:
-    """The file's content hash (read in blocks, so a large file is never held whole) and the chunking."""
+    """The file's content hash (read in blocks, so a large file is never held whole), the chunking and
+    the :data:`READING` version."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         while block := stream.read(1 << 20):
             digest.update(block)
-    return content_hash(digest.hexdigest(), f"{chunk_size}/{overlap}")
+    return content_hash(digest.hexdigest(), f"{chunk_size}/{overlap}/{READING}")
 
 
 def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: int = 0, actor: User = LOCAL_ADMIN,

@@ -146,3 +146,14 @@ def test_other_chunk_size_reprocesses_file(kb, files):
     assert report.results[0].status == "updated"
     assert kb.stats()["vectors"] == kb.stats()["chunks"]
     assert ingest_paths(kb, files[1:2], chunk_size=20, overlap=0).results[0].status == "unchanged"
+
+
+def test_a_new_way_of_reading_files_reads_unchanged_files_again(kb, files, monkeypatch):
+    import ingest.pipeline
+
+    assert ingest_paths(kb, files[1:2]).results[0].status == "added"
+    assert ingest_paths(kb, files[1:2]).results[0].status == "unchanged"
+    monkeypatch.setattr(ingest.pipeline, "READING", ingest.pipeline.READING + 1)
+    assert ingest_paths(kb, files[1:2]).results[0].status == "updated"
+    assert ingest_paths(kb, files[1:2]).results[0].status == "unchanged"
+    assert kb.stats()["vectors"] == kb.stats()["chunks"]
