@@ -28,14 +28,12 @@ everyday questions over the bundled sample (``benchmarks/everyday.jsonl``, befor
 rules) hit@1 rose from 0.749 to 0.844, while ncp_dev (notices only) stayed at MRR 0.963: fully
 adaptive weights gave 0.829 / 0.963, equal weights 0.848 / 0.959.
 
-The passage shown for a parent is its chunk with the highest sum of BM25 score and cosine similarity,
-each min-max scaled over every chunk (with one retriever: its best chunk). Z-scores let BM25 decide
-alone: its scores are heavy-tailed (most chunks share no query word), so on the office and ncp_dev
-corpora the best chunk stood 13–16 standard deviations up, against 4.5–6 for cosine; scaled to 0..1,
-cosine has 1.6–2 times the say it had. The passage holding the answer stayed at 63 of 78 office
-questions (``benchmarks/office``) and rose from 303 to 308 of 405 on ncp_dev, none lost. A fixed
-weight of 2 on cosine's z-score moved more passages for less (ncp_dev 305, 3 lost), z-scores within
-each document gave 302, and a document's chunks ranked by cosine alone 55 and 263.
+The passage shown for a parent is its chunk with the highest sum of z-scored BM25 score and cosine
+similarity over every chunk (with one retriever: its best chunk). BM25's heavy tail makes it decide
+most choices; min-max scaling both instead (cosine gets 1.6–2 times the say) kept the office figure
+(``benchmarks/office``) and moved ncp_dev from 303 to 308 of 405 passages holding the answer, but it
+shows the overview of the 企业开办 guide for “开办企业一天能办完吗”, whose “9月1日” passes for a
+duration; fifteen variants measured, none raised the office figure.
 """
 
 from __future__ import annotations
@@ -70,12 +68,6 @@ class Ranked:
 def zscores(values: np.ndarray) -> np.ndarray:
     std = values.std()
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
-
-
-def scaled(values: np.ndarray) -> np.ndarray:
-    """``values`` min-max scaled to 0..1 (all zeros when they are all equal)."""
-    span = float(values.max() - values.min()) if len(values) else 0.0
-    return (values - values.min()) / span if span > 1e-9 else np.zeros_like(values)
 
 
 def fuse(dense: DenseScores | None, keyword: KeywordScores | None, k: int, entries: frozenset[str]) -> list[Ranked]:
@@ -113,7 +105,7 @@ def fuse(dense: DenseScores | None, keyword: KeywordScores | None, k: int, entri
     top = np.argsort(-total, kind="stable")[:k]
     passage = None
     if dense is not None and keyword is not None:
-        passage = scaled(_dense_row_sims(dense, keyword.chunk_ids)) + scaled(keyword.chunk_scores)
+        passage = zscores(_dense_row_sims(dense, keyword.chunk_ids)) + zscores(keyword.chunk_scores)
     return [_ranked(parents[i], float(total[i]), dense, keyword, passage) for i in top]
 
 
@@ -208,7 +200,7 @@ def _aligned(values: np.ndarray, scores: ChunkScores, parents: list[str]) -> np.
 def _ranked(parent: str, score: float, dense: DenseScores | None, keyword: KeywordScores | None,
             passage: np.ndarray | None) -> Ranked:
     """The chunk shown for a parent: its highest ``passage`` row (per keyword row, both retrievers'
-    chunk scores min-max scaled and added) in hybrid search; in keyword search the chunk with most of the
+    chunk scores z-scored and added) in hybrid search; in keyword search the chunk with most of the
     question's words; otherwise (dense search, or no query word in the parent) its nearest chunk."""
     nearest = dense.best_chunk(dense.position[parent]) if dense is not None and parent in dense.position else None
     chunk_id, runners_up = nearest[0] if nearest else "", ()
