@@ -27,6 +27,7 @@ from datetime import date
 
 from kb.escalations import OPEN, STATUSES, WINDOW, Case, add_working_days, cases_where
 from kb.records import Records
+from kb.text import clip
 from kb.users import PERMISSION_LABELS, PERMISSIONS, ROLES, User
 
 from .word import Block, Heading, Paragraph, Table
@@ -103,13 +104,8 @@ def escalation_digest(records: Records, day: str, actor: User,
 def _line(case: Case, day: str, who: Callable[[str], str]) -> CaseLine:
     late = (date.fromisoformat(day) - date.fromisoformat(case.due)).days
     closed = "" if case.status in OPEN else f"{case.closed_at[:10]} 办结（{STATUSES[case.status]}）"
-    return CaseLine(case.number, case.created_at[:10], case.item, _short(case.question), _short(case.situation),
+    return CaseLine(case.number, case.created_at[:10], case.item, clip(case.question, SUMMARY_LENGTH), clip(case.situation, SUMMARY_LENGTH),
                     who(case.owner) if case.owner else WINDOW, case.department, case.due, max(late, 0), closed)
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SUMMARY_LENGTH else text[:SUMMARY_LENGTH - 1] + "…"
 
 
 def escalation_summary(part: EscalationDigest | None) -> str:

@@ -35,6 +35,7 @@ from openpyxl.styles import Font
 
 from kb.attempts import Answered, Result
 from kb.errors import KBError
+from kb.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +207,6 @@ def _tally(answers: list[Answered]) -> tuple[int, int, float, float]:
             _percent(sum(a.marking.score for a in answers), sum(a.marking.points for a in answers)))
 
 
-def _short(text: str, limit: int = STEM_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _questions(answers: list[Answered]) -> list[MissedQuestion]:
     by_key: dict[str, list[Answered]] = {}
     for a in answers:
@@ -218,7 +214,7 @@ def _questions(answers: list[Answered]) -> list[MissedQuestion]:
     rows = []
     for key, group in by_key.items():
         q = group[0].question.question
-        row = MissedQuestion(key, q.label, q.item or NO_ITEM, _short(q.stem), *_tally(group))
+        row = MissedQuestion(key, q.label, q.item or NO_ITEM, clip(q.stem, STEM_CHARS), *_tally(group))
         if row.missed:
             rows.append(row)
     return sorted(rows, key=lambda m: (-m.missed, -m.error_rate, m.key))
@@ -305,7 +301,7 @@ def _item_chart(report: QuizReport, path: Path, font, scope: str) -> Path:
     bars = axes.barh(range(len(items)), [i.error_rate for i in items], color="#d9534f")
     axes.bar_label(bars, labels=[f"{i.error_rate:.0f}%（{i.missed}/{i.answered}）" for i in items],
                    fontproperties=font, fontsize=9, padding=3)
-    axes.set_yticks(range(len(items)), [_short(i.item, 16) for i in items], fontproperties=font)
+    axes.set_yticks(range(len(items)), [clip(i.item, 16) for i in items], fontproperties=font)
     axes.set_xlim(0, 118)
     axes.set_xlabel("错误率（%，失分次数/作答次数）", fontproperties=font)
     axes.set_ylabel("事项", fontproperties=font)

@@ -281,10 +281,6 @@ class Attempts:
         deadline = deadline_of(assigned, attempt.paper_id, attempt.username, attempt.group)
         return Result(attempt, paper.title, answers, paper.time_limit, deadline)
 
-    def _versions(self, versions) -> dict[tuple[str, str], Paper]:
-        """Each (paper id, variant) of ``versions`` with its keyed paper, each read once."""
-        return {v: self.papers.keyed(*v) for v in set(versions)}
-
     def mine(self, user: User) -> list[Attempt]:
         """``user``'s own attempts, the newest first."""
         rows = self.conn.execute("SELECT * FROM quiz_attempts WHERE username=? ORDER BY id DESC", (user.username,))
@@ -304,7 +300,7 @@ class Attempts:
     def results(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Result]:
         """:meth:`scores` with every graded answer, for the report."""
         attempts = self.scores(actor, quarter, paper_id)
-        papers, assigned = self._versions((a.paper_id, a.variant) for a in attempts), self.papers.assignments(paper_id)
+        papers, assigned = self.papers.versions((a.paper_id, a.variant) for a in attempts), self.papers.assignments(paper_id)
         return [self._graded(a, papers[a.paper_id, a.variant], assigned) for a in attempts]
 
     def regrade(self, attempt_id: int, number: int, score: float, note: str, by: str) -> Regrade:

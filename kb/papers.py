@@ -236,6 +236,10 @@ class Papers:
         authorize(self.records, actor, "quiz")
         return self.keyed(paper_id, variant)
 
+    def versions(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Paper]:
+        """Each (paper id, variant) of ``pairs`` with its keyed paper (:meth:`keyed`), each read once."""
+        return {v: self.keyed(*v) for v in set(pairs)}
+
     def keyed(self, paper_id: str, variant: str = "A") -> Paper:
         """One version of a paper with its key, for grading after submission and for the
         permission-checked :meth:`paper`; never hand its result to a taker before they submit."""

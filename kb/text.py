@@ -160,6 +160,12 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line (runs of whitespace folded), cut to ``limit`` characters with … when longer."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def content_hash(*parts: str) -> str:
     """A stable hex digest of the given strings (used for ids and change detection)."""
     h = hashlib.sha256()

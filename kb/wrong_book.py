@@ -57,8 +57,7 @@ class WrongBook:
             times[r["question_key"]] = times.get(r["question_key"], 0) + (r["score"] < r["points"])
         wrong = {key: r for key, r in latest.items()
                  if r["score"] < r["points"] and mastered.get(key, "") < r["submitted_at"]}
-        papers = Papers(self.records)
-        versions = {v: papers.keyed(*v) for v in {(r["paper_id"], r["variant"]) for r in wrong.values()}}
+        versions = Papers(self.records).versions((r["paper_id"], r["variant"]) for r in wrong.values())
         book = []
         for key, r in wrong.items():
             question = next(q for q in versions[r["paper_id"], r["variant"]].questions if q.number == r["number"])
