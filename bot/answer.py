@@ -9,7 +9,8 @@ first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``A
 
 * ``answered`` — one entry/document answers, with a confidence at or above the threshold;
 * ``ambiguous`` — the two best entries answer differently and the question does not say which case
-  it is about (离职 or 退休?) or they are equally close: both are shown and the bot asks which;
+  it is about (离职 or 退休?), or an entry and another entry or a document are equally close to it:
+  both are shown and the bot asks which;
 * ``no_answer`` — the best hit breaks a deciding-word rule, no near hit names the question's subject,
   nothing clears the threshold, or the only match has expired: a fixed "no reliable answer" text
   suggests escalation, and ``notes`` say why the nearest hit does not apply.
@@ -32,10 +33,10 @@ NO_ANSWER_TEXT = (
     "知识库中暂无可靠答案，请不要凭经验答复。建议：向该事项的审批部门电话确认，"
     "或引导群众到“办不成事”反映窗口登记；问题解决后请把答复登记为疑难案例。"
 )
-CLOSE = 1.0
-"""Two entries whose fused search scores differ by less than this are equally close to a question
-(the score adds z-scores; on the evaluation sets a right first hit led its runner-up by 5.5 at the
-median, a wrong one by 1.3)."""
+CLOSE = 4.0
+"""Two hits whose fused search scores differ by less than this are equally close to a question (the
+score adds z-scores). On the calibration set (``kb/sample/questions.jsonl``) a right first hit led its
+runner-up by 7.2 at the median and a wrong one by 2.7; this is about their geometric mean."""
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,14 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
 
 
 def _rival(verdict: Verdict) -> Judged | None:
-    """The second entry when the bot cannot choose between the first two: both keep the rules, answer
-    differently, and either the question leaves open which of their cases (离职/退休) it is about —
-    then however much closer its wording is to one of them — or they are equally close to it."""
+    """The second hit when the bot cannot choose between the first two: both keep the rules, at least
+    one is an entry (two documents are told apart by their passages), they answer differently, and
+    either the question leaves open which of their cases (离职/退休) it is about — then however much
+    closer its wording is to one of them — or they are equally close to it."""
     if len(verdict.judged) < 2:
         return None
     best, second = verdict.judged[0], verdict.judged[1]
-    if not (best.clean and second.clean) or best.hit.kind != "entry" or second.hit.kind != "entry":
+    if not (best.clean and second.clean) or "entry" not in (best.hit.kind, second.hit.kind):
         return None
     if best.hit.answer.strip() == second.hit.answer.strip() or second.hit.expired_on:
         return None
@@ -194,15 +196,21 @@ def _rival(verdict: Verdict) -> Judged | None:
 def _ambiguous(kb: KnowledgeBase, question: str, verdict: Verdict, best: Judged, other: Judged,
                score: float) -> Answer:
     first, second = best.hit, other.hit
-    lines = [f"您问的是“{first.title}”，还是“{second.title}”？两种情形的答复不同，请先问清楚："]
+    differ = "两种情形的答复不同，请先问清楚" if first.kind == second.kind == "entry" else "两处资料都与问题相近，请核对适用哪一处"
+    lines = [f"您问的是“{first.title}”，还是“{second.title}”？{differ}："]
     if verdict.open_set >= 0:
         terms = "、".join(c[0] for c in kb.tokens.lexicon.contrasts[verdict.open_set])
         lines[0] += f"（区别在于：{terms}）"
-    lines += [f"①“{first.title}”：{first.answer}", f"②“{second.title}”：{second.answer}"]
+    lines += [f"①“{first.title}”：{_said(kb, question, first)}", f"②“{second.title}”：{_said(kb, question, second)}"]
     notes = currency_notes(first) + currency_notes(second)
     related = tuple(j.hit for j in verdict.judged[2:])
     return Answer(question, "ambiguous", "\n".join(lines), score, (Citation.of(first), Citation.of(second)),
                   related, notes)
+
+
+def _said(kb: KnowledgeBase, question: str, hit: Hit) -> str:
+    """What a hit answers: an entry's answer, or the sentences of a document's passage that match."""
+    return hit.answer if hit.kind == "entry" else document_span(kb, question, hit)
 
 
 def rule_notes(kb: KnowledgeBase, question: str, verdict: Verdict) -> tuple[str, ...]:

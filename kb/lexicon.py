@@ -39,6 +39,11 @@ NUMBER_PREFIX = "#"
 _SECTIONS = {f"[{name}]": kind for kind, name in KINDS.items()}
 _NUMBER = "[0-9一二三四五六七八九十百千万两半]+(?:\\.[0-9]+)?\\s*"
 _SPACES = re.compile(r"[\s\u3000]+")
+_YEAR = "[0-9〇零一二三四五六七八九]{4}\\s*年"
+_DAY = "[0-9一二三四五六七八九十]{1,3}\\s*"
+DATES = re.compile(f"(?:{_YEAR}\\s*)?{_DAY}月\\s*{_DAY}[日号]|{_YEAR}(?:\\s*{_DAY}月)?")
+"""Calendar dates (2026年9月1日, 9月1日, 十月九日, 2026年, 2026年10月): a point in time, not a
+duration, so 9月1日 does not tell how long something takes."""
 
 
 class LexiconError(KBError):
@@ -190,8 +195,9 @@ class Lexicon:
         return tuple(i for i, (asks, _) in enumerate(self.answer_types) if any(t in folded for t in asks))
 
     def gives(self, index: int, text: str) -> bool:
-        """Whether ``text`` says what answer type ``index`` asks for."""
-        return bool(self._answer_patterns[index].search(fold(text)))
+        """Whether ``text`` says what answer type ``index`` asks for (dates left out: 9月1日 is not a
+        duration of 1 day)."""
+        return bool(self._answer_patterns[index].search(DATES.sub(" ", fold(text))))
 
 
 NEGATIONS = ("不是", "并非", "而非", "不是问")

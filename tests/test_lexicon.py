@@ -43,6 +43,20 @@ def test_lines_become_concepts_contrasts_and_answer_types():
     assert lexicon.gives(0, "工本费120元") and lexicon.gives(0, "补办免费") and not lexicon.gives(0, "到窗口办理")
 
 
+@pytest.mark.parametrize("text, says_how_long", [
+    ("自2026年9月1日起施行", False),
+    ("请于十月九日前到窗口领取", False),
+    ("2026年起全面推行", False),
+    ("材料齐全的，3个工作日内办结", True),
+    ("每年3月31日前完成认证", True),  # 每年 is how often, whatever the date
+    ("受理后15日内作出决定", True),
+])
+def test_a_calendar_date_is_not_a_duration(text, says_how_long):
+    lexicon = Lexicon.from_lines(builtin_lines())
+    (how_long,) = lexicon.asked_types("多久能办好？")
+    assert lexicon.gives(how_long, text) is says_how_long
+
+
 @pytest.mark.parametrize("kind, line, words", [
     ("synonym", "房本", "只有一个词"),
     ("contrast", "离职 | ", "空的一类"),
