@@ -159,10 +159,30 @@ class GapQueue:
             found.append(GapQuestion(asked(row), rating, why))
         return found
 
-    def _vectors(self, questions: list[GapQuestion]) -> tuple[np.ndarray, dict[int, int]]:
-        """The questions' unit vectors in order, embedding only those not cached, and the group each
-        was in at the last recomputation (by log id)."""
-        ids = [q.asked.id for q in questions]
+    def uncached(self) -> list[AskedQuestion]:
+        """The gap questions (oldest first) whose vectors are not cached yet; reads only.
+
+        With :meth:`embed` and :meth:`cache` a caller that serialises use of the knowledge base with a
+        lock embeds them outside it: ``uncached()`` and ``cache()`` under the lock, ``embed()`` between.
+        """
+        questions = self._gap_questions()
+        cached, _ = self._cached([q.asked.id for q in questions])
+        return [q.asked for q in questions if q.asked.id not in cached]
+
+    def embed(self, questions: list[AskedQuestion]) -> np.ndarray:
+        """The unit query vectors of ``questions`` (an ``(n, dim)`` float32 array); touches no records."""
+        return np.asarray(self.kb.embedder.embed_queries([q.question for q in questions]), dtype=np.float32)
+
+    def cache(self, questions: list[AskedQuestion], vectors: np.ndarray) -> None:
+        """Keep ``vectors`` (from :meth:`embed`, in the same order) as the cached vectors of ``questions``;
+        a question cached meanwhile keeps its vector."""
+        with self.records.transaction(changes_index=False) as conn:
+            conn.executemany("INSERT OR IGNORE INTO gap_vectors(log_id, model, vector, group_id) VALUES(?,?,?,0)",
+                             [(q.id, self.model, np.asarray(v, dtype=np.float32).tobytes())
+                              for q, v in zip(questions, vectors)])
+
+    def _cached(self, ids: list[int]) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+        """The cached vectors of the log ids ``ids`` and the group each was in at the last recomputation."""
         cached, previous = {}, {}
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
@@ -171,14 +191,18 @@ class GapQueue:
                     f"({','.join('?' * len(part))})", (self.model, *part)):
                 cached[r["log_id"]] = np.frombuffer(r["vector"], dtype=np.float32)
                 previous[r["log_id"]] = r["group_id"]
-        missing = [q for q in questions if q.asked.id not in cached]
+        return cached, previous
+
+    def _vectors(self, questions: list[GapQuestion]) -> tuple[np.ndarray, dict[int, int]]:
+        """The questions' unit vectors in order, embedding only those not cached, and the group each
+        was in at the last recomputation (by log id)."""
+        ids = [q.asked.id for q in questions]
+        cached, previous = self._cached(ids)
+        missing = [q.asked for q in questions if q.asked.id not in cached]
         if missing:
-            embedded = self.kb.embedder.embed_queries([q.asked.question for q in missing])
-            with self.records.transaction(changes_index=False) as conn:
-                for q, vector in zip(missing, embedded):
-                    conn.execute("INSERT OR IGNORE INTO gap_vectors(log_id, model, vector, group_id) VALUES(?,?,?,0)",
-                                 (q.asked.id, self.model, np.asarray(vector, dtype=np.float32).tobytes()))
-                    cached[q.asked.id] = np.asarray(vector, dtype=np.float32)
+            embedded = self.embed(missing)
+            self.cache(missing, embedded)
+            cached.update((q.id, vector) for q, vector in zip(missing, embedded))
         dim = self.kb.embedder.dim
         vectors = np.stack([cached[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32)
         return vectors, previous

@@ -4,6 +4,7 @@ app's API, refused for staff, stored markup escaped."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -18,7 +19,7 @@ from kb.workflow import Workflow
 from web import ask, review
 from web.review_compare import ADDED, DIFFERS, REMOVED, highlighted
 from web.review_edit import EDITED, changes, edit_approve, form_values
-from web.app import PAGES, visible
+from web.app import PAGES, build_app, visible
 
 RENEW_Q, RENEW_A = "居住证到期了怎么续签？", "携带身份证和居住证到居住地派出所办理签注，当场办结。"
 PARAPHRASE, PARAPHRASE_A = "居住证过期了如何续签", "带上身份证去派出所签注就可以。"
@@ -286,3 +287,34 @@ def test_the_other_wordings_can_be_edited(ctx):
     draft = submit(ctx, RENEW_Q, RENEW_A)
     edit_approve(ctx, draft, form(ctx, draft, alt_questions="居住证过期\n居住证怎么续"), False, False, as_user("zuzhang"))
     assert ctx.kb.records.entry(draft).alt_questions == ("居住证过期", "居住证怎么续")
+
+
+def fired_by(app, block, event):
+    """The handler the app runs on ``event`` of ``block``."""
+    return next(f for f in app.fns.values() if (block._id, event) in f.targets)
+
+
+def test_the_edit_form_is_closed_until_a_draft_is_picked(ctx):
+    """The served page opens with the form closed (the queue near the top); picking a draft opens it
+    filled in, and clearing the pick or finishing a review closes it again."""
+    draft = submit(ctx, RENEW_Q, RENEW_A)
+    app = build_app(ctx)
+    panel = next(b for b in app.blocks.values() if isinstance(b, gr.Accordion) and b.label == review.EDIT_TITLE)
+    picker = next(b for b in app.blocks.values() if isinstance(b, gr.Dropdown) and b.label.startswith("选择草稿"))
+    served = {c["id"]: c["props"] for c in app.get_config_file()["components"]}
+    assert served[panel._id]["open"] is False
+    show = fired_by(app, picker, "change")
+
+    def shown(value):
+        result = asyncio.run(app.process_api(show, [value], request=as_user("zuzhang")))
+        return dict(zip([o._id for o in show.outputs], result["data"]))
+
+    opened = shown(draft)
+    assert opened[panel._id] == {"__type__": "update", "open": True}
+    form_ids = [o._id for o in show.outputs][-len(EDITED):]
+    assert [opened[i] for i in form_ids][:2] == [RENEW_Q, RENEW_A]
+    assert shown(None)[panel._id] == {"__type__": "update", "open": False}
+    approve = fired_by(app, next(b for b in app.blocks.values() if isinstance(b, gr.Button) and b.value == "通过"),
+                       "click")
+    done = asyncio.run(app.process_api(approve, [draft, False, False, "全部", "全部"], request=as_user("zuzhang")))
+    assert dict(zip([o._id for o in approve.outputs], done["data"]))[panel._id] == {"__type__": "update", "open": False}

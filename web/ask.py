@@ -12,7 +12,10 @@ answer then says which question it answered ("按‘…’回答"). With a chat 
 passages; its citations are checked, and when it fails the offline answer is shown with a note.
 
 Each answer can be rated 有用 / 没用, with an optional reason and correct answer (:mod:`kb.feedback`):
-the buttons under the chat rate the latest answer, the thumbs on an answer rate that one. The log ids
+the buttons under the chat rate the latest answer, the thumbs on an answer rate that one. Both go
+through :func:`rate_answer`, and after either the chat's thumbs are set from the stored ratings
+(:func:`thumbs`), so a thumb shows the rating of its answer whichever control gave it; a thumb clicked
+off, or one whose rating was refused, goes back to what is stored. The log ids
 of the chat's answers are kept in a ``gr.State``, which lives on the server and is written only by
 :func:`ask` (and emptied when the chat is cleared), and :func:`kb.feedback.rate` refuses any log row
 the logged-in user did not ask, so no one can rate someone else's answer.
@@ -32,7 +35,7 @@ from kb import KnowledgeBase
 from kb.asklog import log_answer
 from kb.asklog import question as question_of
 from kb.catalog import Catalog
-from kb.feedback import rate
+from kb.feedback import rate, ratings
 from kb.types import Filters
 
 from .context import Context, acting, plain, shown_errors
@@ -45,6 +48,9 @@ RELATED_HEADERS = ["标题", "编号", "事项", "部门", "日期", "来源"]
 _STATUS = {"published": "已发布", "draft": "待审核，未发布"}
 _OUTCOME = {"answered": "答", "ambiguous": "请先问清楚", "no_answer": "暂无可靠答案"}
 WRITING = "大模型正在依据知识库组织回答……"
+THUMBS = {True: "Like", False: "Dislike"}
+"""The chat's feedback value for a rating 有用 (True) and 没用 (False)."""
+KEPT = "评价不能撤销，已恢复为原来的评价；要改评请点另一个拇指，或用下方的有用 / 没用按钮。"
 _REWRITERS: WeakKeyDictionary[KnowledgeBase, OfflineRewriter] = WeakKeyDictionary()
 """One offline rewriter per knowledge base, so its word lists are built once per change of the records."""
 
@@ -173,6 +179,15 @@ def rate_answer(ctx: Context, logged: list[int] | None, useful: bool, reason: st
             + ("组长会在“知识缺口”中补充这类问题的答复。" if not rating.useful else ""))
 
 
+def thumbs(ctx: Context, logged: list[int] | None) -> list[str | None]:
+    """The chat's thumbs as stored: for each of its answers (log ids ``logged``, in order) ``"Like"``
+    (有用), ``"Dislike"`` (没用) or None (not rated), as the chat's ``feedback_value``."""
+    logged = list(logged or [])
+    with ctx.lock:
+        stored = ratings(ctx.kb.records.conn, logged)
+    return [THUMBS[stored[i].useful] if i in stored else None for i in logged]
+
+
 def build(ctx: Context, app: gr.Blocks) -> None:
     """The page: filters, the chat, the question box, the rating of the latest answer, and the other hits
     in a collapsed panel."""
@@ -206,13 +221,26 @@ def build(ctx: Context, app: gr.Blocks) -> None:
             return rate_answer(ctx, ids, useful_or_not, why, right, request), "", ""
         return rated_now
 
+    def stored_thumbs(ids):
+        """The chat's thumbs set from the stored ratings, after a rating (the chat's messages kept)."""
+        return gr.Chatbot(feedback_value=thumbs(ctx, ids))
+
     def on_like(history, ids, why, right, request: gr.Request, evt: gr.LikeData):
-        """A thumb on any answer of the chat rates that answer (with the reason and answer typed below)."""
-        if evt.liked not in (True, False):
-            return gr.skip(), gr.skip(), gr.skip()
+        """A thumb on any answer of the chat rates that answer (with the reason and answer typed below).
+
+        The chat's thumbs are first set to what it shows after the click; the next step sets them to the
+        stored ratings. A thumb keeps its own state until the chat's value for it changes, so without the
+        first step a thumb clicked off, or one whose rating is refused, would not go back."""
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
         position = sum(1 for message in (history or [])[:index] if message["role"] == "assistant")
-        return rate_answer(ctx, ids, evt.liked, why, right, request, position), "", ""
+        clicked = THUMBS[evt.liked] if isinstance(evt.liked, bool) else None
+        shown = [*thumbs(ctx, ids), *[None] * (position + 1)][:max(len(ids or []), position + 1)]
+        shown[position] = clicked
+        yield gr.Chatbot(feedback_value=shown), gr.skip(), gr.skip(), gr.skip()
+        if clicked is None:
+            yield gr.skip(), KEPT, gr.skip(), gr.skip()
+        else:
+            yield gr.skip(), rate_answer(ctx, ids, evt.liked, why, right, request, position), "", ""
 
     def offered(ids, request: gr.Request):
         return gr.Row(visible=doubtful(ctx, ids, request))
@@ -228,13 +256,17 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     question.submit(submit, [question, item, department, chat, logged, turns],
                     [chat, question, related, logged, turns, rated], api_name="ask"
                     ).then(offered, logged, escalation, api_visibility="private")
-    useful.click(on_rate(True), [logged, reason, correct], [rated, reason, correct], api_name="rate_useful")
+    useful.click(on_rate(True), [logged, reason, correct], [rated, reason, correct], api_name="rate_useful"
+                 ).then(stored_thumbs, logged, chat, api_visibility="private", show_progress="hidden")
     useless.click(on_rate(False), [logged, reason, correct], [rated, reason, correct], api_name="rate_useless"
-                  ).then(offered, logged, escalation, api_visibility="private")
+                  ).then(stored_thumbs, logged, chat, api_visibility="private", show_progress="hidden"
+                         ).then(offered, logged, escalation, api_visibility="private")
     escalate.click(on_escalate, [logged, situation, item, department], [rated, situation, escalation],
                    api_name="escalate_answer")
-    chat.like(on_like, [chat, logged, reason, correct], [rated, reason, correct], api_visibility="private"
-              ).then(offered, logged, escalation, api_visibility="private")
-    chat.clear(lambda: ([], [], "提问后可评价最近一条回答。", gr.Row(visible=False)), None,
-               [logged, turns, rated, escalation], api_visibility="private")
+    chat.like(on_like, [chat, logged, reason, correct], [chat, rated, reason, correct], api_visibility="private",
+              show_progress="hidden"
+              ).then(stored_thumbs, logged, chat, api_visibility="private", show_progress="hidden"
+                     ).then(offered, logged, escalation, api_visibility="private")
+    chat.clear(lambda: ([], [], "提问后可评价最近一条回答。", gr.Row(visible=False), gr.Chatbot(feedback_value=[])),
+               None, [logged, turns, rated, escalation, chat], api_visibility="private")
     app.load(refresh, None, [item, department], api_visibility="private")

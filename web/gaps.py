@@ -28,15 +28,25 @@ NOTHING = "在上方选择一个缺口，查看全部问法和窗口人员的评
 
 
 def _queue(ctx: Context) -> GapQueue:
-    return GapQueue(ctx.kb, ctx.settings.min_confidence)
+    """The gap queue, its new questions embedded: the slow embedding (~25 ms a question) runs outside
+    ``ctx.lock`` so it never holds up the other users; the queue is then used under the lock."""
+    queue = GapQueue(ctx.kb, ctx.settings.min_confidence)
+    with ctx.lock, shown_errors():
+        missing = queue.uncached()
+    if missing:
+        vectors = queue.embed(missing)
+        with ctx.lock, shown_errors():
+            queue.cache(missing, vectors)
+    return queue
 
 
 def listing(ctx: Context, resolved: bool, request: gr.Request | None) -> tuple[str, list[list], list[str]]:
     """The ranked groups (resolved ones too when ``resolved``) for a user holding ``gaps``: a count line,
     the table rows and the group ids for the picker."""
     user = acting(ctx, request, "gaps")
+    queue = _queue(ctx)
     with ctx.lock, shown_errors():
-        found = _queue(ctx).groups(user, resolved=bool(resolved))
+        found = queue.groups(user, resolved=bool(resolved))
     rows = [[str(g.id), STATUSES[g.status], str(len(g.questions)), g.last_at.replace("T", " "), f"{g.score:.2f}",
              g.typical, g.entry_id] for g in found]
     waiting = sum(1 for g in found if g.status in ("open", "reopened"))
@@ -63,8 +73,9 @@ def detail(ctx: Context, gap_id: str | None, request: gr.Request | None) -> tupl
     user = acting(ctx, request, "gaps")
     if not gap_id:
         return NOTHING, [], "", []
+    picked, queue = _picked(gap_id), _queue(ctx)
     with ctx.lock, shown_errors():
-        gap = _queue(ctx).group(user, _picked(gap_id))
+        gap = queue.group(user, picked)
         cases = for_questions(ctx.kb.records, [q.asked.question for q in gap.questions])
     linked = "；".join(f"登记 {c.number}（{c.label}" + (f"，{plain(c.department)}" if c.department else "")
                       + (f"，条目 {plain(c.knowledge or c.entry_id)}" if c.entry_id else "") + "）" for c in cases)
@@ -78,13 +89,14 @@ def detail(ctx: Context, gap_id: str | None, request: gr.Request | None) -> tupl
 def make_draft(ctx: Context, gap_id: str | None, question: str, answer: str, item: str, department: str,
                basis: str, request: gr.Request | None) -> str:
     """Submit the draft entry for the group ``gap_id`` as the logged-in user; returns a Chinese confirmation."""
-    user = account(ctx, request)
+    user = acting(ctx, request, "gaps")
     picked = _picked(gap_id)
     if not (answer or "").strip():
         raise gr.Error("请填写答复：可从“反馈中的正确答案”选择一条再修改，或直接填写。", title="未生成草稿")
+    queue = _queue(ctx)
     with ctx.lock, shown_errors():
-        submitted = _queue(ctx).draft(user, picked, answer, question, (item or "").strip(),
-                                      (department or "").strip(), (basis or "").strip())
+        submitted = queue.draft(user, picked, answer, question, (item or "").strip(),
+                                (department or "").strip(), (basis or "").strip())
     if submitted.status == "duplicate":
         return f"已有完全相同的条目 {submitted.entry_id}，未重复存储；缺口 {picked} 已关联到该条目。"
     flag = f"（可能与已发布的 {submitted.duplicate_of} 重复，审核时会并排对照）" if submitted.duplicate_of else ""

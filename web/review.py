@@ -25,6 +25,8 @@ ROLES = frozenset({"reviewer", "admin"})
 ALL = "全部"
 QUEUE_HEADERS = ["编号", "问题", "事项", "提交人", "日期", "可能重复"]
 KEEP = [("保留已发布条目的表述", "existing"), ("采用草稿的表述", "new")]
+EDIT_TITLE = "修改后通过 · 替代已发布条目（新口径及生效日期）"
+"""The edit form's panel: closed until a draft is picked, so the queue stays near the top."""
 
 
 def drafts(ctx: Context, request: gr.Request | None) -> list[tuple[Entry, EntryState]]:
@@ -132,7 +134,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         keep_both = gr.Checkbox(label="可能重复时确认两条都保留")
         confirm = gr.Checkbox(label="已有其他新口径时确认仍发布")
         approve_button = gr.Button("通过", variant="primary")
-    with gr.Accordion("修改后通过 · 替代已发布条目（新口径及生效日期）", open=True):
+    with gr.Accordion(EDIT_TITLE, open=False) as editing:
         form, edit_button = build_form()
     with gr.Row():
         reason = gr.Textbox(label="退回理由（必填）", scale=3)
@@ -145,12 +147,12 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         looked_up = gr.Textbox(visible=False)
         history.build(ctx, looked_up)
     listing = [count, table, picker, group, item]
-    shown = [draft, other, diff, wording, merging, *form]
+    shown = [draft, other, diff, wording, merging, editing, *form]
 
     def show(entry_id, request: gr.Request):
         text, published, rows, spans, mergeable, entry = detail(ctx, entry_id, request)
         return (text, published, gr.Dataframe(rows, visible=bool(rows)), gr.HighlightedText(spans, visible=bool(spans)),
-                gr.Row(visible=mergeable), *form_values(entry))
+                gr.Row(visible=mergeable), gr.Accordion(open=entry is not None), *form_values(entry))
 
     def listed(chosen_group, chosen_item, request: gr.Request):
         return refreshed(ctx, chosen_group, chosen_item, request)
@@ -167,7 +169,8 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     def done(message, chosen_group, chosen_item, request):
         gr.Info(message)
         return (*refreshed(ctx, chosen_group, chosen_item, request), NOTHING, "", gr.Dataframe([], visible=False),
-                gr.HighlightedText([], visible=False), gr.Row(visible=False), *form_values(None), "")
+                gr.HighlightedText([], visible=False), gr.Row(visible=False), gr.Accordion(open=False),
+                *form_values(None), "")
 
     def on_approve(entry_id, both, successor, chosen_group, chosen_item, request: gr.Request):
         return done(approve(ctx, entry_id, both, successor, request), chosen_group, chosen_item, request)
