@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from .chunks import entry_chunks
+from .closeness import closeness
 from .deciding import NEAR, Verdict, figures, gives_asked, judge
 from .dense import DenseIndex
 from .embed import Embedder
@@ -259,7 +260,8 @@ class KnowledgeBase:
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
         if (answers := gives_asked(self.tokens.lexicon, query)) is not None:
-            hits = answering_passages(self.records, hits, ranked, answers, figures(query))
+            hits = answering_passages(self.records, hits, ranked, answers, figures(query),
+                                      closeness(self.tokens.lexicon, query, self.term_weights))
         verdict = judge(self.tokens.lexicon, query, hits, self.records.entry,
                         lambda doc_id: (d.text if (d := self.records.document(doc_id)) else ""))
         return replace(verdict, judged=verdict.judged[:k])

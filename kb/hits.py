@@ -40,14 +40,20 @@ def current_hits(records: Records, ranked: list[Ranked], k: int, timeline: Timel
 
 
 def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
-                       answers: Callable[[str], bool], figures: tuple[str, ...] = ()) -> list[Hit]:
+                       answers: Callable[[str], bool], figures: tuple[str, ...] = (),
+                       close: Callable[[str], float] | None = None) -> list[Hit]:
     """The hits with each document's shown passage swapped for its next best one that ``answers``
     (says what the question asks for: an amount, a duration …) when the best one does not.
 
     A question's ``figures`` (an error code 6301, a year, a document number) single out the passage
     that has them wherever it stands in the document, so when no next best passage answers and the
     shown one lacks a figure that the title does not state either, the first passage of the document
-    that has those figures and answers is shown instead."""
+    that has those figures and answers is shown instead.
+
+    When the shown passage answers and ``close`` (:func:`kb.closeness.closeness`) is given, the next
+    best passage that answers with the question's words closer to the value is shown instead (在规定的
+    9 个工作日完成…验收 rather than 验收单位在 4 个工作日内完成资料审核); when no word of the question
+    stands near a value in the shown passage, every passage of the document competes."""
     runners_up = {r.parent_id: r.runners_up for r in ranked}
     out = []
     for hit in hits:
@@ -60,8 +66,22 @@ def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
                                if answers(f"{hit.title}\n{c.text}")), None)
             if better is not None:
                 hit = replace(hit, chunk_id=better.id, text=better.text, position=better.position)
+        elif hit.kind == "document" and close is not None:
+            hit = _closest(records, hit, runners_up.get(hit.parent_id, ()), answers, close)
         out.append(hit)
     return out
+
+
+def _closest(records: Records, hit: Hit, runners_up: tuple[str, ...], answers: Callable[[str], bool],
+             close: Callable[[str], float]) -> Hit:
+    """``hit`` showing the passage that answers most closely: of its runners-up, or of all the
+    document's passages when its own ties no word of the question to a value (ties keep the first)."""
+    best = close(hit.text)
+    chunks = records.chunks(runners_up).values() if best > 0 else records.chunks_mentioning(hit.parent_id, ())
+    for chunk in chunks:
+        if chunk.id != hit.chunk_id and answers(chunk.text) and (score := close(chunk.text)) > best:
+            best, hit = score, replace(hit, chunk_id=chunk.id, text=chunk.text, position=chunk.position)
+    return hit
 
 
 def _lacking(figures: tuple[str, ...], hit: Hit) -> tuple[str, ...]:

@@ -199,6 +199,12 @@ class Lexicon:
         duration of 1 day)."""
         return bool(self._answer_patterns[index].search(DATES.sub(" ", fold(text))))
 
+    def stated(self, index: int, folded: str) -> list[tuple[int, int]]:
+        """Where ``folded`` (text folded by :func:`fold`) states a value of answer type ``index``, as
+        ``(start, end)`` offsets into it (dates left out, as in :meth:`gives`)."""
+        undated = DATES.sub(lambda m: " " * len(m.group()), folded)
+        return [m.span() for m in self._answer_patterns[index].finditer(undated)]
+
 
 NEGATIONS = ("不是", "并非", "而非", "不是问")
 
