@@ -261,7 +261,7 @@ class KnowledgeBase:
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
         if (answers := gives_asked(self.tokens.lexicon, query)) is not None:
             hits = answering_passages(self.records, hits, ranked, answers, figures(query),
-                                      closeness(self.tokens.lexicon, query, self.term_weights))
+                                      closeness(self.tokens.lexicon, query, self.tokens.units))
         verdict = judge(self.tokens.lexicon, query, hits, self.records.entry,
                         lambda doc_id: (d.text if (d := self.records.document(doc_id)) else ""))
         return replace(verdict, judged=verdict.judged[:k])

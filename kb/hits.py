@@ -41,7 +41,7 @@ def current_hits(records: Records, ranked: list[Ranked], k: int, timeline: Timel
 
 def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
                        answers: Callable[[str], bool], figures: tuple[str, ...] = (),
-                       close: Callable[[str], float] | None = None) -> list[Hit]:
+                       close: Callable[[str], int] | None = None) -> list[Hit]:
     """The hits with each document's shown passage swapped for its next best one that ``answers``
     (says what the question asks for: an amount, a duration …) when the best one does not.
 
@@ -73,7 +73,7 @@ def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
 
 
 def _closest(records: Records, hit: Hit, runners_up: tuple[str, ...], answers: Callable[[str], bool],
-             close: Callable[[str], float]) -> Hit:
+             close: Callable[[str], int]) -> Hit:
     """``hit`` showing the passage that answers most closely: of its runners-up, or of all the
     document's passages when its own ties no word of the question to a value (ties keep the first)."""
     best = close(hit.text)
