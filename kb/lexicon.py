@@ -197,13 +197,17 @@ class Lexicon:
     def gives(self, index: int, text: str) -> bool:
         """Whether ``text`` says what answer type ``index`` asks for (dates left out: 9月1日 is not a
         duration of 1 day)."""
-        return bool(self._answer_patterns[index].search(DATES.sub(" ", fold(text))))
+        return bool(self._answer_patterns[index].search(_undated(fold(text))))
 
     def stated(self, index: int, folded: str) -> list[tuple[int, int]]:
         """Where ``folded`` (text folded by :func:`fold`) states a value of answer type ``index``, as
         ``(start, end)`` offsets into it (dates left out, as in :meth:`gives`)."""
-        undated = DATES.sub(lambda m: " " * len(m.group()), folded)
-        return [m.span() for m in self._answer_patterns[index].finditer(undated)]
+        return [m.span() for m in self._answer_patterns[index].finditer(_undated(folded))]
+
+
+def _undated(folded: str) -> str:
+    """``folded`` with each calendar date (:data:`DATES`) blanked out, offsets kept."""
+    return DATES.sub(lambda m: " " * len(m.group()), folded)
 
 
 NEGATIONS = ("不是", "并非", "而非", "不是问")
