@@ -4,7 +4,8 @@
 
 The corpus folder holds ``files/`` (real public office documents of every format) and
 ``questions.jsonl`` ({"question", "file", "answer", "kind"}; ``file``/``answer`` null for a question
-no file answers). In one run it
+no file answers; ``also``: other files of the corpus that state the same answer, and ``answer`` a list
+when the file supports each of several answers). In one run it
 1. reads every file with its loader (parse time, characters, OCR pages),
 2. ingests the folder into a fresh knowledge base on the default embedder (ingest time), and embeds
    the same passages with the bare embedder as the baseline for the ingest cost,
@@ -70,25 +71,36 @@ def parse_all(files: list[Path]) -> dict[Path, dict]:
     return out
 
 
+def accepted(q: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The file names and the answers (whitespace removed) that count as right for question ``q``."""
+    if not q.get("file"):
+        return (), ()
+    answers = q["answer"] if isinstance(q["answer"], list) else [q["answer"]]
+    return tuple(Path(f).name for f in [q["file"], *q.get("also", [])]), tuple(squash(a) for a in answers)
+
+
+def holds(source: str, text: str, files: tuple[str, ...], answers: tuple[str, ...]) -> bool:
+    """Whether a passage or answer from ``source`` is one of ``files`` and contains one of ``answers``."""
+    return source.startswith(files) and any(a in squash(text) for a in answers)
+
+
 def ask_all(kb: KnowledgeBase, questions: list[dict]) -> list[dict]:
     rows = []
     for q in questions:
-        expected = squash(q["answer"]) if q.get("answer") else ""
-        target = Path(q["file"]).name if q.get("file") else ""
+        files, answers = accepted(q)
         hits = kb.search(q["question"], k=3)
-        from_file = [h for h in hits if target and h.source.startswith(target)]
         result = answer(kb, q["question"])
         cited = result.citations[0].source if result.citations else ""
-        if not target:
+        if not files:
             verdict = "wrong" if result.answered else "right"
         elif not result.answered:
             verdict = "refused"
         else:
-            verdict = "right" if cited.startswith(target) and expected in squash(result.text + result.passage) else "wrong"
+            verdict = "right" if holds(cited, result.text + result.passage, files, answers) else "wrong"
         rows.append({
-            "kind": q.get("kind", ""), "format": Path(q["file"]).suffix.lower().lstrip(".") if target else "none",
-            "question": q["question"], "top3": bool(from_file) if target else None,
-            "in_passage": bool(hits) and hits[0].source.startswith(target) and expected in squash(hits[0].text),
+            "kind": q.get("kind", ""), "format": Path(q["file"]).suffix.lower().lstrip(".") if files else "none",
+            "question": q["question"], "top3": any(h.source.startswith(files) for h in hits) if files else None,
+            "in_passage": bool(hits) and holds(hits[0].source, hits[0].text, files, answers),
             "verdict": verdict, "confidence": round(result.confidence, 3), "cited": cited,
             "shown": (result.text + " ｜原文：" + result.passage)[:160],
         })

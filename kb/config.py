@@ -29,7 +29,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chunk_size", 300, "KB_CHUNK_SIZE", "文档分块的目标长度（汉字数），按句子边界切分"),
     Setting("chunk_overlap", 0, "KB_CHUNK_OVERLAP", "相邻分块重叠的句子数"),
     Setting("top_k", 5, "KB_TOP_K", "检索返回的条目/文档数（去重后计数）"),
-    Setting("min_confidence", 0.5, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
+    Setting("min_confidence", 0.7, "KB_MIN_CONFIDENCE", "回答的最低置信度，低于它回答“暂无可靠答案”并建议转办"),
     Setting("max_file_mb", 200.0, "KB_MAX_FILE_MB", "导入时单个文件大小上限（MB），超过的文件不读取、单独报告"),
     Setting("max_unzipped_mb", 500.0, "KB_MAX_UNZIPPED_MB",
             "压缩格式文件（.docx/.xlsx/.pptx 等）解压后总大小上限（MB），防止压缩炸弹"),

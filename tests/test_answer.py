@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import answer
-from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT
+from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, decide, lead_of
+from bot.confidence import LEAD_CAP, confidence
 from bot.span import best_sentences
 from fixtures import drop_collection, make_md, open_kb, unique_collection
 from ingest import ingest_paths
 from kb import Filters
+from kb.deciding import Verdict
 from kb.text import split_sentences
 
 
@@ -156,3 +160,30 @@ def test_best_sentences_keeps_original_order_and_short_texts():
     two = best_sentences("居住证丢了补领，没领取的退回哪里", TEXT, n=2)
     assert two == "居住证丢失的，可以到派出所补领，补领时提交身份证。居住证制成后三个月未领取的，退回派出所保管。"
     assert best_sentences("任何问题", "只有一句话。", n=2) == "只有一句话。"
+
+
+def test_a_close_runner_up_lowers_the_confidence(sample_kb):
+    question = "第一次办护照，户口不在本市能办吗？"
+    verdict = sample_kb.judged_search(question)
+    assert len(verdict.judged) > 1 and lead_of(verdict) > 0
+    alone = Verdict(verdict.judged[:1])
+    assert lead_of(alone) == LEAD_CAP
+    tied = Verdict((verdict.judged[0], replace(verdict.judged[1], hit=replace(verdict.judged[1].hit,
+                                                                               score=verdict.judged[0].hit.score))))
+    assert lead_of(tied) == 0
+    scores = [decide(sample_kb, question, v).score for v in (tied, verdict, alone)]
+    assert scores[0] < scores[1] <= scores[2], "the same entry is trusted less when another is just as close"
+
+
+def test_entries_and_documents_are_scored_by_their_own_model(sample_kb):
+    question = "被列入严重失信名单的人能容缺受理吗？"
+    hit = sample_kb.judged_search(question, filters=Filters(kind="document")).best.hit
+    as_entry = replace(hit, kind="entry")
+    weights = sample_kb.term_weights(question)
+    assert confidence(sample_kb, question, hit, weights) != confidence(sample_kb, question, as_entry, weights)
+
+
+def test_asking_for_one_hit_does_not_inflate_the_confidence(sample_kb):
+    question = "孩子刚出生，医保怎么办？"
+    assert answer(sample_kb, question, k=1, min_confidence=0).confidence == \
+        answer(sample_kb, question, k=5, min_confidence=0).confidence
