@@ -6,13 +6,15 @@ that fits in :data:`MAX_CHARS` and spans at most ``n`` sentences is a candidate;
 
 1. holds a piece that gives what the question asks for (an amount, a duration … see
    :func:`kb.deciding.gives_asked`), if any does;
-2. covers the most of the question's units, each counted once and weighted (by its IDF in the
+2. holds the piece where the most of the question's words stand next to that value
+   (:mod:`kb.closeness`: 发热门诊医务人员等每天开展一次, not 除发热门诊外的其他科室工作人员等每周两次);
+3. covers the most of the question's units, each counted once and weighted (by its IDF in the
    knowledge base: the rare subject of the question counts far more than 办理 or 要求; a unit in
    the document's title counts less, since it tells which document answers, not where in it);
-3. starts with a piece that has a unit of the question, and then has the most pieces: what the
+4. starts with a piece that has a unit of the question, and then has the most pieces: what the
    question asks is usually said with or just after the words it asks with, so no unrelated
    lead-in is shown and the context that follows is kept;
-4. comes first.
+5. comes first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from kb import Hit, KnowledgeBase
+from kb.closeness import closeness
 from kb.deciding import gives_asked
 from kb.lexicon import fold
 from kb.text import keyword_tokens, split_sentences
@@ -49,7 +52,8 @@ def pieces(text: str, limit: int = MAX_CHARS) -> list[tuple[str, int]]:
 
 
 def best_span(units: Mapping[str, float], text: str, present: Callable[[str, str], bool] = lambda u, t: u in t,
-              answers: Callable[[str], bool] = lambda _: False, n: int = 2, limit: int = MAX_CHARS) -> str:
+              answers: Callable[[str], bool] = lambda _: False, n: int = 2, limit: int = MAX_CHARS,
+              close: Callable[[str], int] = lambda _: 0) -> str:
     """The run of consecutive pieces of ``text`` (see the module docstring) that best answers a question.
 
     Args:
@@ -59,20 +63,22 @@ def best_span(units: Mapping[str, float], text: str, present: Callable[[str, str
         answers: whether a piece gives what the question asks for.
         n: the most sentences the span may touch.
         limit: the most characters of the span.
+        close: how many of the question's words stand next to the value it asks for in a piece.
     """
     parts = pieces(text, limit)
     has = [frozenset(u for u in units if present(u, fold(piece))) for piece, _ in parts]
     gives = [answers(piece) for piece, _ in parts]
+    near = [close(piece) if given else 0 for (piece, _), given in zip(parts, gives)]
     best, chosen = None, (0, 0)
     for i in range(len(parts)):
-        length, covered, given = 0, set(), False
+        length, covered, given, closest = 0, set(), False, 0
         for j in range(i, len(parts)):
             length += len(parts[j][0])
             if length > limit or parts[j][1] - parts[i][1] >= n:
                 break
             covered |= has[j]
-            given = given or gives[j]
-            key = (given, round(sum(units[u] for u in covered), 9), bool(has[i]), j - i, -i)
+            given, closest = given or gives[j], max(closest, near[j])
+            key = (given, closest, round(sum(units[u] for u in covered), 9), bool(has[i]), j - i, -i)
             if best is None or key > best:
                 best, chosen = key, (i, j + 1)
     return "".join(piece for piece, _ in parts[chosen[0] : chosen[1]])
@@ -91,4 +97,6 @@ def document_span(kb: KnowledgeBase, question: str, hit: Hit) -> str:
     title = fold(hit.title)
     units = {token: weight * (TITLE_WEIGHT if kb.tokens.present(token, title) else 1.0)
              for token, (_, weight) in kb.term_weights(question).items()}
-    return best_span(units, hit.text, kb.tokens.present, gives_asked(kb.tokens.lexicon, question) or (lambda _: False))
+    lexicon = kb.tokens.lexicon
+    return best_span(units, hit.text, kb.tokens.present, gives_asked(lexicon, question) or (lambda _: False),
+                     close=closeness(lexicon, question, kb.tokens.units) or (lambda _: 0))

@@ -57,6 +57,18 @@ def test_a_calendar_date_is_not_a_duration(text, says_how_long):
     assert lexicon.gives(how_long, text) is says_how_long
 
 
+@pytest.mark.parametrize("text, says_how_often", [
+    ("作业期间每天1检", True),
+    ("每周开展两次核酸检测", True),
+    ("自2026年9月1日起施行", False),
+    ("由所在单位组织检测", False),
+])
+def test_a_how_often_question_wants_a_frequency(text, says_how_often):
+    lexicon = Lexicon.from_lines(builtin_lines())
+    (how_often,) = lexicon.asked_types("发热门诊医务人员核酸检测频次是多少？")
+    assert lexicon.gives(how_often, text) is says_how_often
+
+
 @pytest.mark.parametrize("kind, line, words", [
     ("synonym", "房本", "只有一个词"),
     ("contrast", "离职 | ", "空的一类"),

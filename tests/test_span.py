@@ -78,3 +78,20 @@ def test_words_of_the_document_title_locate_the_answer_less(guide_kb, monkeypatc
     assert "社会保障卡银行账户" in answer(guide_kb, question, min_confidence=0).text
     monkeypatch.setattr(bot.span, "TITLE_WEIGHT", 1.0)
     assert "社会保障卡银行账户" not in answer(guide_kb, question, min_confidence=0).text
+
+
+TESTING = [
+    "对口岸一线人员和集中隔离场所的工作人员，以及定点收治机构发热门诊医务人员每天开展一次核酸检测，"
+    "检测结果由所在单位汇总以后按周报送属地疾控机构备案，并由卫生健康部门定期抽查核实。",
+    "普通医院的医务人员中，除发热门诊以外其他各个科室的全体工作人员每周开展两次核酸检测，"
+    "出现本土疫情以后按照属地疫情防控要求增加检测频次，具体安排由各医院感染管理部门通知。",
+]
+
+
+def test_the_sentence_that_ties_the_asked_value_to_the_question_is_shown(kb, tmp_path):
+    """Both sentences give how often; the second names more of the question, the first says it of 发热门诊医务人员."""
+    assert all(len(s) > MAX_CHARS / 2 for s in TESTING), "only one sentence fits in an answer"
+    ingest_paths(kb, [make_md(tmp_path / "检测.md", "核酸检测工作安排", ["".join(TESTING)])])
+    reply = answer(kb, "普通医院发热门诊医务人员多久做一次核酸检测？", min_confidence=0)
+    assert reply.answered
+    assert reply.text == TESTING[0]
