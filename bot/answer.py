@@ -10,7 +10,8 @@ first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``A
 * ``answered`` — one entry/document answers, with a confidence at or above the threshold;
 * ``ambiguous`` — the two best entries answer differently and the question does not say which case
   it is about (离职 or 退休?), or an entry and another entry or a document are equally close to it:
-  both are shown and the bot asks which;
+  both are shown and the bot asks which, when both clear the threshold as a pair (each scored by
+  its lead over the third hit);
 * ``no_answer`` — the best hit breaks a deciding-word rule, no near hit names the question's subject,
   nothing clears the threshold, or the only match has expired: a fixed "no reliable answer" text
   suggests escalation, and ``notes`` say why the nearest hit does not apply.
@@ -143,27 +144,37 @@ def judged_search(kb: KnowledgeBase, question: str, k: int, **options) -> Verdic
 @dataclass(frozen=True)
 class Decision:
     """What the hits say before a threshold is applied: the judged hits, the confidence of the first,
-    and the entry that would make the answer ambiguous (with its confidence) if it clears the threshold."""
+    and the hit that would make the answer ambiguous (:func:`_rival`), with the confidences of the
+    two as a pair (``pair_score`` the first's, ``rival_score`` the rival's)."""
 
     verdict: Verdict
     score: float = 0.0
     rival: Judged | None = None
     rival_score: float = 0.0
+    pair_score: float = 0.0
 
 
 def decide(kb: KnowledgeBase, question: str, verdict: Verdict) -> Decision:
-    """Score the first hit of a search's ``verdict`` for ``question``, and find a rival for it."""
+    """Score the first hit of a search's ``verdict`` for ``question``, and find a rival for it.
+
+    The first hit leads by its score over the second's. A rival is shown beside the first hit, so
+    the two are scored as a pair, each by its lead over the third hit: two close answers that stand
+    out from the rest are trusted together though neither stands out from the other."""
     if verdict.best is None:
         return Decision(verdict)
-    weights, lead = kb.term_weights(question), lead_of(verdict)
-    rival = _rival(verdict)
-    return Decision(verdict, confidence(kb, question, verdict.best.hit, weights, lead), rival,
-                    confidence(kb, question, rival.hit, weights, lead) if rival else 0.0)
+    weights, best, rival = kb.term_weights(question), verdict.best.hit, _rival(verdict)
+    score = confidence(kb, question, best, weights, lead_of(verdict))
+    if rival is None:
+        return Decision(verdict, score)
+    third = verdict.judged[2].hit.score if len(verdict.judged) > 2 else None
+
+    def paired(hit: Hit) -> float:
+        return confidence(kb, question, hit, weights, LEAD_CAP if third is None else hit.score - third)
+    return Decision(verdict, score, rival, paired(rival.hit), paired(best))
 
 
 def lead_of(verdict: Verdict) -> float:
-    """How far the first hit's search score is ahead of the second's (a lone hit leads fully). A rival
-    is scored with the same lead: the two are as close to each other either way."""
+    """How far the first hit's search score is ahead of the second's (a lone hit leads fully)."""
     judged = verdict.judged
     return judged[0].hit.score - judged[1].hit.score if len(judged) > 1 else LEAD_CAP
 
@@ -177,13 +188,14 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
     if not best.clean or decision.verdict.uncovered:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=hits,
                       notes=rule_notes(kb, question, decision.verdict))
-    if score < min_confidence:
+    pair = decision.rival is not None and min(decision.pair_score, decision.rival_score) >= min_confidence
+    if score < min_confidence and not pair:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=hits)
     notes = currency_notes(best.hit)
     if best.hit.expired_on:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, (Citation.of(best.hit),), hits[1:], notes)
-    if decision.rival is not None and decision.rival_score >= min_confidence:
-        return _ambiguous(kb, question, decision.verdict, best, decision.rival, score)
+    if pair:
+        return _ambiguous(kb, question, decision.verdict, best, decision.rival, decision.pair_score)
     if best.hit.kind == "entry":
         return Answer(question, "answered", best.hit.answer, score, (Citation.of(best.hit),), hits[1:], notes)
     text = document_span(kb, question, best.hit)

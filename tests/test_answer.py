@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot import answer
-from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, decide, lead_of
+from bot.answer import DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, decide, lead_of, settle
 from bot.confidence import LEAD_CAP, confidence
 from bot.span import best_sentences
 from fixtures import drop_collection, make_md, open_kb, unique_collection
@@ -187,3 +187,14 @@ def test_asking_for_one_hit_does_not_inflate_the_confidence(sample_kb):
     question = "孩子刚出生，医保怎么办？"
     assert answer(sample_kb, question, k=1, min_confidence=0).confidence == \
         answer(sample_kb, question, k=5, min_confidence=0).confidence
+
+
+def test_two_close_answers_that_stand_out_together_are_both_shown(sample_kb):
+    question = "公司不做了要正常注销，债权人公告要登多少天？"
+    decision = decide(sample_kb, question, sample_kb.judged_search(question))
+    assert decision.rival is not None
+    assert decision.score < DEFAULT_MIN_CONFIDENCE, "neither of the two stands out from the other"
+    assert min(decision.pair_score, decision.rival_score) >= DEFAULT_MIN_CONFIDENCE, "together they lead the rest"
+    reply = settle(sample_kb, question, decision, DEFAULT_MIN_CONFIDENCE)
+    assert reply.status == "ambiguous" and len(reply.citations) == 2
+    assert answer(sample_kb, question).status == "ambiguous"
