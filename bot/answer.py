@@ -136,9 +136,10 @@ def answer(kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float =
 
 
 def judged_search(kb: KnowledgeBase, question: str, k: int, **options) -> Verdict:
-    """``kb.judged_search`` for at least two hits, whatever ``k``: the confidence weighs how far the
-    first leads the second, and a lone hit would seem to lead by everything."""
-    return kb.judged_search(question, k=max(k, 2), **options)
+    """``kb.judged_search`` for at least three hits, whatever ``k``: the confidence weighs how far the
+    first hit leads the second, and a pair of close hits the third; missing hits would seem to be
+    led by everything."""
+    return kb.judged_search(question, k=max(k, 3), **options)
 
 
 @dataclass(frozen=True)

@@ -183,10 +183,11 @@ def test_entries_and_documents_are_scored_by_their_own_model(sample_kb):
     assert confidence(sample_kb, question, hit, weights) != confidence(sample_kb, question, as_entry, weights)
 
 
-def test_asking_for_one_hit_does_not_inflate_the_confidence(sample_kb):
-    question = "孩子刚出生，医保怎么办？"
-    assert answer(sample_kb, question, k=1, min_confidence=0).confidence == \
-        answer(sample_kb, question, k=5, min_confidence=0).confidence
+@pytest.mark.parametrize("question", ["孩子刚出生，医保怎么办？", "灵活就业人员交社保有没有政府补贴？"])
+@pytest.mark.parametrize("k", [1, 2])
+def test_asking_for_few_hits_does_not_inflate_the_confidence(sample_kb, question, k):
+    few, many = (answer(sample_kb, question, k=n, min_confidence=0) for n in (k, 5))
+    assert (few.status, few.confidence) == (many.status, many.confidence)
 
 
 def test_two_close_answers_that_stand_out_together_are_both_shown(sample_kb):
