@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +28,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from bot.answer import lead_of  # noqa: E402
-from bot.confidence import MODELS, signals  # noqa: E402
+from bot.confidence import MODELS, probability, signals  # noqa: E402
 from cli.knowledge import build_demo  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
@@ -102,10 +101,6 @@ def auc(scores: list[float], labels: list[bool]) -> float:
     return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg) or 1)
 
 
-def predict(model, x) -> float:
-    return 1 / (1 + math.exp(-(model[0] + sum(w * s for w, s in zip(model[1:], x)))))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("ncp", type=Path, help="the ncp_dev folder (docs.jsonl, questions.jsonl)")
@@ -129,8 +124,8 @@ def main() -> None:
     print(f"{'set':<12}{'questions':>10}{'right first':>13}{'AUC fitted':>12}{'AUC current':>13}")
     for name, rows in sets.items():
         labels = [y for _, _, y in rows]
-        now = [predict(fitted[k], x) for k, x, _ in rows]
-        before = [predict(MODELS[k], x) for k, x, _ in rows]
+        now = [probability(fitted[k], x) for k, x, _ in rows]
+        before = [probability(MODELS[k], x) for k, x, _ in rows]
         print(f"{name:<12}{len(rows):>10}{sum(labels):>13}{auc(now, labels):>12.3f}{auc(before, labels):>13.3f}")
 
 

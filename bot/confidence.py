@@ -67,6 +67,11 @@ def confidence(kb: KnowledgeBase, question: str, hit: Hit,
     ``lead`` is how far the hit's search score is ahead of the next hit's (a lone hit leads fully).
     """
     weights = kb.term_weights(question) if weights is None else weights
-    intercept, *slopes = MODELS["entry" if hit.kind == "entry" else "document"]
-    z = intercept + sum(w * s for w, s in zip(slopes, signals(kb, hit, weights, lead)))
-    return round(1 / (1 + math.exp(-z)), 4)
+    model = MODELS["entry" if hit.kind == "entry" else "document"]
+    return round(probability(model, signals(kb, hit, weights, lead)), 4)
+
+
+def probability(model: tuple[float, ...], values: tuple[float, ...]) -> float:
+    """The logistic ``model`` (intercept, then one weight per signal) applied to the signal ``values``."""
+    intercept, *slopes = model
+    return 1 / (1 + math.exp(-(intercept + sum(w * v for w, v in zip(slopes, values)))))
