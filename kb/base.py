@@ -19,12 +19,12 @@ from pathlib import Path
 
 from .chunks import entry_chunks
 from .closeness import closeness
-from .deciding import NEAR, Verdict, figures, gives_asked, judge
+from .deciding import NEAR, Verdict, figures, gives_asked, hit_text, judge
 from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch
 from .fusion import fuse
-from .hits import answering_passages, current_hits
+from .hits import answering_passages, current_hits, naming_passages
 from .keyword import KeywordIndex
 from .lifecycle import Timeline
 from .locks import file_lock
@@ -259,10 +259,14 @@ class KnowledgeBase:
         # superseded entries fold into their current version, so rank a few more than k
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
-        if (answers := gives_asked(self.tokens.lexicon, query)) is not None:
+        lexicon = self.tokens.lexicon
+        if (answers := gives_asked(lexicon, query)) is not None:
             hits = answering_passages(self.records, hits, ranked, answers, figures(query),
-                                      closeness(self.tokens.lexicon, query, self.tokens.units))
-        verdict = judge(self.tokens.lexicon, query, hits, self.records.entry,
+                                      closeness(lexicon, query, self.tokens.units))
+        if unnamed := [c for c in lexicon.concepts(query) if not any(lexicon.names(c, hit_text(h)) for h in hits[:NEAR])]:
+            hits = naming_passages(self.records, hits, ranked,
+                                   lambda text: sum(lexicon.names(c, text) for c in unnamed), len(unnamed), answers)
+        verdict = judge(lexicon, query, hits, self.records.entry,
                         lambda doc_id: (d.text if (d := self.records.document(doc_id)) else ""))
         return replace(verdict, judged=verdict.judged[:k])
 

@@ -72,6 +72,39 @@ def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
     return out
 
 
+def naming_passages(records: Records, hits: list[Hit], ranked: list[Ranked], named: Callable[[str], int],
+                    subjects: int, answers: Callable[[str], bool] | None = None) -> list[Hit]:
+    """The hits with each document's shown passage swapped for the one that names more of the
+    question's ``subjects`` (``named`` counts the lexicon concepts of the question a text names) when
+    the shown one leaves a subject out that another passage names: 拍什么片子 asked of a health check
+    form is the row of 胸部X射线, not the form's first line. The title counts for every passage; the
+    runners-up compete first, then the document's passages in order; with ``answers``, a passage
+    that answers is not swapped for one that does not."""
+    runners_up = {r.parent_id: r.runners_up for r in ranked}
+    out = []
+    for hit in hits:
+        if hit.kind == "document":
+            hit = _most_named(records, hit, runners_up.get(hit.parent_id, ()), named, subjects, answers)
+        out.append(hit)
+    return out
+
+
+def _most_named(records: Records, hit: Hit, runners_up: tuple[str, ...], named: Callable[[str], int],
+                subjects: int, answers: Callable[[str], bool] | None) -> Hit:
+    best = named(f"{hit.title}\n{hit.text}")
+    if best == subjects or (document := records.document(hit.parent_id)) is None or \
+            best == named(f"{hit.title}\n{document.text}"):
+        return hit
+    must_answer = answers is not None and answers(hit.text)
+    shown = hit.chunk_id
+    chunks = [*records.chunks(runners_up).values(), *records.chunks_mentioning(hit.parent_id, ())]
+    for chunk in chunks:
+        if chunk.id != shown and (not must_answer or answers(chunk.text)) and \
+                (score := named(f"{hit.title}\n{chunk.text}")) > best:
+            best, hit = score, replace(hit, chunk_id=chunk.id, text=chunk.text, position=chunk.position)
+    return hit
+
+
 def _closest(records: Records, hit: Hit, runners_up: tuple[str, ...], answers: Callable[[str], bool],
              close: Callable[[str], int]) -> Hit:
     """``hit`` showing the passage that answers most closely: of its runners-up, or of all the

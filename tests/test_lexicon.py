@@ -69,6 +69,17 @@ def test_a_how_often_question_wants_a_frequency(text, says_how_often):
     assert lexicon.gives(how_often, text) is says_how_often
 
 
+@pytest.mark.parametrize("text, says_where", [
+    ("新域名为 sms.zjzwfw.gov.cn。", True),
+    ("登录 https://www.gjzwfw.gov.cn 办理", True),
+    ("对外域名保持不变，原使用域名的系统不受影响。", False),
+])
+def test_a_which_domain_question_wants_an_address(text, says_where):
+    lexicon = Lexicon.from_lines(builtin_lines())
+    (where,) = lexicon.asked_types("短信平台现在用哪个域名？")
+    assert lexicon.gives(where, text) is says_where
+
+
 @pytest.mark.parametrize("kind, line, words", [
     ("synonym", "房本", "只有一个词"),
     ("contrast", "离职 | ", "空的一类"),
@@ -87,6 +98,8 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
                                ("退休金", "基本养老金"), ("断缴", "中断缴费"), ("老人卡", "老年人优待证")]:
         assert lexicon.concepts(f"{everyday}怎么办") == [official]
     assert lexicon.marks("辞职了") != lexicon.marks("退休了")
+    assert lexicon.concepts("电子社保卡怎么申领") == ["电子社会保障卡"]  # not the card itself
+    assert lexicon.concepts("体检要拍片子吗") == ["x射线检查"]
 
 
 def test_keyword_search_finds_the_official_wording_from_an_everyday_word(kb, tmp_path):
