@@ -1,16 +1,17 @@
-"""Fit the confidence model (``bot.confidence.MODELS``) on four question sets and print it.
+"""Fit the confidence model (``bot.confidence.MODELS``) on five question sets and print it.
 
     python benchmarks/fit_confidence.py ../shared/data/ncp_dev [--work DIR]
 
 The sets: the calibration questions (``kb/sample/questions.jsonl``) and the everyday questions
-(``benchmarks/everyday.jsonl``) over the sample knowledge base, the office-file questions
-(``benchmarks/office``) over those files, and ncp_dev over its notices. Every question is searched
+(``benchmarks/everyday.jsonl``) over the sample knowledge base, the same questions over its FAQ
+sheet alone (``faq_only_bench.py``: those only a document answers are near misses there), the
+office-file questions (``benchmarks/office``) over those files, and ncp_dev over its notices. Every question is searched
 once; its first hit gives the three signals of :func:`bot.confidence.signals` and a label: right
 when it is the gold entry or document (the sample sets, ncp_dev) or the right file with the answer
 in the passage (office files), wrong for a question no entry answers. A logistic model is fitted per
 kind of hit (entry, document) by Newton's method with a ridge penalty of 1, each set weighing the
 same, and printed beside the AUC per set of the fitted and of the current model. ``--work DIR``
-keeps the three knowledge bases there and reuses them on the next run.
+keeps the four knowledge bases there and reuses them on the next run.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.evaluate import load_cases  # noqa: E402
+from faq_only_bench import faq_only_cases, faq_only_kb  # noqa: E402
 from office_bench import accepted, holds  # noqa: E402
 
 RIDGE = 1.0
@@ -59,6 +61,14 @@ def sample_sets(work: Path) -> dict[str, list]:
                                  for c in load_cases(path)])
     kb.close()
     return out
+
+
+def faq_only_set(work: Path) -> list:
+    """The same questions over the sample FAQ sheet alone (``faq_only_bench.py``): near misses there."""
+    kb = faq_only_kb(work / "faq_only")
+    rows = observe(kb, [(c.question, lambda hit, c=c: c.answerable and c.matches(hit)) for c in faq_only_cases(kb)])
+    kb.close()
+    return rows
 
 
 def office_set(work: Path) -> list:
@@ -108,7 +118,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
-        sets = {**sample_sets(work), "office": office_set(work), "ncp_dev": ncp_set(work, args.ncp)}
+        sets = {**sample_sets(work), "faq_only": faq_only_set(work), "office": office_set(work),
+                "ncp_dev": ncp_set(work, args.ncp)}
     fitted = {}
     for kind in ("entry", "document"):
         rows = [(name, x, y) for name, set_rows in sets.items() for k, x, y in set_rows if k == kind]
