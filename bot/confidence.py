@@ -33,7 +33,7 @@ from kb.lexicon import fold
 SIM_FLOOR, SIM_CEIL = 0.85, 0.94
 LEAD_CAP = 10.0
 MODELS = {
-    "entry": (-4.66, 5.51, 1.46, 1.61),
+    "entry": (-4.4, 5.3, 1.25, 1.73),
     "document": (-3.94, 4.26, 2.56, 2.55),
 }
 """Per kind of hit: the intercept and the weights of similarity, coverage and lead."""
