@@ -4,7 +4,9 @@ Near entries are often separated by one word (办理/取消, 离职/退休, 首�
 lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :data:`NEAR` hits:
 
 * **contradiction** — the question names a class of a contrast set and an entry names only other
-  classes of it in its own question wordings and 事项 (辞职 asked, the entry is about 退休). A
+  classes of it in its own question wordings and 事项 (辞职 asked, the entry is about 退休), unless
+  its answer covers the asked class too (an entry asked about the employer's missed months whose
+  answer also says what 灵活就业人员自己中断缴费 can do answers 我自己交的社保断了一年). A
   class other than the set's first one (its default: an entry on applying is about a first
   application) must moreover be mentioned somewhere in the entry, answer included (丢了 asked, the
   entry only explains how to apply). A question that names no class is never contradicted: it may
@@ -145,8 +147,9 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
         anywhere = lexicon.marks(text)
         its_papers = [c for c in lexicon.concepts(own) if is_paper(c)]
         other_papers = tuple(its_papers) if papers and its_papers and not papers & set(its_papers) else ()
+        answered = lexicon.marks(hit.answer)
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
-            (marks[i] and not a & marks[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
+            (marks[i] and not a & marks[i] and not a & answered[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
         judged.append(Judged(hit, marks, contradicted, unanswered, other_papers, missing))
     uncovered = tuple(c for c in concepts if not any(lexicon.names(c, t) for t in texts[:NEAR]))
     near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]

@@ -102,3 +102,18 @@ def test_an_entry_about_another_paper_does_not_answer(near_kb):
 def test_a_one_class_contrast_picks_the_entry_that_says_it(near_kb):
     reply = answer(near_kb, "异地长期居住备案能撤销吗？", min_confidence=0)  # 撤销 = 取消: not the 办理 entry
     assert reply.status == "answered" and reply.citations[0].parent_id == "FAQ-QX"
+
+
+def test_an_entry_whose_answer_covers_the_asked_case_is_not_contradicted(kb, tmp_path):
+    """The entry asks about the employer's missed months, and its answer also covers the self-paid case."""
+    rows = [["FAQ-BJ", "以前单位有几个月没给我交养老保险，断缴的那几个月还能补上吗？",
+             "因用人单位原因漏缴的，由单位到社保窗口申请补缴。灵活就业人员自己中断缴费的，一般不能补缴中断期间的费用，"
+             "可从当月起继续缴费，中断前后的缴费年限累计计算。", "养老保险中断缴费补缴"],
+            ["FAQ-LH", "自己开网店没有单位，社保怎么交？", "可以以灵活就业人员身份在社保窗口或网上办理参保登记，按月缴费。",
+             "灵活就业人员参保"]]
+    assert ingest_paths(kb, [make_xlsx(tmp_path / "社保.xlsx", rows, HEADERS)]).failed == []
+    question = "我自己交的社保断了一年，能补回来吗？"
+    judged = {j.hit.parent_id: j for j in kb.judged_search(question, k=2).judged}
+    assert judged["FAQ-BJ"].contradicted == () and judged["FAQ-BJ"].clean
+    reply = answer(kb, question, min_confidence=0)
+    assert reply.citations[0].parent_id == "FAQ-BJ", reply
