@@ -80,6 +80,18 @@ def test_a_which_domain_question_wants_an_address(text, says_where):
     assert lexicon.gives(where, text) is says_where
 
 
+@pytest.mark.parametrize("question, text, says_when", [
+    ("办不成事反映窗口几点开？", "工作日上午9:00至12:00、下午14:00至17:30开放", True),
+    ("大厅的办公时间是怎样的？", "周一至周五8点30分开门", True),
+    ("办不成事反映窗口几点开？", "反映窗口设在一楼大厅，由值班长负责登记", False),
+])
+def test_a_what_time_question_wants_a_time_of_day(question, text, says_when):
+    lexicon = Lexicon.from_lines(builtin_lines())
+    (when,) = lexicon.asked_types(question)
+    assert lexicon.gives(when, text) is says_when
+    assert lexicon.asked_types("办理时需要注意哪几点？") == ()  # 几点 alone is "which points"
+
+
 @pytest.mark.parametrize("kind, line, words", [
     ("synonym", "房本", "只有一个词"),
     ("contrast", "离职 | ", "空的一类"),
