@@ -112,6 +112,8 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
     assert lexicon.marks("辞职了") != lexicon.marks("退休了")
     assert lexicon.concepts("电子社保卡怎么申领") == ["电子社会保障卡"]  # not the card itself
     assert lexicon.concepts("体检要拍片子吗") == ["x射线检查"]
+    assert lexicon.concepts("天然气户名怎么改") == ["燃气"]  # a subject of its own, not part of 过户
+    assert lexicon.concepts("劳动仲裁还没结") == ["劳动人事争议仲裁"]
 
 
 def test_keyword_search_finds_the_official_wording_from_an_everyday_word(kb, tmp_path):
