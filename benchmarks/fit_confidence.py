@@ -5,13 +5,15 @@
 The sets: the calibration questions (``kb/sample/questions.jsonl``) and the everyday questions
 (``benchmarks/everyday.jsonl``) over the sample knowledge base, the same questions over its FAQ
 sheet alone (``faq_only_bench.py``: those only a document answers are near misses there), the
-office-file questions (``benchmarks/office``) over those files, and ncp_dev over its notices. Every question is searched
-once; its first hit gives the three signals of :func:`bot.confidence.signals` and a label: right
-when it is the gold entry or document (the sample sets, ncp_dev) or the right file with the answer
-in the passage (office files), wrong for a question no entry answers. A logistic model is fitted per
-kind of hit (entry, document) by Newton's method with a ridge penalty of 1, each set weighing the
-same (the FAQ-only set half: its questions are those of the two sample sets), and printed beside the AUC per set of the fitted and of the current model. ``--work DIR``
-keeps the four knowledge bases there and reuses them on the next run.
+office-file questions (``benchmarks/office``) over those files, and ncp_dev over its notices.
+Every question is searched once; its first hit gives the three signals of
+:func:`bot.confidence.signals` and a label: right when it is the gold entry or document (the
+sample sets, ncp_dev) or the right file with the answer in the passage (office files), wrong for a
+question no entry answers. A logistic model is fitted per kind of hit (entry, document) by
+Newton's method with a ridge penalty of 1, each set weighing the same (the FAQ-only set half: its
+questions are those of the two sample sets), and printed beside the AUC per set of the fitted and
+of the current model. ``--work DIR`` keeps the four knowledge bases there and reuses them on the
+next run.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def sample_sets(work: Path) -> dict[str, list]:
 def faq_only_set(work: Path) -> list:
     """The same questions over the sample FAQ sheet alone (``faq_only_bench.py``): near misses there."""
     kb = faq_only_kb(work / "faq_only")
-    rows = observe(kb, [(c.question, lambda hit, c=c: c.answerable and c.matches(hit)) for c in faq_only_cases(kb)])
+    cases = faq_only_cases(kb)
+    rows = observe(kb, [(c.question, lambda hit, c=c: c.answerable and c.matches(hit)) for c in cases])
     kb.close()
     return rows
 

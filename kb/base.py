@@ -263,7 +263,8 @@ class KnowledgeBase:
         if (answers := gives_asked(lexicon, query)) is not None:
             hits = answering_passages(self.records, hits, ranked, answers, figures(query),
                                       closeness(lexicon, query, self.tokens.units))
-        if unnamed := [c for c in lexicon.concepts(query) if not any(lexicon.names(c, hit_text(h)) for h in hits[:NEAR])]:
+        shown = [hit_text(h) for h in hits[:NEAR]]
+        if unnamed := [c for c in lexicon.concepts(query) if not any(lexicon.names(c, t) for t in shown)]:
             hits = naming_passages(self.records, hits, ranked,
                                    lambda text: sum(lexicon.names(c, text) for c in unnamed), len(unnamed), answers)
         verdict = judge(lexicon, query, hits, self.records.entry,

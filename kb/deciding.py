@@ -149,7 +149,8 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
         other_papers = tuple(its_papers) if papers and its_papers and not papers & set(its_papers) else ()
         answered = lexicon.marks(hit.answer)
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
-            (marks[i] and not a & marks[i] and not a & answered[i]) or (not a & anywhere[i] and _marked(lexicon, i, a))))
+            (marks[i] and not a & marks[i] and not a & answered[i])
+            or (not a & anywhere[i] and _marked(lexicon, i, a))))
         judged.append(Judged(hit, marks, contradicted, unanswered, other_papers, missing))
     uncovered = tuple(c for c in concepts if not any(lexicon.names(c, t) for t in texts[:NEAR]))
     near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]
