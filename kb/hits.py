@@ -92,13 +92,12 @@ def naming_passages(records: Records, hits: list[Hit], ranked: list[Ranked], nam
 def _most_named(records: Records, hit: Hit, runners_up: tuple[str, ...], named: Callable[[str], int],
                 subjects: int, answers: Callable[[str], bool] | None) -> Hit:
     best = named(f"{hit.title}\n{hit.text}")
-    if best == subjects or (document := records.document(hit.parent_id)) is None or \
-            best == named(f"{hit.title}\n{document.text}"):
+    if best == subjects:
         return hit
     must_answer = answers is not None and answers(hit.text)
     shown = hit.chunk_id
-    chunks = [*records.chunks(runners_up).values(), *records.chunks_mentioning(hit.parent_id, ())]
-    for chunk in chunks:
+    chunks = {**records.chunks(runners_up), **{c.id: c for c in records.chunks_mentioning(hit.parent_id, ())}}
+    for chunk in chunks.values():
         if chunk.id != shown and (not must_answer or answers(chunk.text)) and \
                 (score := named(f"{hit.title}\n{chunk.text}")) > best:
             best, hit = score, replace(hit, chunk_id=chunk.id, text=chunk.text, position=chunk.position)
