@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .blocks import Block, Heading, Paragraph, plain_text
+from .blocks import Block, Heading, Paragraph, is_heading, plain_text
 
 _SCAN = 15
 _TITLE_WORDS = re.compile(
@@ -24,6 +24,8 @@ _NOT_TITLE = re.compile(
     r"修订历史|修订记录|版本记录|版本历史|文档历史|变更记录|注\s*[:：]|说明\s*[:：]|备注\s*[:：])"
     r"|文件$|(办公室|办公厅|委员会|人民政府|局|厅|协会)$|〔\d{4}〕\s*\d+\s*号$|\[\d{4}\]\s*\d+\s*号$|[.．…·]{4,}\s*\d*$|^第?\s*\d+\s*页"
 )
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CONTENTS = re.compile(r"^(目\s*录|目\s*次)$")
 _HEAD_END = re.compile(r"[\s。！？；]")
 _YMD = r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
 _CN_DIGIT = "〇零一二三四五六七八九"
@@ -40,30 +42,65 @@ def _lines(blocks: list[Block]) -> list[str]:
 
 def _titleish(line: str) -> bool:
     return 4 <= len(line) <= 80 and not _NOT_TITLE.search(line) and not _DATE_LINE.match(line) \
-        and not line.endswith(("。", "；", "：", ":")) and not re.fullmatch(r"[\d\W_]+", line)
+        and not line.endswith(("。", "；", "：", ":")) and "。" not in line and len(_CJK.findall(line)) >= 2
 
 
 def title_of(blocks: list[Block], given: str, fallback: str) -> str:
     """The document's title: ``given`` (from metadata, a Title style or the largest font) when it reads
-    like one and stands near the top, else the first title-like line near the top (preferring one
-    that ends like a title), else the head of the first line (a headline run into its text, up to
-    the first space or full stop), else ``fallback``."""
+    like one and stands near the top, else the first line near the top that ends like a title, joined
+    with the lines it continues (a title set on two or three lines), else the first title-like line
+    (on a cover page, with the one after it), else the head of the first line (a headline run into its
+    text, up to the first space or full stop), else ``fallback``. A document with a cover page (lines
+    before its 目录) takes its title from the cover: the headings after the table of contents are
+    sections."""
     top = [b for b in blocks[:_SCAN] if isinstance(b, (Heading, Paragraph))]
     texts = [b.text for b in top]
     given = given.strip()
     if given and _titleish(given) and (given in _lines(blocks[:_SCAN]) or given not in _lines(blocks)):
         return _cut(given)
-    for i, text in enumerate(texts):
-        if _TITLE_WORDS.search(text) and _titleish(text):
-            if i > 0 and _titleish(texts[i - 1]) and not _TITLE_WORDS.search(texts[i - 1]) \
-                    and texts[i - 1].startswith("关于") and len(texts[i - 1]) + len(text) <= 80:
-                return _cut(texts[i - 1] + text)
-            return _cut(text)
-    first = next((t for t in texts if _titleish(t) and len(t) <= 40), "")
-    if first:
-        return _cut(first)
+    contents = next((i for i, text in enumerate(texts) if _CONTENTS.match(text)), 0)
+    cover = texts[:contents] if any(_titleish(text) for text in texts[:contents]) else []
+    for lines, most in ((cover, 2), (texts, 1)):
+        if lines and (title := _ending_title(lines) or _opening_lines(lines, most)):
+            return _cut(title)
     head = _HEAD_END.split(texts[0], 1)[0] if texts else ""
     return _cut(head) if len(head) >= 4 and _titleish(head) else fallback
+
+
+def _ending_title(lines: list[str]) -> str:
+    """The first line that ends like a title (……办法, 的通知), with the lines before it that it goes on
+    from: title-like lines that do not end a title themselves, or the part of a line from 关于 on."""
+    for i, text in enumerate(lines):
+        if not _TITLE_WORDS.search(text) or not (_titleish(text) or (text.startswith("的") and i > 0)):
+            continue
+        parts = [text]
+        for before in reversed(lines[max(0, i - 2) : i]):
+            if "关于" in before and not parts[0].startswith("关于"):
+                parts.insert(0, before[before.rindex("关于") :])
+                break
+            if not _titleish(before) or _TITLE_WORDS.search(before) or is_heading(before) \
+                    or before.endswith(("，", ",")):
+                break
+            parts.insert(0, before)
+        joined = "".join(parts)
+        if len(joined) <= 80 and _titleish(joined):
+            return joined
+        if _titleish(text):
+            return text
+    return ""
+
+
+def _opening_lines(lines: list[str], most: int) -> str:
+    """The first title-like line of ``lines`` (not a numbered heading), joined with the title-like lines
+    right after it, ``most`` lines in all."""
+    fit = [_titleish(text) and len(text) <= 40 and not is_heading(text) for text in lines]
+    if True not in fit:
+        return ""
+    start = fit.index(True)
+    end = start
+    while end < min(len(lines), start + most) and fit[end]:
+        end += 1
+    return "".join(lines[start:end])
 
 
 def _cut(title: str) -> str:

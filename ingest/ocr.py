@@ -2,7 +2,9 @@
 
 RapidOCR is an optional extra (``pip install -e '.[ocr]'``); :func:`require` raises an
 :class:`~kb.errors.IngestError` saying how to install it. Recognised boxes are put back into
-lines: boxes whose vertical extents overlap are one line, read left to right.
+lines: boxes whose vertical extents overlap are one line, read left to right; boxes set further apart
+than a character's height (the cells of a table row, the boxes of a flowchart) are kept apart by a ；,
+so that words of different cells do not read as one phrase.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Box:
     top: float
     bottom: float
     score: float
+    right: float = 0.0
 
 
 def available() -> bool:
@@ -55,19 +58,33 @@ def boxes(image: bytes) -> list[Box]:
     found, _ = _engine()(np.asarray(picture))
     out = []
     for corners, text, score in found or []:
-        ys = [point[1] for point in corners]
+        xs, ys = [point[0] for point in corners], [point[1] for point in corners]
         if float(score) >= MIN_SCORE and text.strip():
-            out.append(Box(text.strip(), min(p[0] for p in corners), min(ys), max(ys), float(score)))
+            out.append(Box(text.strip(), min(xs), min(ys), max(ys), float(score), max(xs)))
     return out
 
 
 def lines(image: bytes) -> list[str]:
     """The image's text as lines in reading order (top to bottom, then left to right)."""
-    rows: list[list[Box]] = []
-    for box in sorted(boxes(image), key=lambda b: (b.top, b.left)):
-        row = rows[-1] if rows else None
+    return rows(boxes(image))
+
+
+def rows(found: list[Box]) -> list[str]:
+    """Recognised boxes as lines in reading order (top to bottom, then left to right)."""
+    grouped: list[list[Box]] = []
+    for box in sorted(found, key=lambda b: (b.top, b.left)):
+        row = grouped[-1] if grouped else None
         if row and box.top < min(b.bottom for b in row) - 0.4 * (box.bottom - box.top):
             row.append(box)
         else:
-            rows.append([box])
-    return ["".join(b.text for b in sorted(row, key=lambda b: b.left)) for row in rows]
+            grouped.append([box])
+    return [_joined(sorted(row, key=lambda b: b.left)) for row in grouped]
+
+
+def _joined(row: list[Box]) -> str:
+    """A row's boxes as one line, a ；between two boxes further apart than a character's height."""
+    text = row[0].text
+    for before, box in zip(row, row[1:]):
+        apart = box.left - before.right > max(before.bottom - before.top, box.bottom - box.top)
+        text += ("；" if apart and not before.text.endswith(("；", "。", "：")) else "") + box.text
+    return text

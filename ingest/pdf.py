@@ -2,7 +2,9 @@
 headers, footers and page numbers removed, wrapped lines joined back into paragraphs.
 
 A page without a text layer but with images (a scan), or whose text layer is garbled
-(:mod:`ingest.plausible`), is rendered with pypdfium2 and read by OCR (:mod:`ingest.ocr`).
+(:mod:`ingest.plausible`), is rendered with pypdfium2 and read by OCR (:mod:`ingest.ocr`). A page that is
+mostly pictures with a heading or two of text (a table pasted in as an image) keeps its text layer and
+has its pictures read by OCR, in place.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-import unicodedata
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +23,10 @@ from kb.errors import IngestError
 
 from . import ocr
 from .blocks import Block, Heading, Paragraph, Table, heading_level, is_heading
-from .images import ends_sentence, ocr_blocks, tidy
+from .images import ends_sentence, ocr_blocks
 from .limits import Limits, too_many
 from .loaded import Loaded, RawDocument
+from .pdf_cells import clean, joined, table_of, table_text
 from .plausible import garbled
 
 MARGIN = 0.08  # running headers and footers sit in this share of the page height, at the top and bottom
@@ -32,7 +35,10 @@ HEADING_STEP = 1.5  # points above the body size that make a short line a headin
 HEADING_MAX = 40  # characters
 WRAP_SLACK = 2.0  # a line ending within this many characters of the right text edge was wrapped
 INDENT = 0.8  # a line starting this many characters right of the left text edge opens a paragraph
-MIN_IMAGE_SHARE = 0.05  # a page without text is a scan when its images cover this share of it
+MIN_IMAGE_SHARE = 0.05  # a page without text (page number aside) is a scan when its images cover this share of it
+MOSTLY_IMAGE = 0.3  # a page whose images cover this share of it, with little text besides, has its pictures read:
+SPARSE_TEXT = 60  # characters (a heading or two over a table pasted in as a picture), its page number aside
+DIAGRAM_BOX = 6  # a picture whose text boxes hold fewer characters than this (median) is a diagram: left unread
 OCR_DPI = 200
 
 _PAGE_NUMBER = re.compile(
@@ -46,17 +52,6 @@ _NUMBERED = re.compile(
     r"|\d{1,2}[、．.)）](?!\d)|[①-⑳])"
 )
 _PAIRS = ("《》", "（）", "()", "“”", "【】")
-_WORD_END = re.compile(r"[A-Za-z0-9]$")
-_WORD_START = re.compile(r"^[A-Za-z0-9]")
-# Radicals and compatibility ideographs that some fonts map common characters to (⽇ for 日, ⺠ for 民)
-_COMPATIBLE = {
-    **{
-        code: folded
-        for code in (*range(0x2E80, 0x2FE0), *range(0xF900, 0xFB00))
-        if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1 and folded != chr(code)
-    },
-    **str.maketrans("⺠⻄⻅⻆⻉⻋⻓⻔⻘⻚⻛⻜⻝⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰", "民西见角贝车长门青页风飞食马骨鬼鱼鸟卤麦黄黾齐齿龙"),
-}
 
 
 @dataclass
@@ -69,6 +64,13 @@ class _Line:
     size: float
 
 
+@dataclass(frozen=True)
+class _Picture:
+    """The text OCR read in a picture on a page of text."""
+
+    blocks: list[Block]
+
+
 @dataclass
 class _Page:
     number: int
@@ -78,6 +80,9 @@ class _Page:
     scan: bool = False
     garbled: str | None = None
     recognised: list[Block] = field(default_factory=list)
+    pictures: list[tuple[float, float, float, float]] = field(default_factory=list)  # x0, top, x1, bottom
+    width: float = 0.0
+    read_pictures: list[tuple[float, list[Block]]] = field(default_factory=list)  # each picture's top and text
 
     @property
     def needs_ocr(self) -> bool:
@@ -88,17 +93,18 @@ def load_pdf(path: Path, limits: Limits = Limits()) -> Loaded:
     """The PDF as one document: its blocks in reading order and the title its layout shows, if any.
     A PDF of more than ``limits.max_pages`` pages is refused before any page is read."""
     pages = _read(path, limits.max_pages)
-    unread = [page for page in pages if page.needs_ocr]
+    unread = [page for page in pages if page.needs_ocr or page.pictures]
     if unread:
         _recognise(path, unread)
-    if not any(page.lines or page.tables or page.recognised for page in pages):
+    if not any(page.lines or page.tables or page.recognised or page.read_pictures for page in pages):
         if unread:
             raise IngestError(str(path), "PDF 是扫描件，但文字识别没有找到文字（图片可能太模糊或是空白页）。"
                                          "请提供更清晰的扫描件，或改用原始的 Word/PDF 文档。")
         raise IngestError(str(path), "PDF 中没有可读取的文字，也没有扫描页（可能全是空白页），请检查是否选错了文件。")
     _drop_running_lines([page for page in pages if not page.needs_ocr])
     blocks, title = _Layout(pages).read()
-    return Loaded(documents=[RawDocument(title=title, blocks=blocks, ocr=any(p.recognised for p in pages))])
+    ocr_read = any(p.recognised or p.read_pictures for p in pages)
+    return Loaded(documents=[RawDocument(title=title, blocks=blocks, ocr=ocr_read)])
 
 
 def _read(path: Path, max_pages: int) -> list[_Page]:
@@ -124,17 +130,22 @@ def _read_page(page) -> _Page:
     copies = _copies(page.chars)
     page = page.filter(lambda obj: id(obj) not in copies)
     found = [t for t in page.find_tables() if len(t.rows) >= 2 and len(t.rows[0].cells) >= 2]
-    kept = [(t.bbox, table) for t in found if (table := _table(t)) is not None]
+    kept = [(t.bbox, table) for t in found if (table := table_of(t)) is not None]
     tables = [(frame[1], table) for frame, table in kept]
     frames = [frame for frame, _ in kept]
     text_only = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, frames))
     lines = [line for raw in text_only.extract_text_lines(return_chars=True) if (line := _line(raw))]
-    text = "\n".join([line.text for line in lines] + [_table_text(table) for _, table in tables])
-    area = sum(abs((image["x1"] - image["x0"]) * (image["bottom"] - image["top"])) for image in page.images)
+    text = "\n".join([line.text for line in lines] + [table_text(table) for _, table in tables])
+    size = float(page.width * page.height)
+    frames = [(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
+    share = sum(abs((x1 - x0) * (bottom - top)) for x0, top, x1, bottom in frames) / size
+    words = "".join("".join(line.split()) for line in text.split("\n") if not _PAGE_NUMBER.match(line.strip()))
+    scan = not words and share >= MIN_IMAGE_SHARE
+    pictured = not scan and share >= MOSTLY_IMAGE and len(words) <= SPARSE_TEXT
     return _Page(
-        number=page.page_number, height=float(page.height), lines=lines, tables=tables,
-        scan=not text.strip() and area >= MIN_IMAGE_SHARE * float(page.width * page.height),
-        garbled=garbled(text),
+        number=page.page_number, height=float(page.height), lines=lines, tables=tables, scan=scan,
+        garbled=garbled(text), width=float(page.width),
+        pictures=[f for f in frames if (f[2] - f[0]) * (f[3] - f[1]) >= MIN_IMAGE_SHARE * size] if pictured else [],
     )
 
 
@@ -157,49 +168,11 @@ def _inside(char: dict, frames: list[tuple[float, float, float, float]]) -> bool
 
 
 def _line(raw: dict) -> _Line | None:
-    text = _clean(raw["text"])
+    text = clean(raw["text"])
     sizes = Counter(round(c["size"] * 2) / 2 for c in raw["chars"] if not c["text"].isspace())
     if not text or not sizes:
         return None
     return _Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"], sizes.most_common(1)[0][0])
-
-
-def _clean(text: str) -> str:
-    """One line of text: compatibility characters mapped back, no spaces between Chinese characters."""
-    return tidy(text.translate(_COMPATIBLE))
-
-
-def _joined(pieces) -> str:
-    """The pieces of a wrapped text put together: a space only between two Latin words or numbers."""
-    text = ""
-    for piece in pieces:
-        if text and piece and _WORD_END.search(text) and _WORD_START.match(piece):
-            text += " "
-        text += piece
-    return text
-
-
-def _table(found) -> Table | None:
-    """A table from pdfplumber's cells (line breaks inside a cell removed): a merged first row is the
-    caption and the next row the header; a cell merged over several rows gives each of them its value."""
-    grid = [[_joined(map(_clean, (value or "").split("\n"))) for value in row] for row in found.extract()]
-    frames = [row.cells for row in found.rows]
-    caption = ""
-    if sum(frame is not None for frame in frames[0]) == 1:
-        caption = next(value for value, frame in zip(grid[0], frames[0]) if frame is not None)
-        grid, frames = grid[1:], frames[1:]
-    columns = [min((row[c][0] for row in frames if row[c]), default=0) for c in range(len(frames[0]))]
-    for r, row in enumerate(frames[1:], 1):
-        for c, frame in enumerate(row):
-            left = next((cell for cell in reversed(row[:c]) if cell), None)
-            if frame is None and not (left and left[2] > columns[c] + 1):
-                grid[r][c] = grid[r - 1][c]
-    rows = [row for row in grid[1:] if any(row)]
-    return Table(grid[0], rows, caption) if rows else None
-
-
-def _table_text(table: Table) -> str:
-    return "\n".join(["".join(table.header), *("".join(row) for row in table.rows)])
 
 
 def _unclosed(text: str) -> bool:
@@ -232,7 +205,9 @@ def _drop_running_lines(pages: list[_Page]) -> None:
 
 
 def _recognise(path: Path, pages: list[_Page]) -> None:
-    """Read ``pages`` by OCR, rendered at ``OCR_DPI``; the engine must be installed."""
+    """Read ``pages`` by OCR, rendered at ``OCR_DPI``: a scanned or garbled page whole, a page of text
+    around pictures (a table pasted in as an image) only where its pictures are; the engine must be
+    installed."""
     if not ocr.available():
         bad = [page for page in pages if page.garbled]
         if bad:
@@ -241,22 +216,41 @@ def _recognise(path: Path, pages: list[_Page]) -> None:
                 "请安装文字识别扩展 pip install -e '.[ocr]' 后重新导入（将改用文字识别读取），"
                 "或用原始文档重新导出 PDF（导出时勾选“嵌入字体”）。"
             ))
-        ocr.require(str(path), f"PDF {_numbers(pages)}是扫描图片、没有文字层")
+        ocr.require(str(path), f"PDF {_numbers(pages)}是扫描图片、没有文字层（或主要是图片）")
     import pypdfium2
 
     document = pypdfium2.PdfDocument(str(path))
     try:
         for page in tqdm(pages, desc=f"文字识别 {path.name}", unit="页", leave=False, disable=None):
-            image = io.BytesIO()
-            document[page.number - 1].render(scale=OCR_DPI / 72).to_pil().save(image, format="PNG", compress_level=1)
-            lines = [line for line in map(_clean, ocr.lines(image.getvalue())) if line]
-            if lines and _PAGE_NUMBER.match(lines[-1]):
-                lines.pop()
-            if lines and _PAGE_NUMBER.match(lines[0]):
-                lines.pop(0)
-            page.recognised = ocr_blocks(lines)
+            picture = document[page.number - 1].render(scale=OCR_DPI / 72).to_pil()
+            if page.needs_ocr:
+                page.recognised = ocr_blocks(_ocr_lines(picture))
+                continue
+            scale = picture.width / page.width
+            for x0, top, x1, bottom in page.pictures:
+                crop = picture.crop(tuple(round(v * scale) for v in (x0, top, x1, bottom)))
+                if (lines := _ocr_lines(crop, diagram=True)) and (found := ocr_blocks(lines)):
+                    page.read_pictures.append((top, found))
     finally:
         document.close()
+
+
+def _ocr_lines(picture, diagram: bool = False) -> list[str]:
+    """The text OCR reads in a rendered page or picture, without a page number at either end; with
+    ``diagram``, none when the picture is a diagram (a flowchart, an organisation chart): its boxes hold
+    a few characters each, and read in rows they make no sentences, only word salad that matches
+    questions by chance."""
+    image = io.BytesIO()
+    picture.save(image, format="PNG", compress_level=1)
+    boxes = ocr.boxes(image.getvalue())
+    if diagram and boxes and statistics.median(len(box.text) for box in boxes) < DIAGRAM_BOX:
+        return []
+    lines = [line for line in map(clean, ocr.rows(boxes)) if line]
+    if lines and _PAGE_NUMBER.match(lines[-1]):
+        lines.pop()
+    if lines and _PAGE_NUMBER.match(lines[0]):
+        lines.pop(0)
+    return lines
 
 
 def _numbers(pages: list[_Page]) -> str:
@@ -315,13 +309,13 @@ class _Layout:
 
     def read(self) -> tuple[list[Block], str]:
         """The blocks in reading order, and the title (a paragraph where it stands)."""
-        title = _joined(line.text for line in self.pages[0].lines if id(line) in self.title_lines)
+        title = joined(line.text for line in self.pages[0].lines if id(line) in self.title_lines)
         blocks: list[Block] = []
         paragraph: list[tuple[_Line, int]] = []
 
         def flush() -> None:
             if paragraph:
-                text = _joined(line.text for line, _ in paragraph)
+                text = joined(line.text for line, _ in paragraph)
                 blocks.append(Heading(text, heading_level(text)) if is_heading(text) else Paragraph(text))
                 paragraph.clear()
 
@@ -331,8 +325,12 @@ class _Layout:
                 blocks.extend(page.recognised)
                 continue
             items = [(line.top, 1, line) for line in page.lines] + [(top, 0, table) for top, table in page.tables]
+            items += [(top, 0, _Picture(read)) for top, read in page.read_pictures]
             for position, (_, _, item) in enumerate(sorted(items, key=lambda entry: entry[:2])):
-                if isinstance(item, Table):
+                if isinstance(item, _Picture):
+                    flush()
+                    blocks.extend(item.blocks)
+                elif isinstance(item, Table):
                     flush()
                     self._add_table(blocks, item, continued=position == 0)
                 elif id(item) in self.title_lines:
@@ -343,7 +341,7 @@ class _Layout:
                     flush()
                     level, last = self.levels[round(item.size)], blocks[-1] if blocks else None
                     if isinstance(last, Heading) and last.level == level and _unclosed(last.text):
-                        blocks[-1] = Heading(_joined([last.text, item.text]), level)
+                        blocks[-1] = Heading(joined([last.text, item.text]), level)
                     else:
                         blocks.append(Heading(item.text, level))
                 elif paragraph and self._continues(paragraph, item, page.number):

@@ -78,3 +78,17 @@ def test_ocr_lines_mend_the_year_brackets_of_document_numbers():
     assert tidy("根据（唐政办发〔2019]1号）精神") == "根据（唐政办发〔2019〕1号）精神"
     assert tidy("唐港城办发〔2019】 13号") == "唐港城办发〔2019〕 13号"
     assert tidy("2019年(2020)工作 安排") == "2019年(2020)工作安排"
+
+
+def test_boxes_set_apart_on_one_row_are_kept_apart(tmp_path):
+    """The cells of a table row (or a flowchart's boxes) read by OCR keep a ；between them, so their words
+    do not run into one phrase; words a space apart stay one line of text."""
+    font = ImageFont.truetype(FONT_FILE, 40)
+    image = Image.new("RGB", (1400, 300), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((80, 60), "介词连用", font=font, fill="black")
+    draw.text((600, 60), "删去对字", font=font, fill="black")
+    draw.text((80, 180), "申请材料 身份证原件", font=font, fill="black")
+    image.save(tmp_path / "row.png")
+    lines = ocr.lines((tmp_path / "row.png").read_bytes())
+    assert lines == ["介词连用；删去对字", "申请材料身份证原件"]

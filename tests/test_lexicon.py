@@ -97,6 +97,7 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
     assert lexicon.concepts("体检要拍片子吗") == ["x射线检查"]
     assert lexicon.concepts("天然气户名怎么改") == ["燃气"]  # a subject of its own, not part of 过户
     assert lexicon.concepts("劳动仲裁还没结") == ["劳动人事争议仲裁"]
+    assert lexicon.concepts("领取资格认证在哪做") == ["待遇资格认证"]  # the yearly check of a pensioner
 
 
 def test_keyword_search_finds_the_official_wording_from_an_everyday_word(kb, tmp_path):

@@ -190,6 +190,57 @@ def test_scanned_pdf_is_read_by_ocr(tmp_path):
     assert "居民身份证原件" in _recognised(doc) and "免冠彩色照片" in _recognised(doc)
 
 
+PICTURED = ["错误类型；错误实例；正确写法", "介词连用；关于对某事的批复；删去对字",
+            "文种重复；关于某意见的函；删去意见", "缺少介词；某同志称号的通报；前加关于",
+            "用词不当；关于请求解决经费的请示；删去请求"]
+
+
+def test_page_mostly_a_picture_under_a_heading_is_read_by_ocr(tmp_path):
+    """A table pasted in as a picture under a text heading, a page number below: the page is read by OCR
+    (a text layer of a heading and a page number says nothing of the picture)."""
+    path = tmp_path / "pictured.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    page.setFont("WQY", 16)
+    page.drawString(60, A4[1] - 60, "公文标题常见错误")
+    page.drawImage(ImageReader(_text_image(PICTURED, (1240, 760))), 36, A4[1] - 420, width=520, height=319)
+    page.setFont("WQY", 9)
+    page.drawCentredString(A4[0] / 2, 12 * mm, "- 1 -")
+    page.showPage()
+    page.setFont("WQY", 11)
+    page.drawString(60, A4[1] - 60, "正文部分另有说明，这一页只有文字，没有图片。")
+    page.showPage()
+    page.save()
+    doc = load_pdf(path).documents[0]
+    assert doc.ocr is True
+    text = _recognised(doc)
+    assert "介词连用" in text and "公文标题常见错误" in text
+    assert "这一页只有文字" in text
+
+
+def test_a_flowchart_picture_is_left_unread(tmp_path):
+    """A diagram's boxes hold a few characters each; read in rows they are word salad, so a picture
+    like that is not read, while the page's own text is."""
+    font = ImageFont.truetype(FONT_FILE, 40)
+    image = Image.new("RGB", (1240, 900), "white")
+    draw = ImageDraw.Draw(image)
+    steps = ["申请", "受理", "审查", "踏勘", "公示", "决定", "送达", "归档", "立项", "验收", "备案", "发证"]
+    for n, step in enumerate(steps):
+        x, y = 80 + (n % 4) * 290, 80 + (n // 4) * 280
+        draw.rectangle((x - 20, y - 20, x + 120, y + 70), outline="black", width=3)
+        draw.text((x, y), step, font=font, fill="black")
+    path = tmp_path / "flow.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    page.setFont("WQY", 16)
+    page.drawString(60, A4[1] - 60, "施工许可审批流程图（12 个工作日）")
+    page.drawImage(ImageReader(image), 36, A4[1] - 460, width=520, height=377)
+    page.showPage()
+    page.save()
+    doc = load_pdf(path).documents[0]
+    text = _recognised(doc)
+    assert "施工许可审批流程图" in text and "12 个工作日" in text
+    assert doc.ocr is False and "踏勘" not in text and "归档" not in text
+
+
 random.seed(5)
 GARBAGE = {
     "private use": "".join(chr(0xE000 + 7 * n) for n in range(60)),
