@@ -22,10 +22,10 @@ MIN_SCORE = 0.5
 class Box:
     text: str
     left: float
+    right: float
     top: float
     bottom: float
     score: float
-    right: float = 0.0
 
 
 def available() -> bool:
@@ -60,7 +60,7 @@ def boxes(image: bytes) -> list[Box]:
     for corners, text, score in found or []:
         xs, ys = [point[0] for point in corners], [point[1] for point in corners]
         if float(score) >= MIN_SCORE and text.strip():
-            out.append(Box(text.strip(), min(xs), min(ys), max(ys), float(score), max(xs)))
+            out.append(Box(text.strip(), min(xs), max(xs), min(ys), max(ys), float(score)))
     return out
 
 

@@ -4,7 +4,7 @@ headers, footers and page numbers removed, wrapped lines joined back into paragr
 A page without a text layer but with images (a scan), or whose text layer is garbled
 (:mod:`ingest.plausible`), is rendered with pypdfium2 and read by OCR (:mod:`ingest.ocr`). A page that is
 mostly pictures with a heading or two of text (a table pasted in as an image) keeps its text layer and
-has its pictures read by OCR, in place.
+has its pictures read by OCR, in place, when OCR is installed (without it, its text alone is kept).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def load_pdf(path: Path, limits: Limits = Limits()) -> Loaded:
     """The PDF as one document: its blocks in reading order and the title its layout shows, if any.
     A PDF of more than ``limits.max_pages`` pages is refused before any page is read."""
     pages = _read(path, limits.max_pages)
-    unread = [page for page in pages if page.needs_ocr or page.pictures]
+    unread = [page for page in pages if page.needs_ocr or (page.pictures and ocr.available())]
     if unread:
         _recognise(path, unread)
     if not any(page.lines or page.tables or page.recognised or page.read_pictures for page in pages):
@@ -137,15 +137,15 @@ def _read_page(page) -> _Page:
     lines = [line for raw in text_only.extract_text_lines(return_chars=True) if (line := _line(raw))]
     text = "\n".join([line.text for line in lines] + [table_text(table) for _, table in tables])
     size = float(page.width * page.height)
-    frames = [(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
-    share = sum(abs((x1 - x0) * (bottom - top)) for x0, top, x1, bottom in frames) / size
+    images = [(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
+    share = sum(abs((x1 - x0) * (bottom - top)) for x0, top, x1, bottom in images) / size
     words = "".join("".join(line.split()) for line in text.split("\n") if not _PAGE_NUMBER.match(line.strip()))
     scan = not words and share >= MIN_IMAGE_SHARE
     pictured = not scan and share >= MOSTLY_IMAGE and len(words) <= SPARSE_TEXT
     return _Page(
         number=page.page_number, height=float(page.height), lines=lines, tables=tables, scan=scan,
         garbled=garbled(text), width=float(page.width),
-        pictures=[f for f in frames if (f[2] - f[0]) * (f[3] - f[1]) >= MIN_IMAGE_SHARE * size] if pictured else [],
+        pictures=[i for i in images if (i[2] - i[0]) * (i[3] - i[1]) >= MIN_IMAGE_SHARE * size] if pictured else [],
     )
 
 

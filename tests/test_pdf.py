@@ -195,10 +195,8 @@ PICTURED = ["错误类型；错误实例；正确写法", "介词连用；关于
             "用词不当；关于请求解决经费的请示；删去请求"]
 
 
-def test_page_mostly_a_picture_under_a_heading_is_read_by_ocr(tmp_path):
-    """A table pasted in as a picture under a text heading, a page number below: the page is read by OCR
-    (a text layer of a heading and a page number says nothing of the picture)."""
-    path = tmp_path / "pictured.pdf"
+def _pictured_pdf(path):
+    """A table pasted in as a picture under a text heading, a page number below; then a page of text."""
     page = canvas.Canvas(str(path), pagesize=A4)
     page.setFont("WQY", 16)
     page.drawString(60, A4[1] - 60, "公文标题常见错误")
@@ -210,11 +208,23 @@ def test_page_mostly_a_picture_under_a_heading_is_read_by_ocr(tmp_path):
     page.drawString(60, A4[1] - 60, "正文部分另有说明，这一页只有文字，没有图片。")
     page.showPage()
     page.save()
-    doc = load_pdf(path).documents[0]
+    return path
+
+
+def test_page_mostly_a_picture_under_a_heading_is_read_by_ocr(tmp_path):
+    """A text layer of a heading and a page number says nothing of the picture: the picture is read."""
+    doc = load_pdf(_pictured_pdf(tmp_path / "pictured.pdf")).documents[0]
     assert doc.ocr is True
     text = _recognised(doc)
     assert "介词连用" in text and "公文标题常见错误" in text
     assert "这一页只有文字" in text
+
+
+def test_without_ocr_a_page_mostly_a_picture_keeps_its_text(tmp_path, monkeypatch):
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    doc = load_pdf(_pictured_pdf(tmp_path / "pictured.pdf")).documents[0]
+    text = _recognised(doc)
+    assert doc.ocr is False and "公文标题常见错误" in text and "这一页只有文字" in text and "介词连用" not in text
 
 
 def test_a_flowchart_picture_is_left_unread(tmp_path):
