@@ -76,7 +76,9 @@ def _ending_title(lines: list[str]) -> str:
             continue
         parts = [text]
         for before in reversed(lines[max(0, i - 2) : i]):
-            if "关于" in before and not parts[0].startswith("关于"):
+            if parts[0].startswith("关于"):  # a title opens with 关于: what stands before it is the issuer
+                break
+            if "关于" in before:
                 parts.insert(0, before[before.rindex("关于") :])
                 break
             if not _titleish(before) or _TITLE_WORDS.search(before) or is_heading(before) \
