@@ -229,21 +229,21 @@ def _recognise(path: Path, pages: list[_Page]) -> None:
             scale = picture.width / page.width
             for x0, top, x1, bottom in page.pictures:
                 crop = picture.crop(tuple(round(v * scale) for v in (x0, top, x1, bottom)))
-                if (lines := _ocr_lines(crop, diagram=True)) and (found := ocr_blocks(lines)):
+                if (lines := _ocr_lines(crop, skip_diagram=True)) and (found := ocr_blocks(lines)):
                     page.read_pictures.append((top, found))
     finally:
         document.close()
 
 
-def _ocr_lines(picture, diagram: bool = False) -> list[str]:
+def _ocr_lines(picture, skip_diagram: bool = False) -> list[str]:
     """The text OCR reads in a rendered page or picture, without a page number at either end; with
-    ``diagram``, none when the picture is a diagram (a flowchart, an organisation chart): its boxes hold
+    ``skip_diagram``, none when the picture is a diagram (a flowchart, an organisation chart): its boxes hold
     a few characters each, and read in rows they make no sentences, only word salad that matches
     questions by chance."""
     image = io.BytesIO()
     picture.save(image, format="PNG", compress_level=1)
     boxes = ocr.boxes(image.getvalue())
-    if diagram and boxes and statistics.median(len(box.text) for box in boxes) < DIAGRAM_BOX:
+    if skip_diagram and boxes and statistics.median(len(box.text) for box in boxes) < DIAGRAM_BOX:
         return []
     lines = [line for line in map(clean, ocr.rows(boxes)) if line]
     if lines and _PAGE_NUMBER.match(lines[-1]):
