@@ -2,7 +2,7 @@
 
 The title is the first line near the top that reads like a title (关于……的通知, ……办法, ……公告),
 never a red-head line (……文件, ……办公室, ……局), a revision-history heading, a document number (宜府发〔2024〕3号), a 附件 line, a table-of-contents
-line, a metadata line (发布日期：, 来源：, 索引号：), a line without Chinese or a bare date; a title
+line, a metadata line (发布日期：, 来源：, 索引号：), a line of markup (<?xml …?>) or a bare date; a title
 set on two or three lines is joined, and a document with a cover page (before its 目录) takes its
 title from the cover. The date is a labelled 发文/成文/发布日期 first, then the signature date (a line that
 is only a date, in figures or in Chinese numerals) at the end, then one right below the title.
@@ -25,7 +25,6 @@ _NOT_TITLE = re.compile(
     r"修订历史|修订记录|版本记录|版本历史|文档历史|变更记录|注\s*[:：]|说明\s*[:：]|备注\s*[:：])"
     r"|文件$|(办公室|办公厅|委员会|人民政府|局|厅|协会)$|〔\d{4}〕\s*\d+\s*号$|\[\d{4}\]\s*\d+\s*号$|[.．…·]{4,}\s*\d*$|^第?\s*\d+\s*页"
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _CONTENTS = re.compile(r"^(目\s*录|目\s*次)$")
 _HEAD_END = re.compile(r"[\s。！？；]")
 _YMD = r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
@@ -43,7 +42,8 @@ def _lines(blocks: list[Block]) -> list[str]:
 
 def _titleish(line: str) -> bool:
     return 4 <= len(line) <= 80 and not _NOT_TITLE.search(line) and not _DATE_LINE.match(line) \
-        and not line.endswith(("。", "；", "：", ":")) and "。" not in line and len(_CJK.findall(line)) >= 2
+        and not line.endswith(("。", "；", "：", ":")) and "。" not in line and not line.startswith("<") \
+        and not re.fullmatch(r"[\d\W_]+", line)
 
 
 def title_of(blocks: list[Block], given: str, fallback: str) -> str:
