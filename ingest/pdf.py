@@ -216,7 +216,7 @@ def _recognise(path: Path, pages: list[_Page]) -> None:
                 "请安装文字识别扩展 pip install -e '.[ocr]' 后重新导入（将改用文字识别读取），"
                 "或用原始文档重新导出 PDF（导出时勾选“嵌入字体”）。"
             ))
-        ocr.require(str(path), f"PDF {_numbers(pages)}是扫描图片、没有文字层（或主要是图片）")
+        ocr.require(str(path), f"PDF {_numbers(pages)}是扫描图片、没有文字层")
     import pypdfium2
 
     document = pypdfium2.PdfDocument(str(path))
