@@ -38,7 +38,7 @@ def load_image(path: Path, limits: Limits = Limits()) -> Loaded:
         blocks += ocr_blocks([tidy(line) for line in ocr.lines(image)])
     if not blocks:
         raise IngestError(str(path), "图片中没有识别出文字（可能太模糊、太小或不含文字）。请换一张更清晰的图片，或直接导入原始文档。")
-    return Loaded(documents=[RawDocument(blocks=blocks, ocr=True)])
+    return Loaded(documents=[RawDocument(blocks=blocks, ocr=True, scanned=True)])
 
 
 def _frames(path: Path, max_pages: int) -> list[bytes]:

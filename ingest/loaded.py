@@ -35,7 +35,8 @@ class Row:
 @dataclass
 class RawDocument:
     """A document: its ``blocks`` when the loader read the structure, else plain ``text``; empty
-    fields are filled in by the pipeline. ``ocr`` marks text that came from character recognition."""
+    fields are filled in by the pipeline. ``ocr`` marks text that came from character recognition, and
+    ``scanned`` a document all of whose text did (a photo, a screenshot, a PDF without a text layer)."""
 
     text: str = ""
     title: str = ""
@@ -46,6 +47,7 @@ class RawDocument:
     source: str = ""
     blocks: list[Block] = field(default_factory=list)
     ocr: bool = False
+    scanned: bool = False
 
 
 @dataclass

@@ -4,7 +4,7 @@ The title is the first line near the top that reads like a title (关于……�
 never a red-head line (……文件, ……办公室, ……局), a revision-history heading, a document number (宜府发〔2024〕3号), a 附件 line, a table-of-contents
 line, a metadata line (发布日期：, 来源：, 索引号：), a line of markup (<?xml …?>) or a bare date; a title
 set on two or three lines is joined, and a document with a cover page (before its 目录) takes its
-title from the cover. The date is a labelled 发文/成文/发布日期 first, then the signature date (a line that
+title from the cover. Text read by OCR takes its title only from a line that ends like one. The date is a labelled 发文/成文/发布日期 first, then the signature date (a line that
 is only a date, in figures or in Chinese numerals) at the end, then one right below the title.
 """
 
@@ -17,7 +17,8 @@ from .blocks import Block, Heading, Paragraph, is_heading, plain_text
 _SCAN = 15
 _TITLE_WORDS = re.compile(
     r"(通知|通告|公告|公示|办法|规定|细则|规则|指南|须知|方案|意见|决定|批复|函|说明|简章|名单|名录|清单|目录"
-    r"|一览表|报告|纪要|条例|标准|流程|解读|问答|答记者问|指引|导则|计划|要点|手册|制度|表|规范|协议|合同|决议|文档)$"
+    r"|一览表|报告|纪要|条例|标准|流程|解读|问答|答记者问|指引|导则|计划|要点|手册|制度|表|规范|协议|合同|决议|文档"
+    r"|决定书|告知书|通知书|承诺书|申请书|责任书|意见书|倡议书)$"
 )
 _NOT_TITLE = re.compile(
     r"^(附件|附表|附录|目\s*录|索\s*引\s*号|发布机构|发文机关|发布日期|发布时间|成文日期|发文日期|主题分类|文\s*号|来源|"
@@ -46,14 +47,15 @@ def _titleish(line: str) -> bool:
         and not re.fullmatch(r"[\d\W_]+", line)
 
 
-def title_of(blocks: list[Block], given: str, fallback: str) -> str:
+def title_of(blocks: list[Block], given: str, fallback: str, guess: bool = True) -> str:
     """The document's title: ``given`` (from metadata, a Title style or the largest font) when it reads
     like one and stands near the top, else the first line near the top that ends like a title, joined
     with the lines it continues (a title set on two or three lines), else the first title-like line
     (on a cover page, with the one after it), else the head of the first line (a headline run into its
     text, up to the first space or full stop), else ``fallback``. A document with a cover page (lines
     before its 目录) takes its title from the cover: the headings after the table of contents are
-    sections."""
+    sections. Without ``guess`` (text read by OCR, whose first lines may be a photo's surroundings or
+    an app's labels) only a line that ends like a title is taken, else ``fallback``."""
     top = [b for b in blocks[:_SCAN] if isinstance(b, (Heading, Paragraph))]
     texts = [b.text for b in top]
     given = given.strip()
@@ -62,8 +64,10 @@ def title_of(blocks: list[Block], given: str, fallback: str) -> str:
     contents = next((i for i, text in enumerate(texts) if _CONTENTS.match(text)), 0)
     cover = texts[:contents] if any(_titleish(text) for text in texts[:contents]) else []
     for lines, most in ((cover, 2), (texts, 1)):
-        if lines and (title := _ending_title(lines) or _opening_lines(lines, most)):
+        if lines and (title := _ending_title(lines) or (guess and _opening_lines(lines, most))):
             return _cut(title)
+    if not guess:
+        return fallback
     head = _HEAD_END.split(texts[0], 1)[0] if texts else ""
     return _cut(head) if len(head) >= 4 and _titleish(head) else fallback
 

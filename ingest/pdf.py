@@ -104,7 +104,8 @@ def load_pdf(path: Path, limits: Limits = Limits()) -> Loaded:
     _drop_running_lines([page for page in pages if not page.needs_ocr])
     blocks, title = _Layout(pages).read()
     ocr_read = any(p.recognised or p.read_pictures for p in pages)
-    return Loaded(documents=[RawDocument(title=title, blocks=blocks, ocr=ocr_read)])
+    scanned = not any((p.lines or p.tables) and not p.needs_ocr for p in pages)
+    return Loaded(documents=[RawDocument(title=title, blocks=blocks, ocr=ocr_read, scanned=scanned)])
 
 
 def _read(path: Path, max_pages: int) -> list[_Page]:

@@ -119,7 +119,8 @@ def to_document(raw: RawDocument, path: Path, default_id: str) -> Document:
     """The stored document; text recognised by OCR says so in its source, which every citation shows."""
     source = raw.source or path.name
     return Document(
-        id=raw.id or default_id, title=title_of(raw.blocks, normalize(raw.title), path.stem), text=raw.text,
+        id=raw.id or default_id, text=raw.text,
+        title=title_of(raw.blocks, normalize(raw.title), path.stem, guess=not raw.scanned),
         source=source + OCR_MARK if raw.ocr else source, date=date_of(raw.blocks, parse_date(raw.date) or ""),
         item=raw.item, department=raw.department,
     )

@@ -66,7 +66,7 @@ def load_docx(path: Path, limits: Limits = Limits()) -> Loaded:
     images = _images(document)
     if not images:
         return Loaded(documents=[RawDocument()])
-    return Loaded(documents=[RawDocument(text=_recognise(path, images), ocr=True)])
+    return Loaded(documents=[RawDocument(text=_recognise(path, images), ocr=True, scanned=True)])
 
 
 def _val(element: etree._Element | None) -> str:

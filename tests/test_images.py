@@ -9,6 +9,7 @@ from ingest import blocks as B
 from ingest import ocr
 from ingest.images import load_image, ocr_blocks
 from ingest.loaders import LOADERS
+from ingest.pipeline import to_document
 from kb.errors import IngestError
 
 FONT_FILE = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -29,6 +30,13 @@ def test_png_is_read_by_ocr(tmp_path):
     assert doc.ocr is True
     assert doc.blocks[0] == B.Heading("二、办理时限", 1)
     assert "当场出证" in B.plain_text(doc.blocks)
+
+
+def test_a_screenshot_is_titled_by_its_file_name_a_scanned_notice_by_its_title(tmp_path):
+    screenshot = _picture(tmp_path / "认证对接申请流程.png", ["DING8工作通讯录", "第一步：登录政务服务网填写申请表。"])
+    notice = _picture(tmp_path / "scan.png", ["关于调整窗口受理时间的通知", "各窗口：自下月起受理时间延长至18时。"])
+    assert to_document(load_image(screenshot).documents[0], screenshot, "d1").title == "认证对接申请流程"
+    assert to_document(load_image(notice).documents[0], notice, "d2").title == "关于调整窗口受理时间的通知"
 
 
 def test_every_page_of_a_tiff_is_read(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.blocks import Heading, Paragraph, Table, text_blocks
+from ingest.blocks import text_blocks
 from ingest.meta import date_of, title_of
 
 
@@ -39,6 +39,16 @@ def test_title_metadata_wins_when_it_reads_like_a_title_and_falls_back_to_the_fi
     assert title_of(red_head, "唐山市住房和城乡建设局", "文件名") == "关于进一步加强施工图技术审查的通知"
     deep = text_blocks("用户对接技术文档\n" + "\n".join(f"第{n}段说明文字。" for n in range(20)) + "\n应用接入方案")
     assert title_of(deep, "应用接入方案", "文件名") == "用户对接技术文档"
+
+
+def test_text_read_by_ocr_takes_only_a_line_that_ends_like_a_title():
+    screenshot = text_blocks("DING8工作通讯录\n用户认证对接申请\n1.登录政务服务网填写申请")
+    assert title_of(screenshot, "", "文件名", guess=False) == "文件名"
+    assert title_of(screenshot, "", "文件名") == "DING8工作通讯录"
+    scan = text_blocks("唐山市人民政府办公室\n关于印发施工预许可审批实施细则的通知\n各县区：")
+    assert title_of(scan, "", "文件名", guess=False) == "关于印发施工预许可审批实施细则的通知"
+    decision = text_blocks("中国证券投资基金业协会\n纪律处分决定书\n当事人：某基金公司")
+    assert title_of(decision, "", "文件名", guess=False) == "纪律处分决定书"
 
 
 @pytest.mark.parametrize("text, day", [
