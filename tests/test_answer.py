@@ -16,6 +16,8 @@ from kb import Filters
 from kb.deciding import Verdict
 from kb.text import split_sentences
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture(scope="module")
 def sample_kb(tmp_path_factory, embedder, sample_files):

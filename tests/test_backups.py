@@ -21,6 +21,8 @@ from kb.users import Users
 from web.admin import maintenance
 from web.downloads import Downloads
 
+pytestmark = pytest.mark.store
+
 LATE = ("晚到的通知", ["临时身份证明可以在派出所当场开具，用于乘坐火车。"])
 LATE_QUESTION = "临时身份证明去哪里开"
 

@@ -12,6 +12,8 @@ from cli import cli
 from fixtures import CHROMA_URL, drop_server_collections, make_jsonl, make_md, make_xlsx, unique_collection
 from kb.config import SETTINGS
 
+pytestmark = pytest.mark.store
+
 ROWS = [
     ["e-juzhu", "居住证到期前怎么续签？", "居住证每年签注一次，应在有效期满前三十日内到居住地派出所办理签注。",
      "居住证签注", "市公安局", "2026-08-10", "刘建国", "居住证;签注"],

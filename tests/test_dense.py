@@ -11,6 +11,8 @@ from kb.fusion import agreement, fuse
 from kb.keyword import KeywordScores
 from kb.segments import Segments
 
+pytestmark = pytest.mark.store
+
 VECTORS = {
     "a1": [1.0, 0.0, 0.0], "a2": [0.0, 1.0, 0.0],
     "b1": [0.0, 0.0, 2.0],  # not unit length: the index normalises it

@@ -2,6 +2,8 @@
 
 An imported entry belongs to its file until the review workflow touches it; from then on a later
 import (of any file, a `kb export` file too) leaves it alone and reports a conflict, unless the
+
+pytestmark = pytest.mark.store
 admin names it in ``overwrite``. Merges and revisions keep every field the reviewer did not change.
 """
 

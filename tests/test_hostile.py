@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import zipfile
 
+import pytest
 from click.testing import CliRunner
 
 from cli import cli
 from fixtures import make_docx, make_zip_bomb
+
+pytestmark = pytest.mark.store
 
 
 def test_every_hostile_path_fails_alone_and_the_good_file_goes_in(tmp_path, monkeypatch):

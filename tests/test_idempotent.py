@@ -15,6 +15,8 @@ from fixtures import (
 
 from ingest import ingest_paths
 
+pytestmark = pytest.mark.store
+
 HEADERS, ROWS = SMALL_HEADERS, SMALL_ROWS
 COUNTED = ("entries", "documents", "chunks", "files", "vectors")
 

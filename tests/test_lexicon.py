@@ -13,6 +13,8 @@ from kb.audit import events
 from kb.lexicon import Lexicon, LexiconError, builtin_lines, parse_line
 from kb.users import PermissionDenied
 
+pytestmark = pytest.mark.store
+
 LINES = [
     ("synonym", "不动产权证书 房产证 房本"),
     ("synonym", "房本 小红本"),

@@ -19,6 +19,8 @@ from fixtures import CHROMA_URL, drop_server_collections, make_xlsx, unique_coll
 
 from cli import cli
 
+pytestmark = pytest.mark.store
+
 TODAY = date.today().isoformat()
 OLD_ANSWER = "到居住地派出所户籍窗口办理签注，需本人到场，当场办结。"
 NEW_ANSWER = "居住证签注已可在一网通办线上办理，上传本人照片后三个工作日内完成，无需到派出所。"

@@ -7,9 +7,12 @@ cannot come can be verified at home. Repeated paragraphs are embedded once, so t
 
 from __future__ import annotations
 
+import pytest
 from bot import answer
 from fixtures import make_md
 from ingest import ingest_paths
+
+pytestmark = pytest.mark.store
 
 BOILERPLATE = (
     "各街道、社区要高度重视高龄津贴发放和老人领取待遇资格认证工作，加强组织领导，压实工作责任。",

@@ -11,6 +11,8 @@ from bot import answer
 from fixtures import make_md, make_xlsx
 from ingest import ingest_paths
 
+pytestmark = pytest.mark.store
+
 
 class DefaultEmbeddingUsed(AssertionError):
     pass

@@ -8,6 +8,8 @@ from fixtures import make_md, make_text
 from ingest import ingest_paths
 from test_cli import Runner
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture
 def mixed(tmp_path):

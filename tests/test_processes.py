@@ -12,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fixtures import make_md
 from ingest import ingest_paths
+
+pytestmark = pytest.mark.store
 
 ROOT = Path(__file__).resolve().parent.parent
 INGEST = """

@@ -24,6 +24,8 @@ from kb.errors import AuthenticationFailed, KBError, PermissionDenied
 from kb.records import Records
 from kb.users import ANONYMOUS, LOCAL_ADMIN, Users, admit, authorize
 
+pytestmark = pytest.mark.store
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = [["FAQ-HZ", "第一次办护照需要带什么材料？", "携带本人身份证到出入境接待大厅现场采集照片和指纹。", "普通护照"],
         ["FAQ-QZ", "居住证签注怎么办理？", "到居住地派出所户籍窗口办理签注，需本人到场。", "居住证签注"]]

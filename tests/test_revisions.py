@@ -8,6 +8,8 @@ import pytest
 from kb import Entry
 from kb.errors import ReviewError
 
+pytestmark = pytest.mark.store
+
 QUESTION, ANSWER = "居住证签注要带哪些材料？", "身份证、居住证原件和近期一寸照片。"
 NEWER = "居住证签注现在只需带身份证，居住证原件和照片不再需要。"
 

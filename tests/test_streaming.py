@@ -16,6 +16,8 @@ from ingest import ingest_paths, pipeline
 from kb import importing
 from kb.audit import events
 
+pytestmark = pytest.mark.store
+
 PARAGRAPH = "第{n}条　申请人办理第{n}类事项，应当提交身份证明和申请表，窗口当场受理，{n}个工作日内办结。"
 
 

@@ -15,6 +15,8 @@ from kb.audit import events
 from kb.errors import ReviewError
 from kb.records import Records
 
+pytestmark = pytest.mark.store
+
 OTHER_Q, OTHER_A = "居住证签注需要本人到场吗？", "签注可由他人代办，带上委托书即可。"
 
 

@@ -19,6 +19,8 @@ from web.admin import imports, maintenance
 from web.downloads import Downloads
 from web.jobs import jobs_of
 
+pytestmark = pytest.mark.store
+
 NOTICE = "容缺受理告知承诺制实施办法"
 NOTICE_TEXT = "申请人欠缺次要材料的，书面承诺后窗口先行受理，五个工作日内补齐。"
 

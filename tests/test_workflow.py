@@ -21,6 +21,8 @@ from kb.records import entry_from_dict
 from kb.users import LOCAL_ADMIN, User
 from kb.workflow import Submitted
 
+pytestmark = pytest.mark.store
+
 RENEW_Q, RENEW_A = "居住证到期了怎么续签？", "携带身份证和居住证到居住地派出所办理签注，当场办结。"
 PARAPHRASE, PARAPHRASE_A = "居住证过期了如何续签", "带上身份证去派出所签注就可以。"
 LOST_Q, LOST_A = "居住证丢了怎么补办？", "到居住地派出所申请补领，十五个工作日内领取。"

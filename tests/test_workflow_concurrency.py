@@ -19,6 +19,8 @@ from kb.errors import ReviewError
 from kb.users import LOCAL_ADMIN, User, Users
 from kb.workflow import Workflow
 
+pytestmark = pytest.mark.store
+
 SPAWN = multiprocessing.get_context("spawn")
 TIMEOUT = 240
 
