@@ -4,8 +4,9 @@ The title is the first line near the top that reads like a title (关于……�
 never a red-head line (……文件, ……办公室, ……局), a revision-history heading, a document number (宜府发〔2024〕3号), a 附件 line, a table-of-contents
 line, a metadata line (发布日期：, 来源：, 索引号：), a line of markup (<?xml …?>) or a bare date; a title
 set on two or three lines is joined, and a document with a cover page (before its 目录) takes its
-title from the cover. Text read by OCR takes its title only from a line that ends like one. The date is a labelled 发文/成文/发布日期 first, then the signature date (a line that
-is only a date, in figures or in Chinese numerals) at the end, then one right below the title.
+title from the cover. Text read by OCR takes its title only from a line that ends like one. The date
+is a labelled 发文/成文/发布日期 first, then the signature date (a line that is only a date, in figures
+or in Chinese numerals) at the end, then one right below the title.
 """
 
 from __future__ import annotations
