@@ -81,7 +81,6 @@ class _Page:
     garbled: str | None = None
     recognised: list[Block] = field(default_factory=list)
     pictures: list[tuple[float, float, float, float]] = field(default_factory=list)  # x0, top, x1, bottom
-    width: float = 0.0
     read_pictures: list[tuple[float, list[Block]]] = field(default_factory=list)  # each picture's top and text
 
     @property
@@ -145,7 +144,7 @@ def _read_page(page) -> _Page:
     pictured = not scan and share >= MOSTLY_IMAGE and len(words) <= SPARSE_TEXT
     return _Page(
         number=page.page_number, height=float(page.height), lines=lines, tables=tables, scan=scan,
-        garbled=garbled(text), width=float(page.width),
+        garbled=garbled(text),
         pictures=[i for i in images if (i[2] - i[0]) * (i[3] - i[1]) >= MIN_IMAGE_SHARE * size] if pictured else [],
     )
 
@@ -220,14 +219,14 @@ def _recognise(path: Path, pages: list[_Page]) -> None:
         ocr.require(str(path), f"PDF {_numbers(pages)}是扫描图片、没有文字层")
     import pypdfium2
 
+    scale = OCR_DPI / 72  # pixels per point: picture frames (in points) are cropped from the rendered page
     document = pypdfium2.PdfDocument(str(path))
     try:
         for page in tqdm(pages, desc=f"文字识别 {path.name}", unit="页", leave=False, disable=None):
-            picture = document[page.number - 1].render(scale=OCR_DPI / 72).to_pil()
+            picture = document[page.number - 1].render(scale=scale).to_pil()
             if page.needs_ocr:
                 page.recognised = ocr_blocks(_ocr_lines(picture))
                 continue
-            scale = picture.width / page.width
             for x0, top, x1, bottom in page.pictures:
                 crop = picture.crop(tuple(round(v * scale) for v in (x0, top, x1, bottom)))
                 if (lines := _ocr_lines(crop, skip_diagram=True)) and (found := ocr_blocks(lines)):
