@@ -93,10 +93,17 @@ def best_sentences(question: str, text: str, n: int = 2, answers: Callable[[str]
 def document_span(kb: KnowledgeBase, question: str, hit: Hit) -> str:
     """The sentences of a document ``hit``'s passage that answer ``question`` (:func:`bot.span.best_span`,
     at most 150 characters). The question's units weigh their IDF, a quarter of it for those in the
-    document's title (:data:`TITLE_WEIGHT`)."""
+    document's title (:data:`TITLE_WEIGHT`).
+
+    When the question asks for something (a department, an amount …) that only the title states — a
+    form's heading names the centre it belongs to — the title leads the span."""
     title = fold(hit.title)
     units = {token: weight * (TITLE_WEIGHT if kb.tokens.present(token, title) else 1.0)
              for token, (_, weight) in kb.term_weights(question).items()}
     lexicon = kb.tokens.lexicon
-    return best_span(units, hit.text, kb.tokens.present, gives_asked(lexicon, question) or (lambda _: False),
+    answers = gives_asked(lexicon, question) or (lambda _: False)
+    span = best_span(units, hit.text, kb.tokens.present, answers,
                      close=closeness(lexicon, question, kb.tokens.units) or (lambda _: 0))
+    if not answers(span) and answers(hit.title):
+        return f"{hit.title}：{span}"
+    return span

@@ -24,7 +24,7 @@ from .dense import DenseIndex
 from .embed import Embedder
 from .errors import EmbedderMismatch
 from .fusion import fuse
-from .hits import answering_passages, current_hits, naming_passages
+from .hits import answering_first, answering_passages, current_hits, naming_passages
 from .keyword import KeywordIndex
 from .lifecycle import Timeline
 from .locks import file_lock
@@ -261,8 +261,9 @@ class KnowledgeBase:
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))
         lexicon = self.tokens.lexicon
         if (answers := gives_asked(lexicon, query)) is not None:
-            hits = answering_passages(self.records, hits, ranked, answers, figures(query),
-                                      closeness(lexicon, query, self.tokens.units))
+            close = closeness(lexicon, query, self.tokens.units)
+            hits = answering_first(answering_passages(self.records, hits, ranked, answers, figures(query), close),
+                                   answers, close)
         shown = [hit_text(h) for h in hits[:NEAR]]
         if unnamed := [c for c in lexicon.concepts(query) if not any(lexicon.names(c, t) for t in shown)]:
             hits = naming_passages(self.records, hits, ranked,

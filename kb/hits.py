@@ -72,6 +72,32 @@ def answering_passages(records: Records, hits: list[Hit], ranked: list[Ranked],
     return out
 
 
+TIE = 2.0
+"""How far (in fused score) a document may stand behind the first hit and still be shown before it
+when only it says what the question asks for."""
+
+
+def answering_first(hits: list[Hit], answers: Callable[[str], bool],
+                    close: Callable[[str], int] | None = None) -> list[Hit]:
+    """``hits`` with a first document that does not say what the question asks for (in its passage
+    or title) put behind the documents within :data:`TIE` of its score that do: of those, the one
+    whose passage ties the most of the question's words to the value (``close``) comes first, then
+    the higher scored. 实名认证分哪两个级别 is answered by 分为初级实名和高级实名两种认证级别, not by a
+    near-tied page about 高级实名 alone. Entries are held to the answer type by
+    :func:`kb.deciding.judge`."""
+    if not hits or hits[0].kind != "document" or answers(_shown(hits[0])):
+        return hits
+    near = [h for h in hits[1:] if h.kind == "document" and hits[0].score - h.score <= TIE and answers(_shown(h))]
+    if not near:
+        return hits
+    first = max(near, key=lambda h: close(h.text) if close is not None else 0)
+    return [first, *(h for h in hits if h is not first)]
+
+
+def _shown(hit: Hit) -> str:
+    return f"{hit.title}\n{hit.text}"
+
+
 def naming_passages(records: Records, hits: list[Hit], ranked: list[Ranked], named: Callable[[str], int],
                     subjects: int, answers: Callable[[str], bool] | None = None) -> list[Hit]:
     """The hits with each document's shown passage swapped for the one that names more of the

@@ -24,10 +24,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import accumulate
 from importlib import resources
 
 from .errors import KBError
-from .text import content_hash
+from .text import content_hash, segment
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexicon (
@@ -187,7 +188,8 @@ class Lexicon:
         def term(t: str) -> str:
             return _NUMBER + re.escape(t[1:]) if t.startswith(NUMBER_PREFIX) else re.escape(t)
 
-        return tuple(re.compile("|".join(map(term, gives))) for _, gives in self.answer_types)
+        return tuple(re.compile("|".join(map(term, sorted(gives, key=len, reverse=True))))
+                     for _, gives in self.answer_types)
 
     def asked_types(self, question: str) -> tuple[int, ...]:
         """The answer types ``question`` asks for (indexes into :attr:`answer_types`)."""
@@ -196,13 +198,19 @@ class Lexicon:
 
     def gives(self, index: int, text: str) -> bool:
         """Whether ``text`` says what answer type ``index`` asks for (dates left out: 9月1日 is not a
-        duration of 1 day)."""
-        return bool(self._answer_patterns[index].search(_undated(fold(text))))
+        duration of 1 day; a one-character term only ends a word: 住建局, 医保办, not 办理)."""
+        return bool(self.stated(index, fold(text)))
 
     def stated(self, index: int, folded: str) -> list[tuple[int, int]]:
         """Where ``folded`` (text folded by :func:`fold`) states a value of answer type ``index``, as
-        ``(start, end)`` offsets into it (dates left out, as in :meth:`gives`)."""
-        return [m.span() for m in self._answer_patterns[index].finditer(_undated(folded))]
+        ``(start, end)`` offsets into it (dates left out, one-character terms at a word's end, as in
+        :meth:`gives`)."""
+        text = _undated(folded)
+        spans = [m.span() for m in self._answer_patterns[index].finditer(text)]
+        if any(end - start == 1 for start, end in spans):
+            ends = set(accumulate(map(len, segment(text))))
+            spans = [(start, end) for start, end in spans if end - start > 1 or end in ends]
+        return spans
 
 
 def _undated(folded: str) -> str:

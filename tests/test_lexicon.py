@@ -66,6 +66,14 @@ HOW_LONG, HOW_OFTEN, WHICH_DOMAIN, WHAT_TIME = ("多久能办好？", "发热门
     (WHAT_TIME, "工作日上午9:00至12:00、下午14:00至17:30开放", True),
     ("大厅的办公时间是怎样的？", "周一至周五8点30分开门", True),
     (WHAT_TIME, "反映窗口设在一楼大厅，由值班长负责登记", False),
+    ("这件事归哪个部门管？", "由市住建局负责审核", True),
+    ("这件事归哪个部门管？", "请到区医保办咨询", True),
+    ("这件事归哪个部门管？", "申报主体：办理人姓名：办理时限：", False),  # 办理 is no 办
+    ("这件事归哪个部门管？", "委托他人处理的，应当提交委托书", False),
+    ("表头写的是哪个服务中心？", "唐山市民服务中心申报材料清单", True),
+    ("表头写的是哪个服务中心？", "由市住建局负责审核", False),
+    ("实名认证分哪两个级别？", "个人用户均分为初级实名和高级实名两种认证级别", True),
+    ("实名认证分哪两个级别？", "初级实名用户可以在线办理部分事项", False),  # 部分 is no 分
 ])
 def test_an_answer_type_wants_its_kind_of_value(question, text, says_it):
     lexicon = Lexicon.from_lines(builtin_lines())

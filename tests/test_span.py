@@ -95,3 +95,17 @@ def test_the_sentence_that_ties_the_asked_value_to_the_question_is_shown(kb, tmp
     reply = answer(kb, "普通医院发热门诊医务人员多久做一次核酸检测？", min_confidence=0)
     assert reply.answered
     assert reply.text == TESTING[0]
+
+
+FORM_TITLE = "唐山市民服务中心申报材料清单"
+FORM = ["申报流水号：申报主体：申报主体编号：办理人姓名：联系电话：申报事项名称：办理时限：",
+        "申报材料名称：材料份数：是否原件：收件人签名：收件日期：备注："]
+
+
+def test_a_value_only_the_title_states_leads_the_answer(kb, tmp_path):
+    """A form's rows say nothing of the centre it belongs to; its heading does."""
+    ingest_paths(kb, [make_md(tmp_path / "清单.md", FORM_TITLE, FORM)])
+    reply = answer(kb, "申报材料清单的表头写的是哪个服务中心？", min_confidence=0)
+    assert reply.answered and reply.text.startswith(f"{FORM_TITLE}：")
+    assert reply.text.removeprefix(f"{FORM_TITLE}：") in reply.passage
+    assert not answer(kb, "申报材料清单要写哪些内容？", min_confidence=0).text.startswith(FORM_TITLE)
