@@ -126,7 +126,6 @@ class FileImport:
             stale |= self.records.chunk_ids_of([document.id]) - document_chunks
         stale |= self.records.chunk_ids_of(removed_documents)
         tokens = {c.id: self.kb.tokens.joined(c.index_text) for c in fresh}
-        document_tokens = {d.id: self.kb.tokens.of_parent(d) for d, _ in self._done}
         embedded = self.embedded + len(fresh)
         with self.records.transaction() as conn:
             if plan_import(self.records, entries, states, missing or [], self.overwrite).decisions() != plan.decisions():
@@ -135,9 +134,9 @@ class FileImport:
             self.records.hold(conn, self.path, {e.id for e in entries} | {c.parent_id for c in chunks}
                               | {d.id for d, _ in self._done})
             self.records.put_chunks(conn, fresh, tokens)
-            for document, _ in self._done:
-                self.records.put_document(conn, document, document_tokens[document.id])
             self.records.delete_chunks(conn, stale)
+            for document, _ in self._done:
+                self.records.put_document(conn, document, self.kb.tokens.of_parent(document))
             self.records.delete_parents(conn, removed_documents)
             documents = sorted(d.id for d, _ in self._done)
             if missing is not None:

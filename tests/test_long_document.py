@@ -49,3 +49,14 @@ def test_the_answering_paragraph_is_shown_however_large_the_document(kb, tmp_pat
     assert "上门认证" in reply.text
     hit = kb.search("高龄津贴认证，老人走不动能上门吗？", k=1)[0]
     assert "上门认证" in hit.text
+    whole = stored_tokens(kb, "高龄津贴经办规程").split(" ")
+    assert len(whole) == len(set(whole)) and {"上门", "临江市", "#高龄津贴"} <= set(whole)
+    with kb.records.transaction() as conn:
+        kb.tokens.retokenize(conn)
+    assert stored_tokens(kb, "高龄津贴经办规程").split(" ") == whole
+
+
+def stored_tokens(kb, document_id: str) -> str:
+    """The keyword tokens a long document is indexed with as a whole: the distinct tokens of its title and chunks."""
+    row = kb.records.conn.execute("SELECT tokens FROM documents WHERE id=?", (document_id,)).fetchone()
+    return row[0]
