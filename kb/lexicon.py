@@ -24,8 +24,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
-from itertools import accumulate
 from importlib import resources
+from itertools import accumulate
 
 from .errors import KBError
 from .text import content_hash, segment
