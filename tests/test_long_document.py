@@ -58,5 +58,4 @@ def test_the_answering_paragraph_is_shown_however_large_the_document(kb, tmp_pat
 
 def stored_tokens(kb, document_id: str) -> str:
     """The keyword tokens a long document is indexed with as a whole: the distinct tokens of its title and chunks."""
-    row = kb.records.conn.execute("SELECT tokens FROM documents WHERE id=?", (document_id,)).fetchone()
-    return row[0]
+    return dict(kb.records.iter_parent_tokens())[document_id]
