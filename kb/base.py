@@ -234,7 +234,8 @@ class KnowledgeBase:
         and entries not yet in effect never come back.
 
         Args:
-            query: the question, as typed (not pre-segmented).
+            query: the question, as typed (not pre-segmented). What it says it is not about (不是问年度认证)
+                does not steer the search (:meth:`~kb.lexicon.Lexicon.affirmative`); the rules read it whole.
             k: how many distinct entries/documents to return (not chunks).
             filters: metadata filters (事项, 部门, kind, date range).
             mode: ``hybrid`` (default), ``dense`` or ``keyword``.
@@ -250,12 +251,13 @@ class KnowledgeBase:
         as_of = as_of or date.today().isoformat()
         allowed = self._allowed(filters or Filters(), as_of, drafts)
         dense = keyword = None
+        searched = self.tokens.lexicon.affirmative(query)
         if mode in ("hybrid", "dense"):
             self.refresh_vectors()
-            dense = self.dense.search(self.embedder.embed_queries([self.tokens.annotated(query)])[0], allowed)
+            dense = self.dense.search(self.embedder.embed_queries([self.tokens.annotated(searched)])[0], allowed)
         if mode in ("hybrid", "keyword"):
             self.refresh_keywords()
-            keyword = self.keywords.search(self.tokens.of(query), allowed)
+            keyword = self.keywords.search(self.tokens.of(searched), allowed)
         # superseded entries fold into their current version, so rank a few more than k
         ranked = fuse(dense, keyword, 2 * max(k, NEAR) + 5, self._entry_ids())
         hits = current_hits(self.records, ranked, max(k, NEAR), self.timeline(as_of))

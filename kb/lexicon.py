@@ -178,6 +178,24 @@ class Lexicon:
         folded = fold(question)
         return self._classes(lambda term: _affirmed(folded, term))
 
+    @cached_property
+    def _contrast_terms(self) -> frozenset[str]:
+        return frozenset(t for classes in self.contrasts for cls in classes for t in cls)
+
+    def affirmative(self, question: str) -> str:
+        """``question`` without what it says it is not about, for searching: each clause after a
+        negation (不是问年度认证, 不是我自己交，是公司…) is dropped up to the next punctuation mark or 是.
+        When the rest names no concept, the concepts of the dropped clauses stay (unless a contrast set
+        lists them): in 不是换护照，是第一次申请 the subject is 护照. 是不是 is a question, not a negation. A question with a negation comes back folded, one without unchanged."""
+        folded = fold(question)
+        if not _NEGATED_CLAUSE.search(folded):
+            return question
+        text = _NEGATED_CLAUSE.sub("", folded)
+        if self.matches(text):
+            return text
+        return _NEGATED_CLAUSE.sub(
+            lambda m: "".join(s for s, _ in self.matches(m[1]) if s not in self._contrast_terms), folded)
+
     def _classes(self, named: Callable[[str], bool]) -> tuple[frozenset[int], ...]:
         """For each contrast set, the classes with a term for which ``named(term)`` holds."""
         return tuple(frozenset(i for i, cls in enumerate(classes) if any(named(t) for t in cls))
@@ -219,6 +237,8 @@ def _undated(folded: str) -> str:
 
 
 NEGATIONS = ("不是", "并非", "而非", "不是问")
+_NEGATED_CLAUSE = re.compile(
+    "(?<!是)(?:" + "|".join(sorted(NEGATIONS, key=len, reverse=True)) + ")([^,.?!;:，。？！；：是]*)")
 
 
 def _affirmed(text: str, term: str) -> bool:

@@ -57,6 +57,15 @@ def test_entry_question_returns_stored_answer_with_citation(sample_kb, asked, st
     assert entry.id not in [h.parent_id for h in reply.related]
 
 
+@pytest.mark.parametrize("asked, stored_question", [
+    ("头一回领退休金要办什么手续？不是问年度认证", "下个月就到退休年龄了，退休金要自己去申请吗？什么时候能领到？"),
+    ("不是我个人交，是单位给新来的员工上社保，要多久内办？", "单位新招了员工，社保增员要在多长时间内办好？"),
+])
+def test_the_case_a_question_denies_does_not_lead_its_search(sample_kb, asked, stored_question):
+    entry = _entry_with_question(sample_kb, stored_question)
+    assert sample_kb.search(asked, k=1)[0].parent_id == entry.id
+
+
 @pytest.mark.parametrize("asked, term", [
     ("被列入严重失信名单的人能容缺受理吗？", "严重失信"),
     ("近两年有容缺承诺没履行的还能容缺受理吗？", "未履行"),

@@ -110,6 +110,22 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
     assert lexicon.concepts("领取资格认证在哪做") == ["待遇资格认证"]  # the yearly check of a pensioner
 
 
+@pytest.mark.parametrize("question, searched", [
+    ("是辞职不是退休，公积金能取吗", "是辞职,公积金能取吗"),
+    ("不是换房本，是丢了", "房本,是丢了"),  # the subject stays, the case it denies goes
+    ("第一次来，不是问取消，要带什么", "第一次来,,要带什么"),
+    ("离职了并非退休怎么办", "离职了"),
+    ("房本丢了，不是问取消房本", "房本丢了,"),  # the subject is named outside the denied clause
+])
+def test_what_a_question_denies_is_left_out_of_its_search(question, searched):
+    assert Lexicon.from_lines(LINES).affirmative(question) == searched
+
+
+def test_a_question_that_denies_nothing_is_searched_as_asked():
+    for question in ("是不是要带房本？", "房本丢了ＡＰＰ能补吗"):
+        assert Lexicon.from_lines(LINES).affirmative(question) == question
+
+
 def test_keyword_search_finds_the_official_wording_from_an_everyday_word(kb, tmp_path):
     assert ingest_paths(kb, [make_xlsx(tmp_path / "常见问题.xlsx", ROWS, HEADERS)]).failed == []
     assert kb.search("房本丢了咋办", k=1, mode="keyword")[0].parent_id == "FAQ-BF"
