@@ -186,7 +186,8 @@ class Lexicon:
         """``question`` without what it says it is not about, for searching: each clause after a
         negation (不是问年度认证, 不是我自己交，是公司…) is dropped up to the next punctuation mark or 是.
         When the rest names no concept, the concepts of the dropped clauses stay (unless a contrast set
-        lists them): in 不是换护照，是第一次申请 the subject is 护照. 是不是 is a question, not a negation. A question with a negation comes back folded, one without unchanged."""
+        lists them): in 不是换护照，是第一次申请 the subject is 护照. 是不是 is a question, not a
+        negation. A question with a negation comes back folded, one without unchanged."""
         folded = fold(question)
         if not _NEGATED_CLAUSE.search(folded):
             return question
@@ -238,7 +239,7 @@ def _undated(folded: str) -> str:
 
 NEGATIONS = ("不是", "并非", "而非", "不是问")
 _NEGATED_CLAUSE = re.compile(
-    "(?<!是)(?:" + "|".join(sorted(NEGATIONS, key=len, reverse=True)) + ")([^,.?!;:，。？！；：是]*)")
+    "(?<!是)(?:" + "|".join(map(re.escape, sorted(NEGATIONS, key=len, reverse=True))) + ")([^,.?!;:，。？！；：是]*)")
 
 
 def _affirmed(text: str, term: str) -> bool:
