@@ -17,7 +17,7 @@ from playwright.sync_api import expect, sync_playwright
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-screenshots"
-TIMEOUT = 20_000
+TIMEOUT = 40_000
 expect.set_options(timeout=TIMEOUT)
 
 

@@ -18,7 +18,7 @@ from cli import cli
 from ingest import ingest_paths
 from kb.asklog import questions
 from kb.users import User, Users
-from web import account, ask, department
+from web import account, ask, department, review
 from web.app import PAGES, build_app, check_login, visible
 from web.context import plain
 
@@ -56,6 +56,31 @@ def test_the_app_builds_without_launching_and_every_role_sees_its_pages(ctx):
     assert visible([department], users.get("zuzhang")) == visible([department], users.get("zhangsan")) == [False]
     reviewer_only = type("Page", (), {"ROLES": frozenset({"reviewer", "admin"})})
     assert visible([ask, reviewer_only], users.get("zhangsan")) == [True, False]
+
+
+def descendants(block):
+    for child in getattr(block, "children", []):
+        yield child
+        yield from descendants(child)
+
+
+def test_logging_in_fills_only_the_first_page(ctx):
+    """What runs as the app loads writes only into the first page (窗口问答): the browser re-applies every
+    event's status across the whole tree, so filling all pages then cost ~10 s of CPU per login. Every
+    other page is filled when its tab is first selected (审核's queue through the tab's select)."""
+    app = build_app(ctx)
+    tabs = {b.label: b for b in descendants(app) if isinstance(b, gr.Tab) and b.label in [p.TITLE for p in PAGES]}
+    assert list(tabs) == [page.TITLE for page in PAGES]
+    valued = {id(c.load_event_to_attach[0]) for c in app.blocks.values() if getattr(c, "load_event_to_attach", None)}
+    at_load = [f for f in app.fns.values() if (app._id, "load") in f.targets and id(f.fn) not in valued]
+    later = {b._id for title, tab in tabs.items() if title != ask.TITLE for b in descendants(tab)}
+    first = {b._id for b in descendants(tabs[ask.TITLE])}
+    assert [f.name for f in at_load if first & {o._id for o in f.outputs}] == ["refresh"]
+    assert not [f.name for f in at_load if later & {o._id for o in f.outputs}]
+    queue = {b._id for b in descendants(tabs[review.TITLE])}
+    fills = [f for f in app.fns.values() if f.name == "loaded" and queue >= {o._id for o in f.outputs}]
+    gates = {o._id for f in app.fns.values() if (tabs[review.TITLE]._id, "select") in f.targets for o in f.outputs}
+    assert len(fills) == 1 and {t[0] for t in fills[0].targets} <= gates
 
 
 def test_an_answer_cites_its_source_and_is_logged(ctx):

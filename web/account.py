@@ -8,6 +8,7 @@ from kb.errors import AuthenticationFailed
 from kb.users import Users
 
 from .context import Context, account, shown_errors
+from .opening import Opening
 
 TITLE = "账号"
 ROLES = frozenset({"staff", "reviewer", "admin", "department"})
@@ -28,7 +29,7 @@ def change_password(ctx: Context, current: str, new: str, repeated: str, request
     return f"已修改 {user.username} 的密码，下次登录请用新密码。"
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The password form."""
     gr.Markdown("### 修改密码")
     current = gr.Textbox(label="当前密码", type="password")

@@ -2,7 +2,8 @@
 
 Each page is a tab; a tab is shown only to the roles in its page's ``ROLES``, decided on the server
 when the page loads from the logged-in account's current role. The handlers check permissions
-again on every call, so a hidden tab is not the protection, only the tidiness.
+again on every call, so a hidden tab is not the protection, only the tidiness. The first page fills
+itself when the app loads, every other page when its tab is first opened (:mod:`web.opening`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from . import (
 )
 from .context import Context, plain
 from .context import account as logged_in
+from .opening import Opening
 
 PAGES = (ask, entry, review, gaps, escalations, digest, study, selftest, exams, training, department, browse, admin,
          account)
-"""The pages in tab order; a new page is a module with ``TITLE``, ``ROLES`` and ``build(ctx, app)``, added here."""
+"""The pages in tab order; a new page is a module with ``TITLE``, ``ROLES`` and ``build(ctx, opening)``, added
+here. Every role sees the first, which fills itself as the app loads."""
 
 AUTH_MESSAGE = "窗口知识库：请用管理员为您建立的账号登录。忘记密码请联系管理员重置。"
 
@@ -32,9 +35,9 @@ def build_app(ctx: Context) -> gr.Blocks:
         header = gr.Markdown("窗口知识库")
         tabs = []
         with gr.Tabs():
-            for page in pages:
+            for number, page in enumerate(pages):
                 with gr.Tab(page.TITLE, visible=False) as tab:
-                    page.build(ctx, app)
+                    page.build(ctx, Opening.with_tab(tab) if number else Opening.with_app(app))
                 tabs.append(tab)
 
         def show(request: gr.Request):

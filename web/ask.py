@@ -39,6 +39,7 @@ from kb.feedback import rate, ratings
 from kb.types import Filters
 
 from .context import Context, acting, plain, shown_errors
+from .opening import Opening
 from .escalations import SITUATION, doubtful, from_answer
 
 TITLE = "窗口问答"
@@ -188,7 +189,7 @@ def thumbs(ctx: Context, logged: list[int] | None) -> list[str | None]:
     return [THUMBS[stored[i].useful] if i in stored else None for i in logged]
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: filters, the chat, the question box, the rating of the latest answer, and the other hits
     in a collapsed panel."""
     with gr.Row():
@@ -269,4 +270,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
                      ).then(offered, logged, escalation, api_visibility="private")
     chat.clear(lambda: ([], [], "提问后可评价最近一条回答。", gr.Row(visible=False), gr.Chatbot(feedback_value=[])),
                None, [logged, turns, rated, escalation, chat], api_visibility="private")
-    app.load(refresh, None, [item, department], api_visibility="private")
+    opening.load(refresh, None, [item, department], api_visibility="private")

@@ -21,6 +21,7 @@ from kb.users import User
 
 from . import history
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 
 TITLE = "知识库"
 ROLES = frozenset({"staff", "reviewer", "admin"})
@@ -120,7 +121,7 @@ def standings(user: User) -> list[tuple[str, str]]:
     return [(ALL, ALL), *((STANDINGS[k], k) for k in keys)]
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: search and filters, the paginated table, and the picked entry or document."""
     with gr.Row():
         text = gr.Textbox(label="搜索", placeholder="问题、答复、标题或编号中的文字，多个词用空格分开", scale=3)
@@ -167,7 +168,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return evt.row_value[1] if evt.row_value else None
 
     def loaded(words, chosen_kind, chosen_item, dept, status, start, end, request: gr.Request):
-        """The first page and the filters' choices when the app opens (nothing for a role without the page)."""
+        """The first page and the filters' choices when the page opens (nothing for a role without the page)."""
         user = account(ctx, request)
         if user.role not in ROLES:
             return tuple(gr.skip() for _ in range(6))
@@ -188,4 +189,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     picked.submit(show, picked, shown, api_name="open_item")
     history.build(ctx, entry_id).rolled_back.success(show, picked, shown, api_visibility="private").then(
         listed, [*filters, page], listing_out, api_visibility="private")
-    app.load(loaded, filters, [*listing_out, item, department, standing], api_visibility="private")
+    opening.load(loaded, filters, [*listing_out, item, department, standing], api_visibility="private")

@@ -18,6 +18,7 @@ from kb.department import Department
 from kb.quizbank import DIFFICULTIES, KINDS
 
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 from .exam_bank import answer_text, stem_text
 
 TITLE = "出题阅卷"
@@ -194,7 +195,7 @@ def _table(headers: list[str], label: str, widths: list[str] | None = None) -> g
                         column_widths=widths)
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: the scope line and the four sub-tabs, filled when the page opens."""
     scope = gr.Markdown()
     with gr.Tabs():
@@ -298,7 +299,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     def on_results(request: gr.Request):
         return result_rows(ctx, "", request)
 
-    app.load(loaded, None, [scope, bank, item, papers, paper, grading], api_visibility="private")
+    opening.load(loaded, None, [scope, bank, item, papers, paper, grading], api_visibility="private")
     bank.change(on_bank, bank, questions, api_visibility="private")
     add.click(on_add, [bank, kind, item, difficulty, stem, options, answer, explanation, points], [saved, questions],
               api_visibility="private")

@@ -22,6 +22,7 @@ from bot.digest import build_digest, digest_docx, to_markdown
 from kb.dates import ACCEPTED, parse_date
 
 from .context import Context, acting, shown_errors
+from .opening import Opening
 from .downloads import Downloads
 
 TITLE = "每日汇总"
@@ -62,7 +63,7 @@ def make_digest(ctx: Context, value: str | None, request: gr.Request | None,
     return markdown, str(markdown_file), str(word_file)
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: the date and the 生成 button, the digest, and its two downloads."""
     with gr.Row():
         day = gr.Textbox(value=_today, label="汇总日期", info=f"可写成 {ACCEPTED}；留空表示今天",

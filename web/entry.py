@@ -22,6 +22,7 @@ from kb.users import Users
 from kb.workflow import Submitted, Workflow
 
 from .context import Context, acting, plain, shown_errors
+from .opening import Opening
 
 TITLE = "每日登记"
 ROLES = frozenset({"staff", "reviewer", "admin"})
@@ -144,7 +145,7 @@ def submit_sheet(ctx: Context, file: str | None, request: gr.Request | None) -> 
     return report(result)
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: the case form, the sheet upload with its preview, and 我的提交."""
     with gr.Accordion("登记一个案例", open=True):
         question = gr.Textbox(label="问题（必填）", placeholder="群众咨询的问题或遇到的情况", lines=2)
@@ -197,4 +198,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     preview_button.click(on_preview, sheet, rows, api_name="preview_sheet")
     sheet_button.click(on_sheet, sheet, [sheet_box, mine_table, item], api_name="submit_sheet")
     gr.Button("刷新我的提交", size="sm").click(on_mine, None, mine_table, api_name="my_cases")
-    app.load(on_load, None, [item, mine_table], api_visibility="private")
+    opening.load(on_load, None, [item, mine_table], api_visibility="private")

@@ -21,6 +21,7 @@ from kb.records import now
 from kb.workflow import Workflow
 
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 
 TITLE = "办不成事"
 ROLES = frozenset({"staff", "reviewer", "admin"})
@@ -176,7 +177,7 @@ def _chosen(value: str | None) -> str:
     return "" if value in (None, "", ALL) else str(value).strip()
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: the escalate form and one's own cases; for the window, the registry, a case's handling
     and the monthly report."""
     with gr.Accordion("转办不成事窗口（窗口答不上、拿不准的问题）", open=True):
@@ -280,4 +281,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     picker.change(on_pick, picker, opened, api_visibility="private")
     table.select(selected, None, picker, api_visibility="private")
     reload.click(loaded, [status, overdue], [own, window, *listed], api_visibility="private")
-    app.load(loaded, [status, overdue], [own, window, *listed], api_visibility="private")
+    opening.load(loaded, [status, overdue], [own, window, *listed], api_visibility="private")

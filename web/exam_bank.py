@@ -199,7 +199,7 @@ def save_question(ctx: Context, bank_id: str | None, number, stem: str, options:
     return f"已保存题库 {plain(bank_id)} 第 {int(number)} 题。"
 
 
-def build(ctx: Context, app: gr.Blocks) -> tuple[Callable, list]:
+def build(ctx: Context) -> tuple[Callable, list]:
     """The section: the build form with its progress, the bank picker and table, and the editor.
     Returns the refresher of its pickers (a handler of the request, and its outputs)."""
     gr.Markdown(HINT)

@@ -170,7 +170,7 @@ def export_bank(ctx: Context, bank_id: str | None, fmt: str | None, request: gr.
         return str(export(fmt, f"题库 {bank_id}", wrapped, target))
 
 
-def build(ctx: Context, app: gr.Blocks) -> tuple[Callable, list]:
+def build(ctx: Context) -> tuple[Callable, list]:
     """The section: compose, the papers, assign, the assignments, and the downloads. Returns the
     refresher of its pickers and tables (a handler of the request, and its outputs)."""
     downloads = Downloads("kb-papers-")

@@ -110,7 +110,7 @@ def import_marks(ctx: Context, paper_id: str | None, variant: str | None, day: s
     return text
 
 
-def build(ctx: Context, app: gr.Blocks) -> tuple[Callable, list]:
+def build(ctx: Context) -> tuple[Callable, list]:
     """The section: the filters, the charts and tables with the xlsx, and the marks import. Returns the
     refresher of its paper pickers (a handler of the request, and its outputs)."""
     downloads = Downloads("kb-results-")

@@ -1,11 +1,12 @@
 """题库与考试: the trainer's page, one sub-tab per section — 题库 (build, preview, edit), 组卷与分配
 (compose, assign, download) and 成绩 (charts, tables, xlsx, marks import).
 
-A section is a module with ``TITLE`` and ``build(ctx, app)``, which returns the refresher of its
-pickers: a handler of the request and the components it fills. The refreshers run when the page
-opens and when their sub-tab is selected, so a bank built in one section is offered at once in the
-next. Every handler admits the logged-in account to ``quiz`` on the server (组长/培训师, 管理员), so
-the hidden tab is not the protection: calling a section's handlers as staff is refused.
+A section is a module with ``TITLE`` and ``build(ctx)``, which returns the refresher of its
+pickers: a handler of the request and the components it fills. The first section's refresher runs
+when the page opens, and each refresher whenever its sub-tab is selected, so a bank built in one
+section is offered at once in the next. Every handler admits the logged-in account to ``quiz`` on
+the server (组长/培训师, 管理员), so the hidden tab is not the protection: calling a section's
+handlers as staff is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import gradio as gr
 
 from . import exam_bank, exam_papers, exam_results
 from .context import Context, account
+from .opening import Opening
 
 TITLE = "题库与考试"
 ROLES = frozenset({"reviewer", "admin"})
@@ -34,11 +36,13 @@ def guarded(ctx: Context, refresh: Callable, outputs: list) -> Callable:
     return loaded
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
-    """The page: a tab per section, each section's pickers refreshed on opening and on selecting its tab."""
+def build(ctx: Context, opening: Opening) -> None:
+    """The page: a tab per section, each section's pickers refreshed on selecting its tab (the first
+    section's also when the page opens)."""
     with gr.Tabs():
-        for section in SECTIONS:
+        for number, section in enumerate(SECTIONS):
             with gr.Tab(section.TITLE) as tab:
-                refresh, outputs = section.build(ctx, app)
-            tab.select(refresh, None, outputs, api_visibility="private")
-            app.load(guarded(ctx, refresh, outputs), None, outputs, api_visibility="private")
+                refresh, outputs = section.build(ctx)
+                tab.select(refresh, None, outputs, api_visibility="private")
+                if number == 0:
+                    opening.load(guarded(ctx, refresh, outputs), None, outputs, api_visibility="private")

@@ -19,6 +19,7 @@ from kb.escalations import for_questions
 from kb.gaps import REASONS, STATUSES, Gap, GapQueue
 
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 
 TITLE = "知识缺口"
 ROLES = frozenset({"reviewer", "admin"})
@@ -103,7 +104,7 @@ def make_draft(ctx: Context, gap_id: str | None, question: str, answer: str, ite
     return f"已生成草稿 {submitted.entry_id}，请到“审核”页面审核发布{flag}。缺口 {picked} 标记为已起草。"
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: the ranked queue, the picked group's questions and feedback, and the draft form."""
     with gr.Row():
         resolved = gr.Checkbox(label="同时显示已解决的缺口", scale=1)
@@ -131,7 +132,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return text, rows, gr.Dropdown(choices=ids, value=None)
 
     def loaded(show_resolved, request: gr.Request):
-        """The queue when the app opens; nothing for a role that does not see this page (its tab is hidden)."""
+        """The queue when the page opens; nothing for a role that does not see this page (its tab is hidden)."""
         if account(ctx, request).role not in ROLES:
             return tuple(gr.skip() for _ in listed_outputs)
         return listed(show_resolved, request)
@@ -155,4 +156,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     resolved.input(listed, resolved, listed_outputs, api_visibility="private")
     picker.change(show, picker, shown, api_visibility="private")
     table.select(selected, None, picker, api_visibility="private")
-    app.load(loaded, resolved, listed_outputs, api_visibility="private")
+    opening.load(loaded, resolved, listed_outputs, api_visibility="private")

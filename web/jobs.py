@@ -33,6 +33,7 @@ from kb.errors import KBError
 from kb.users import User
 
 from .context import Context, account, plain
+from .opening import Opening
 
 KINDS = {"import": "批量导入", "reindex": "重建索引", "restore": "从备份恢复"}
 """The kinds of job and their Chinese names."""
@@ -182,9 +183,9 @@ def shown(job: Job | None) -> tuple[str, str, gr.Timer]:
     return progress_html(job), summary(job), gr.Timer(active=job.running)
 
 
-def follow(ctx: Context, app: gr.Blocks, timer: gr.Timer, outputs: list,
+def follow(opening: Opening, ctx: Context, timer: gr.Timer, outputs: list,
            progress: Callable[[Context, gr.Request], tuple]) -> None:
-    """Fill ``outputs`` with ``progress(ctx, request)`` when the page opens and on every tick of ``timer``
+    """Fill ``outputs`` with ``progress(ctx, request)`` at ``opening`` and on every tick of ``timer``
     (which ``progress`` switches on while a job runs); nothing on opening for an account without ``import``."""
 
     def on_tick(request: gr.Request):
@@ -197,4 +198,4 @@ def follow(ctx: Context, app: gr.Blocks, timer: gr.Timer, outputs: list,
         return progress(ctx, request)
 
     timer.tick(on_tick, None, outputs, api_visibility="private", show_progress="hidden")
-    app.load(loaded, None, outputs, api_visibility="private")
+    opening.load(loaded, None, outputs, api_visibility="private")

@@ -17,6 +17,7 @@ from kb.workflow import Workflow
 
 from . import history
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 from .review_compare import COLORS, DIFF_HEADERS, block, differences, differing, highlighted
 from .review_edit import EDITED, NOTHING, build_form, edit_approve, form_values, picked
 
@@ -114,7 +115,7 @@ def merge(ctx: Context, entry_id: str, keep: str, request: gr.Request | None) ->
     return f"已将 {entry_id} 合并入 {target}（{'保留原表述' if keep != 'new' else '采用新表述'}）。"
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: filters and queue, the picked draft beside its duplicate, and the actions."""
     with gr.Row():
         group = gr.Dropdown([ALL], value=ALL, label="组", allow_custom_value=True, scale=1)
@@ -158,7 +159,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return refreshed(ctx, chosen_group, chosen_item, request)
 
     def loaded(chosen_group, chosen_item, request: gr.Request):
-        """The queue when the app opens; nothing for a role that does not see this page (its tab is hidden)."""
+        """The queue when the page opens; nothing for a role that does not see this page (its tab is hidden)."""
         if account(ctx, request).role not in ROLES:
             return tuple(gr.skip() for _ in listing)
         return listed(chosen_group, chosen_item, request)
@@ -198,4 +199,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     picker.change(show, picker, shown, api_visibility="private")
     table.select(selected, None, picker, api_visibility="private")
     lookup.submit(lambda text: (text or "").strip(), lookup, looked_up, api_visibility="private")
-    app.load(loaded, [group, item], listing, api_visibility="private")
+    opening.load(loaded, [group, item], listing, api_visibility="private")

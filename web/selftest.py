@@ -29,6 +29,7 @@ from kb.papers import LETTERS, Papers, Sheet
 
 from . import selftest_book
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 from .selftest_book import Field, field_of, marked, response, widget
 
 TITLE = "自测"
@@ -189,7 +190,7 @@ def report(ctx: Context, result: Result) -> str:
     return "\n\n".join(parts)
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: 我的试卷 (list, start, countdown, result, the questions drawn from the sheet, submit)
     and 错题本."""
 
@@ -272,7 +273,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
                 api_visibility="private")
     view.click(on_view, pick, outcome, api_visibility="private")
     refresh.click(listed, None, [table, pick], api_visibility="private")
-    app.load(loaded, None, [table, pick], api_visibility="private")
+    opening.load(loaded, None, [table, pick], api_visibility="private")
 
 
 def _value(kind: str, text: str):

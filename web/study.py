@@ -23,6 +23,7 @@ from bot.training_word import plan_markdown
 from kb.learning import STATES, Learning
 
 from .context import Context, account, acting, plain, shown_errors
+from .opening import Opening
 
 TITLE = "学习"
 ROLES = frozenset({"staff", "reviewer", "admin"})
@@ -110,7 +111,7 @@ def reply(ctx: Context, lesson: Lesson | None, text: str | None, history: list |
     return messages, check
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: topic picker and free question, the chat, the answer box, the learner's own record,
     and for trainers the 学员进度 table."""
     gr.Markdown(PROMPT)
@@ -169,4 +170,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     send.click(on_reply, [lesson, answer, chat], [chat, lesson, answer, topic, mine], api_name="study_answer")
     answer.submit(on_reply, [lesson, answer, chat], [chat, lesson, answer, topic, mine], api_visibility="private")
     refresh.click(on_refresh, None, learners, api_name="study_progress")
-    app.load(loaded, None, [topic, mine, trainer, learners], api_visibility="private")
+    opening.load(loaded, None, [topic, mine, trainer, learners], api_visibility="private")

@@ -26,6 +26,7 @@ from kb.attempts import quarter_of
 from kb.papers import people
 
 from .context import Context, account, acting, shown_errors
+from .opening import Opening
 from .downloads import Downloads
 
 TITLE = "培训"
@@ -95,7 +96,7 @@ def make_evaluation(ctx: Context, quarter: str | None, request: gr.Request | Non
         raise _written("季度考评") from exc
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The page: the month and the pack with its downloads; the learner, start date and plan; the
     quarter and the evaluation download."""
     downloads = Downloads("kb-training-")
@@ -141,4 +142,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     month.submit(on_pack, month, [shown, word, pdf], api_visibility="private")
     make_plan_button.click(on_plan, [learner, start], [plan_shown, plan_word], api_name="training_plan")
     make_evaluation_button.click(on_evaluation, quarter, evaluation_file, api_name="training_evaluation")
-    app.load(loaded, None, learner, api_visibility="private")
+    opening.load(loaded, None, learner, api_visibility="private")

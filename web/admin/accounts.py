@@ -18,6 +18,7 @@ from kb.scopes import Scopes
 from kb.users import MIN_PASSWORD, ROLES, Users
 
 from ..context import Context, account, acting, shown_errors
+from ..opening import Opening
 
 TITLE = "账号管理"
 HEADERS = ["用户名", "姓名", "角色", "组", "状态", "建立时间"]
@@ -109,7 +110,7 @@ def _picked(username: str | None) -> str:
     return username
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The section: the account table, the add form, and the changes to the picked account."""
     table = gr.Dataframe(headers=HEADERS, datatype="str", interactive=False, wrap=True, label="全部账号")
     with gr.Accordion("新增账号", open=False):
@@ -145,7 +146,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return rows, gr.Dropdown(choices=names, value=chosen if chosen in names else None)
 
     def loaded(request: gr.Request):
-        """The table when the app opens; nothing for a role that does not see the 管理 page."""
+        """The table when the section opens; nothing for a role that does not see the 管理 page."""
         if not account(ctx, request).can("users"):
             return gr.skip(), gr.skip()
         return refreshed(request)
@@ -183,4 +184,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     enable_button.click(on_state(True), [picker, reason], [*listed, reason, *form], api_name="enable_account")
     picker.change(show, picker, form, api_visibility="private")
     table.select(selected, None, picker, api_visibility="private")
-    app.load(loaded, None, listed, api_visibility="private")
+    opening.load(loaded, None, listed, api_visibility="private")

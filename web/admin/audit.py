@@ -17,6 +17,7 @@ from kb.types import STATUSES
 from kb.users import ROLES
 
 from ..context import Context, account, acting
+from ..opening import Opening
 
 TITLE = "审计日志"
 HEADERS = ["时间", "操作人", "操作", "对象", "改前", "改后", "理由"]
@@ -93,7 +94,7 @@ def search(ctx: Context, actor: str, action: str, target: str, since: str, until
     return rows, f"显示最新的 {len(rows)} 条{more}。"
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The section: the filters, the 查询 and 更多 buttons, and the events."""
     with gr.Row():
         actor = gr.Textbox(label="操作人（用户名）", max_lines=1)
@@ -116,7 +117,7 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return (*search(ctx, who, kind, what, first, last, count + PAGE, request), count + PAGE)
 
     def loaded(request: gr.Request):
-        """The newest events when the app opens; nothing for a role that does not see the 管理 page."""
+        """The newest events when the section opens; nothing for a role that does not see the 管理 page."""
         if not account(ctx, request).can("users"):
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return (gr.Dropdown(choices=choices(ctx)), *search(ctx, "", ALL, "", "", "", PAGE, request), PAGE)
@@ -125,4 +126,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     for box in (actor, target, since, until):
         box.submit(on_query, filters, [table, shown, limit], api_visibility="private")
     more.click(on_more, [*filters, limit], [table, shown, limit], api_visibility="private")
-    app.load(loaded, None, [action, table, shown, limit], api_visibility="private")
+    opening.load(loaded, None, [action, table, shown, limit], api_visibility="private")

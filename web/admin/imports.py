@@ -26,6 +26,7 @@ from ingest.progress import Progress, status_line
 from kb import KnowledgeBase
 
 from ..context import Context, acting
+from ..opening import Opening
 from ..jobs import RESULT_HEADERS, Job, follow, jobs_of, knowledge_base, shown
 
 TITLE = "批量导入"
@@ -130,7 +131,7 @@ def progress(ctx: Context, request: gr.Request | None) -> tuple:
     return bar, text, [list(r) for r in job.rows] if job else [], timer
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The section: the upload, the start button, the progress and the result table."""
     gr.Markdown(HINT)
     files = gr.File(label="要导入的文件或 .zip 压缩包（可多选）", file_count="multiple", type="filepath",
@@ -148,4 +149,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return progress(ctx, request)
 
     start.click(on_start, files, outputs, api_name="start_import")
-    follow(ctx, app, timer, outputs, progress)
+    follow(opening, ctx, timer, outputs, progress)

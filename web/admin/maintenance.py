@@ -23,6 +23,7 @@ from kb.records import RECORDS_FILE, Records
 from kb.users import User
 
 from ..context import Context, acting, shown_errors
+from ..opening import Opening
 from ..downloads import Downloads
 from ..jobs import Job, follow, jobs_of, knowledge_base, shown
 
@@ -106,7 +107,7 @@ def progress(ctx: Context, request: gr.Request | None) -> tuple:
     return shown(jobs_of(ctx).latest(KINDS))
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The section: reindex, backup download, restore, and the progress of the last job."""
     downloads = Downloads("kb-backup-")
     bar = gr.HTML()
@@ -143,4 +144,4 @@ def build(ctx: Context, app: gr.Blocks) -> None:
     reindex.click(on_reindex, None, outputs, api_name="reindex")
     recover.click(on_restore, [upload, confirmed], outputs, api_name="restore_backup")
     make.click(on_backup, None, download, api_name="backup")
-    follow(ctx, app, timer, outputs, progress)
+    follow(opening, ctx, timer, outputs, progress)

@@ -15,6 +15,7 @@ import pandas as pd
 from kb.statistics import OUTCOMES, Summary, entries_per_item, published_per_month, questions_per_day, summary
 
 from ..context import Context, account, acting
+from ..opening import Opening
 
 TITLE = "统计"
 PERIODS = [("最近 7 天", 7), ("最近 30 天", 30), ("最近 90 天", 90), ("全部", 0)]
@@ -69,7 +70,7 @@ def tables(ctx: Context, days: int | None, request: gr.Request | None) -> tuple[
     return headline(numbers, label), by_item, by_month, asked, shares
 
 
-def build(ctx: Context, app: gr.Blocks) -> None:
+def build(ctx: Context, opening: Opening) -> None:
     """The section: the period, the numbers, and the four charts."""
     with gr.Row():
         days = gr.Radio(PERIODS, value=30, label="提问统计的时间范围", scale=3)
@@ -91,11 +92,11 @@ def build(ctx: Context, app: gr.Blocks) -> None:
         return tables(ctx, value, request)
 
     def loaded(value, request: gr.Request):
-        """The charts when the app opens; nothing for a role that does not see the 管理 page."""
+        """The charts when the section opens; nothing for a role that does not see the 管理 page."""
         if not account(ctx, request).can("usage"):
             return tuple(gr.skip() for _ in outputs)
         return tables(ctx, value, request)
 
     refresh.click(on_refresh, days, outputs, api_name="statistics")
     days.change(on_refresh, days, outputs, api_visibility="private")
-    app.load(loaded, days, outputs, api_visibility="private")
+    opening.load(loaded, days, outputs, api_visibility="private")
