@@ -243,10 +243,12 @@ _NEGATED_CLAUSE = re.compile(
 
 
 def _affirmed(text: str, term: str) -> bool:
-    """Whether ``term`` occurs in ``text`` at least once without a negation right before it."""
+    """Whether ``term`` occurs in ``text`` at least once without a negation right before it (是不是
+    asks, as in :meth:`Lexicon.affirmative`)."""
     start = text.find(term)
     while start >= 0:
-        if not text[max(0, start - 3):start].endswith(NEGATIONS):
+        before = text[max(0, start - 4):start]
+        if not before.endswith(NEGATIONS) or before.endswith("是不是"):
             return True
         start = text.find(term, start + 1)
     return False

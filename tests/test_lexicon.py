@@ -41,6 +41,7 @@ def test_lines_become_concepts_contrasts_and_answer_types():
     assert lexicon.marks("退休了") == (frozenset({1}), frozenset())
     assert lexicon.asked("是辞职不是退休") == (frozenset({0}), frozenset())  # a negated class is not asked about
     assert lexicon.asked("不是撤销，是退休") == (frozenset({1}), frozenset())
+    assert lexicon.asked("他是不是退休了") == (frozenset({1}), frozenset())  # 是不是 asks, it does not deny
     assert lexicon.asked_types("补办护照要交多少钱？") == (0,)
     assert lexicon.gives(0, "工本费120元") and lexicon.gives(0, "补办免费") and not lexicon.gives(0, "到窗口办理")
 
