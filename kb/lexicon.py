@@ -189,9 +189,9 @@ class Lexicon:
         lists them): in 不是换护照，是第一次申请 the subject is 护照. 是不是 is a question, not a
         negation. A question with a negation comes back folded, one without unchanged."""
         folded = fold(question)
-        if not _NEGATED_CLAUSE.search(folded):
+        text, negated = _NEGATED_CLAUSE.subn("", folded)
+        if not negated:
             return question
-        text = _NEGATED_CLAUSE.sub("", folded)
         if self.matches(text):
             return text
         return _NEGATED_CLAUSE.sub(
