@@ -238,17 +238,18 @@ def _undated(folded: str) -> str:
 
 
 NEGATIONS = ("不是", "并非", "而非", "不是问")
-_NEGATED_CLAUSE = re.compile(
-    "(?<!是)(?:" + "|".join(map(re.escape, sorted(NEGATIONS, key=len, reverse=True))) + ")([^,.?!;:，。？！；：是]*)")
+_NEGATION = "(?<!是)(?:" + "|".join(map(re.escape, sorted(NEGATIONS, key=len, reverse=True))) + ")"
+"""A negation, but not the 不是 of 是不是 (a question)."""
+_NEGATED_CLAUSE = re.compile(_NEGATION + "([^,.?!;:，。？！；：是]*)")
+_NEGATION_ENDS = re.compile(_NEGATION + "$")
 
 
 def _affirmed(text: str, term: str) -> bool:
-    """Whether ``term`` occurs in ``text`` at least once without a negation right before it (是不是
-    asks, as in :meth:`Lexicon.affirmative`)."""
+    """Whether ``term`` occurs in ``text`` at least once without a negation (:data:`_NEGATION`, as
+    :meth:`Lexicon.affirmative` reads it) right before it."""
     start = text.find(term)
     while start >= 0:
-        before = text[max(0, start - 4):start]
-        if not before.endswith(NEGATIONS) or before.endswith("是不是"):
+        if not _NEGATION_ENDS.search(text, max(0, start - 3), start):
             return True
         start = text.find(term, start + 1)
     return False
