@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from serve_bench import free_port  # noqa: E402
+
 from cli.serve import DEMO_ACCOUNTS, demo_kb  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from web import ask  # noqa: E402
@@ -35,12 +36,6 @@ from web.app import PAGES, build_app, launch  # noqa: E402
 from web.context import Context  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def login_seconds(browser, url: str, username: str, password: str) -> float:
