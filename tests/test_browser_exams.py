@@ -26,10 +26,13 @@ from kb.papers import Papers  # noqa: E402
 from kb.quizbank import QuizBank  # noqa: E402
 from kb.users import Users  # noqa: E402
 from web import account, exams, selftest  # noqa: E402
+from web.exam_bank import current_quarter  # noqa: E402
 
 STAFF = {"s1": ("赵一", "一组"), "s2": ("钱二", "一组"), "s3": ("孙三", "二组")}
 COUNTS = {"单选题数": 2, "多选题数": 1, "判断题数": 2, "填空题数": 1, "简答题数": 0}
 WRONG = {"s1": set(), "s2": {1, 3}, "s3": {2}}
+QUARTER_INFO = "如 2026Q4"
+"""The example under each section's 季度 box: it tells the box from others whose label mentions 季度."""
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +93,7 @@ def test_a_trainer_sets_a_paper_staff_take_it_and_results_and_wrong_books_follow
     trainer = _page(browser, "trainer", test)
     log_in(trainer, url, "zuzhang", PASSWORD)
     trainer.get_by_role("tab", name="题库与考试", exact=True).click()
+    expect(_boxed(trainer, QUARTER_INFO)).to_have_value(current_quarter())
     _shown(trainer, "同时用以前的条目（该时段以前发布、仍然有效的条目）").check()
     for label, n in {**COUNTS, "简答题数": 1}.items():
         _shown(trainer, label).fill(str(n))
@@ -144,6 +148,7 @@ def test_a_trainer_sets_a_paper_staff_take_it_and_results_and_wrong_books_follow
         staff.close()
 
     trainer.get_by_role("tab", name="成绩", exact=True).click()
+    expect(_boxed(trainer, QUARTER_INFO)).to_have_value(current_quarter())
     trainer.get_by_role("button", name="查看成绩").click()
     charts = trainer.locator("img[src*='png']")
     expect(charts).to_have_count(3)

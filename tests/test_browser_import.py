@@ -85,6 +85,7 @@ def test_the_admin_imports_files_and_sees_each_result(ctx, page, url, tmp_path):
 def test_the_digest_downloaded_in_the_browser_opens_in_word(page, url, tmp_path):
     log_in(page, url, "zuzhang", PASSWORD)
     page.get_by_role("tab", name="每日汇总", exact=True).click()
+    expect(page.get_by_label("汇总日期").locator("visible=true")).to_have_value(date.today().isoformat())
     page.get_by_role("button", name="生成").click()
     expect(page.get_by_text(CASE[0]).first).to_be_visible()
     page.shot("2-digest")

@@ -18,6 +18,7 @@ from kb.types import Entry
 from kb.users import Users
 from kb.workflow import Workflow
 from web import training
+from web.opening import Opening
 from web.downloads import Downloads
 
 MONTH = date.today().isoformat()[:7]
@@ -92,3 +93,13 @@ def test_the_page_builds_for_trainers_only(filled):
         training.build(filled, app)
     names = {d.get("api_name") for d in app.config["dependencies"]}
     assert {"training_pack", "training_plan", "training_evaluation"} <= names
+
+
+def test_the_page_opens_on_this_month_and_quarter_for_trainers_only(filled):
+    with gr.Blocks() as app:
+        training.build(filled, Opening.with_app(app))
+    (loaded,) = [f.fn for f in app.fns.values() if f.name == "loaded"]
+    learners, month, quarter = loaded(as_user("zuzhang"))
+    assert (month, quarter) == (MONTH, f"{MONTH[:4]}Q{(int(MONTH[5:]) + 2) // 3}")
+    assert "zhangsan" in [value for _, value in learners.choices]
+    assert all(isinstance(v, type(gr.skip())) for v in loaded(as_user("zhangsan")))

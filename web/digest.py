@@ -66,7 +66,7 @@ def make_digest(ctx: Context, value: str | None, request: gr.Request | None,
 def build(ctx: Context, opening: Opening) -> None:
     """The page: the date and the 生成 button, the digest, and its two downloads."""
     with gr.Row():
-        day = gr.Textbox(value=_today, label="汇总日期", info=f"可写成 {ACCEPTED}；留空表示今天",
+        day = gr.Textbox(label="汇总日期", info=f"可写成 {ACCEPTED}；留空表示今天",
                          max_lines=1, scale=3)
         make = gr.Button("生成", variant="primary", scale=1)
     with gr.Row():
@@ -80,3 +80,4 @@ def build(ctx: Context, opening: Opening) -> None:
 
     make.click(on_make, day, [shown, markdown_file, word], api_name="digest")
     day.submit(on_make, day, [shown, markdown_file, word], api_visibility="private")
+    opening.load(_today, None, day, show_progress="hidden", api_visibility="private")

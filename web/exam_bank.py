@@ -25,6 +25,7 @@ from kb.quizbank import DIFFICULTIES, KINDS, QuizBank, QuizQuestion, difficulty_
 from kb.records import now
 
 from .context import Context, acting, plain, shown_errors
+from .opening import Opening
 
 TITLE = "题库"
 DEFAULT_COUNTS = {"single": 10, "multiple": 5, "judge": 10, "blank": 10, "short": 5}
@@ -199,12 +200,12 @@ def save_question(ctx: Context, bank_id: str | None, number, stem: str, options:
     return f"已保存题库 {plain(bank_id)} 第 {int(number)} 题。"
 
 
-def build(ctx: Context) -> tuple[Callable, list]:
+def build(ctx: Context, opening: Opening) -> tuple[Callable, list]:
     """The section: the build form with its progress, the bank picker and table, and the editor.
     Returns the refresher of its pickers (a handler of the request, and its outputs)."""
     gr.Markdown(HINT)
     with gr.Row():
-        quarter = gr.Textbox(value=current_quarter, label="季度", info="如 2026Q4", max_lines=1)
+        quarter = gr.Textbox(label="季度", info="如 2026Q4", max_lines=1)
         since = gr.Textbox(label="起始日期（可选）", info="填写起止日期时按日期范围出题", max_lines=1)
         until = gr.Textbox(label="截止日期（可选）", max_lines=1)
         name = gr.Textbox(label="题库编号（可选）", info="默认用季度或日期范围", max_lines=1)
@@ -275,4 +276,5 @@ def build(ctx: Context) -> tuple[Callable, list]:
     table.select(on_select, bank, [number, *form], api_visibility="private")
     save.click(on_save, [bank, stale_only, number, stem, options, answer, explanation, points], [saved, head, table],
                api_visibility="private")
+    opening.load(current_quarter, None, quarter, show_progress="hidden", api_visibility="private")
     return refresh, [bank, item, department]

@@ -24,6 +24,7 @@ from kb.quizbank import KINDS, QuizBank
 from .context import Context, acting, plain, shown_errors
 from .downloads import Downloads
 from .exam_bank import bank_choices
+from .opening import Opening
 
 TITLE = "组卷与分配"
 PAPER_HEADERS = ["试卷编号", "标题", "题库", "版本", "题数", "总分", "时长", "组卷人", "组卷时间", "审批部门审定"]
@@ -170,7 +171,7 @@ def export_bank(ctx: Context, bank_id: str | None, fmt: str | None, request: gr.
         return str(export(fmt, f"题库 {bank_id}", wrapped, target))
 
 
-def build(ctx: Context) -> tuple[Callable, list]:
+def build(ctx: Context, opening: Opening) -> tuple[Callable, list]:
     """The section: compose, the papers, assign, the assignments, and the downloads. Returns the
     refresher of its pickers and tables (a handler of the request, and its outputs)."""
     downloads = Downloads("kb-papers-")

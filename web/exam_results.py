@@ -28,6 +28,7 @@ from .context import Context, acting, plain, shown_errors
 from .downloads import Downloads
 from .exam_bank import current_quarter
 from .exam_papers import file_name, paper_choices
+from .opening import Opening
 
 TITLE = "成绩"
 PERSON_HEADERS = ["姓名", "用户名", "小组", "得分", "满分", "得分率", "是否及格", "作答次数", "最近提交", "超时交卷（分钟）",
@@ -110,12 +111,12 @@ def import_marks(ctx: Context, paper_id: str | None, variant: str | None, day: s
     return text
 
 
-def build(ctx: Context) -> tuple[Callable, list]:
+def build(ctx: Context, opening: Opening) -> tuple[Callable, list]:
     """The section: the filters, the charts and tables with the xlsx, and the marks import. Returns the
     refresher of its paper pickers (a handler of the request, and its outputs)."""
     downloads = Downloads("kb-results-")
     with gr.Row():
-        quarter = gr.Textbox(value=current_quarter, label="季度", info="如 2026Q4；留空表示全部季度", max_lines=1)
+        quarter = gr.Textbox(label="季度", info="如 2026Q4；留空表示全部季度", max_lines=1)
         paper = gr.Dropdown([ALL_PAPERS], value="", label="试卷")
         show = gr.Button("查看成绩", variant="primary")
     summary = gr.Markdown()
@@ -150,4 +151,5 @@ def build(ctx: Context) -> tuple[Callable, list]:
     show.click(on_show, [quarter, paper], [summary, *charts, persons, groups, missed, workbook],
                api_visibility="private")
     load.click(on_import, [marked_paper, variant, day, sheet], imported, api_visibility="private")
+    opening.load(current_quarter, None, quarter, show_progress="hidden", api_visibility="private")
     return refresh, [paper, marked_paper]

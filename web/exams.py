@@ -1,7 +1,8 @@
 """题库与考试: the trainer's page, one sub-tab per section — 题库 (build, preview, edit), 组卷与分配
 (compose, assign, download) and 成绩 (charts, tables, xlsx, marks import).
 
-A section is a module with ``TITLE`` and ``build(ctx)``, which returns the refresher of its
+A section is a module with ``TITLE`` and ``build(ctx, opening)`` (``opening``: when the section is
+first shown, for what is filled once, such as today's quarter), which returns the refresher of its
 pickers: a handler of the request and the components it fills. The first section's refresher runs
 when the page opens, and each refresher whenever its sub-tab is selected, so a bank built in one
 section is offered at once in the next. Every handler admits the logged-in account to ``quiz`` on
@@ -42,7 +43,7 @@ def build(ctx: Context, opening: Opening) -> None:
     with gr.Tabs():
         for number, section in enumerate(SECTIONS):
             with gr.Tab(section.TITLE) as tab:
-                refresh, outputs = section.build(ctx)
+                refresh, outputs = section.build(ctx, opening.section(tab, first=number == 0))
                 tab.select(refresh, None, outputs, api_visibility="private")
                 if number == 0:
                     opening.load(guarded(ctx, refresh, outputs), None, outputs, api_visibility="private")

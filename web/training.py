@@ -102,8 +102,7 @@ def build(ctx: Context, opening: Opening) -> None:
     downloads = Downloads("kb-training-")
     gr.Markdown("### 月度培训资料")
     with gr.Row():
-        month = gr.Textbox(value=lambda: date.today().isoformat()[:7], label="月份", info="如 2026-11",
-                           max_lines=1, scale=3)
+        month = gr.Textbox(label="月份", info="如 2026-11", max_lines=1, scale=3)
         make = gr.Button("生成培训资料", variant="primary", scale=1)
     with gr.Row():
         word = gr.DownloadButton("下载 Word（.docx）", value=None)
@@ -118,8 +117,7 @@ def build(ctx: Context, opening: Opening) -> None:
     plan_shown = gr.Markdown("", sanitize_html=True)
     gr.Markdown("### 季度考评")
     with gr.Row():
-        quarter = gr.Textbox(value=lambda: quarter_of(date.today().isoformat()), label="季度", info="如 2026Q4",
-                             max_lines=1, scale=3)
+        quarter = gr.Textbox(label="季度", info="如 2026Q4", max_lines=1, scale=3)
         make_evaluation_button = gr.Button("导出季度考评", scale=1)
     evaluation_file = gr.DownloadButton("下载季度考评（.xlsx）", value=None)
 
@@ -133,13 +131,15 @@ def build(ctx: Context, opening: Opening) -> None:
         return make_evaluation(ctx, value, request, downloads)
 
     def loaded(request: gr.Request):
-        """The learner picker for a trainer; nothing for a role that does not see this page."""
+        """The learner picker, this month and this quarter for a trainer; nothing for a role that does
+        not see this page."""
         if account(ctx, request).role not in ROLES:
-            return gr.skip()
-        return gr.Dropdown(choices=learner_choices(ctx, request))
+            return gr.skip(), gr.skip(), gr.skip()
+        today = date.today().isoformat()
+        return gr.Dropdown(choices=learner_choices(ctx, request)), today[:7], quarter_of(today)
 
     make.click(on_pack, month, [shown, word, pdf], api_name="training_pack")
     month.submit(on_pack, month, [shown, word, pdf], api_visibility="private")
     make_plan_button.click(on_plan, [learner, start], [plan_shown, plan_word], api_name="training_plan")
     make_evaluation_button.click(on_evaluation, quarter, evaluation_file, api_name="training_evaluation")
-    opening.load(loaded, None, learner, api_visibility="private")
+    opening.load(loaded, None, [learner, month, quarter], api_visibility="private")
