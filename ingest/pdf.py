@@ -31,6 +31,7 @@ from .plausible import garbled
 
 MARGIN = 0.08  # running headers and footers sit in this share of the page height, at the top and bottom
 NUMBER_MARGIN = 0.12  # page numbers too (a 公文 puts them about 9 % up from the bottom edge)
+EDGE = 0.1  # text turned on its side this close to a page edge is a page number or a label printed along the edge
 HEADING_STEP = 1.5  # points above the body size that make a short line a heading
 HEADING_MAX = 40  # characters
 WRAP_SLACK = 2.0  # a line ending within this many characters of the right text edge was wrapped
@@ -94,7 +95,7 @@ def load_pdf(path: Path, limits: Limits = Limits()) -> Loaded:
     pages = _read(path, limits.max_pages)
     unread = [page for page in pages if page.needs_ocr or (page.pictures and ocr.available())]
     if unread:
-        _recognise(path, unread)
+        _recognise(path, unread, digital=any((page.lines or page.tables) and not page.needs_ocr for page in pages))
     if not any(page.lines or page.tables or page.recognised or page.read_pictures for page in pages):
         if unread:
             raise IngestError(str(path), "PDF 是扫描件，但文字识别没有找到文字（图片可能太模糊或是空白页）。"
@@ -128,7 +129,8 @@ def _read(path: Path, max_pages: int) -> list[_Page]:
 
 def _read_page(page) -> _Page:
     copies = _copies(page.chars)
-    page = page.filter(lambda obj: id(obj) not in copies)
+    width, height = float(page.width), float(page.height)
+    page = page.filter(lambda obj: id(obj) not in copies and not _along_edge(obj, width, height))
     found = [t for t in page.find_tables() if len(t.rows) >= 2 and len(t.rows[0].cells) >= 2]
     kept = [(t.bbox, table) for t in found if (table := table_of(t)) is not None]
     tables = [(frame[1], table) for frame, table in kept]
@@ -160,6 +162,17 @@ def _copies(chars: list[dict]) -> set[int]:
         else:
             seen.add((char["text"], x, y))
     return copies
+
+
+def _along_edge(obj: dict, width: float, height: float) -> bool:
+    """Whether ``obj`` is a glyph turned on its side within :data:`EDGE` of an edge of the page: the page
+    number of a landscape page printed along its short side (— 1 3 — read as four lines, its digit joined to
+    the title beside it), a 装订线 label."""
+    matrix = obj.get("matrix")
+    if obj.get("object_type") != "char" or not matrix or abs(matrix[1]) <= abs(matrix[0]):
+        return False
+    return (obj["x1"] < EDGE * width or obj["x0"] > (1 - EDGE) * width
+            or obj["bottom"] < EDGE * height or obj["top"] > (1 - EDGE) * height)
 
 
 def _inside(char: dict, frames: list[tuple[float, float, float, float]]) -> bool:
@@ -204,10 +217,12 @@ def _drop_running_lines(pages: list[_Page]) -> None:
         page.lines = lines
 
 
-def _recognise(path: Path, pages: list[_Page]) -> None:
+def _recognise(path: Path, pages: list[_Page], digital: bool) -> None:
     """Read ``pages`` by OCR, rendered at ``OCR_DPI``: a scanned or garbled page whole, a page of text
     around pictures (a table pasted in as an image) only where its pictures are; the engine must be
-    installed."""
+    installed. A diagram is left unread in a picture and, when the document is ``digital`` (other pages
+    have text), on a page that is one whole picture too (a flowchart inserted as a page of its own); a
+    document scanned throughout is read whole, page by page."""
     if not ocr.available():
         bad = [page for page in pages if page.garbled]
         if bad:
@@ -225,7 +240,7 @@ def _recognise(path: Path, pages: list[_Page]) -> None:
         for page in tqdm(pages, desc=f"文字识别 {path.name}", unit="页", leave=False, disable=None):
             picture = document[page.number - 1].render(scale=scale).to_pil()
             if page.needs_ocr:
-                page.recognised = ocr_blocks(_ocr_lines(picture))
+                page.recognised = ocr_blocks(_ocr_lines(picture, skip_diagram=digital))
                 continue
             for x0, top, x1, bottom in page.pictures:
                 crop = picture.crop(tuple(round(v * scale) for v in (x0, top, x1, bottom)))

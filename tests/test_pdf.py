@@ -8,7 +8,7 @@ import random
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib import colors, pdfencrypt
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
@@ -227,9 +227,8 @@ def test_without_ocr_a_page_mostly_a_picture_keeps_its_text(tmp_path, monkeypatc
     assert doc.ocr is False and "公文标题常见错误" in text and "这一页只有文字" in text and "介词连用" not in text
 
 
-def test_a_flowchart_picture_is_left_unread(tmp_path):
-    """A diagram's boxes hold a few characters each; read in rows they are word salad, so a picture
-    like that is not read, while the page's own text is."""
+def _flowchart() -> Image.Image:
+    """A flowchart: twelve boxes of two characters each."""
     font = ImageFont.truetype(FONT_FILE, 40)
     image = Image.new("RGB", (1240, 900), "white")
     draw = ImageDraw.Draw(image)
@@ -238,17 +237,68 @@ def test_a_flowchart_picture_is_left_unread(tmp_path):
         x, y = 80 + (n % 4) * 290, 80 + (n // 4) * 280
         draw.rectangle((x - 20, y - 20, x + 120, y + 70), outline="black", width=3)
         draw.text((x, y), step, font=font, fill="black")
+    return image
+
+
+def test_a_flowchart_picture_is_left_unread(tmp_path):
+    """A diagram's boxes hold a few characters each; read in rows they are word salad, so a picture
+    like that is not read, while the page's own text is."""
     path = tmp_path / "flow.pdf"
     page = canvas.Canvas(str(path), pagesize=A4)
     page.setFont("WQY", 16)
     page.drawString(60, A4[1] - 60, "施工许可审批流程图（12 个工作日）")
-    page.drawImage(ImageReader(image), 36, A4[1] - 460, width=520, height=377)
+    page.drawImage(ImageReader(_flowchart()), 36, A4[1] - 460, width=520, height=377)
     page.showPage()
     page.save()
     doc = load_pdf(path).documents[0]
     text = _recognised(doc)
     assert "施工许可审批流程图" in text and "12 个工作日" in text
     assert doc.ocr is False and "踏勘" not in text and "归档" not in text
+
+
+@pytest.mark.parametrize("with_text", [True, False])
+def test_a_flowchart_page_is_left_unread_only_in_a_document_with_text(tmp_path, with_text):
+    """A page that is one flowchart picture and its page number: inserted into a document of text, it is
+    a diagram like any other; a document scanned throughout is read whole, whatever its pages show."""
+    path = tmp_path / "flow-page.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    if with_text:
+        page.setFont("WQY", 11)
+        page.drawString(60, A4[1] - 60, "附件：施工许可审批流程图见下页。")
+        page.showPage()
+    page.drawImage(ImageReader(_flowchart()), 20, 80, width=555, height=403)
+    page.setFont("WQY", 9)
+    page.drawCentredString(A4[0] / 2, 12 * mm, "- 2 -")
+    page.showPage()
+    page.save()
+    text = _recognised(load_pdf(path).documents[0])
+    assert ("踏勘" in text) is not with_text
+    assert ("施工许可审批流程图见下页" in text) is with_text
+
+
+def test_a_page_number_along_the_edge_of_a_landscape_page_is_dropped(tmp_path):
+    """A landscape page prints its page number turned on its side along the short edge (— 13 —): it is
+    neither read as lines of its own nor joined to the title that stands level with it."""
+    path = tmp_path / "landscape.pdf"
+    width, height = landscape(A4)
+    page = canvas.Canvas(str(path), pagesize=(width, height))
+    titles = {13: "政府投资房屋建筑项目审批流程图", 14: "社会投资房屋建筑项目审批流程图"}
+    for number, title in titles.items():
+        page.setFont("WQY", 18)
+        page.drawCentredString(width / 2, height / 2, title)
+        page.setFont("WQY", 11)
+        page.drawCentredString(width / 2, height / 2 - 40, "（以划拨方式取得土地使用权，54 个工作日）")
+        page.saveState()
+        page.translate(50, height / 2)
+        page.rotate(90)
+        page.setFont("WQY", 14)
+        page.drawCentredString(0, 0, f"— {number} —")
+        page.restoreState()
+        page.showPage()
+    page.save()
+    text = _recognised(load_pdf(path).documents[0])
+    assert set(titles.values()) <= set(text.split("\n"))
+    assert "—" not in text and "13" not in text and "14" not in text
 
 
 random.seed(5)
