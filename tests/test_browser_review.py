@@ -131,7 +131,7 @@ def test_a_bad_row_of_a_sheet_shows_its_error_in_the_preview(page, url, tmp_path
     panel.get_by_role("button", name=re.compile("上传当天的登记表")).click()
     expect(panel.get_by_role("button", name="预览")).to_be_visible()
     panel.locator("input[type=file][accept*='.xlsx']").set_input_files(str(sheet))
-    expect(panel.get_by_text(sheet.name).first).to_be_visible()
+    expect(panel.get_by_role("cell", name=sheet.name)).to_be_visible()
     panel.get_by_role("button", name="预览").click()
     expect(panel.get_by_role("row").filter(has_text="护照加急要多久？")).to_contain_text(error)
     expect(panel.get_by_role("row").filter(has_text="居住证签注可以代办吗？")).to_contain_text("可提交")
