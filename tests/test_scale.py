@@ -74,7 +74,8 @@ def chunks_of(data: Path) -> int:
         return conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
 
-@pytest.mark.skipif(bool(os.environ.get("KB_TEST_CHROMA_URL")), reason="once is enough: the embedded tier runs it")
+@pytest.mark.skipif(bool(os.environ.get("KB_TEST_CHROMA_URL") or os.environ.get("KB_TEST_SCALE_BESIDE")),
+                    reason="once is enough: the embedded tier runs it, or CI's second pass beside it")
 def test_a_50_mb_text_streams_with_flat_memory_and_resumes_after_kill(tmp_path):
     text = big_text(tmp_path / "大文件.txt", 50 * MB)
     data = tmp_path / "data"
