@@ -22,12 +22,12 @@ from bot.evaluation import evaluation_xlsx, quarterly_evaluation
 from bot.onboarding import onboarding_plan
 from bot.training import TrainingError, month_range, training_pack
 from bot.training_word import pack_docx, pack_markdown, plan_docx, plan_markdown, to_pdf
-from kb.attempts import quarter_of
 from kb.papers import people
 
 from .context import Context, account, acting, shown_errors
 from .opening import Opening
 from .downloads import Downloads
+from .exam_bank import current_quarter
 
 TITLE = "培训"
 ROLES = frozenset({"reviewer", "admin"})
@@ -88,8 +88,7 @@ def make_evaluation(ctx: Context, quarter: str | None, request: gr.Request | Non
     """The quarterly evaluation of ``quarter`` (this quarter when empty) as an .xlsx path."""
     user = acting(ctx, request, "training")
     with ctx.lock, shown_errors():
-        made = quarterly_evaluation(ctx.kb.records, (quarter or "").strip() or quarter_of(date.today().isoformat()),
-                                    user)
+        made = quarterly_evaluation(ctx.kb.records, (quarter or "").strip() or current_quarter(), user)
     try:
         return str(evaluation_xlsx(made, downloads.folder(user.username) / f"季度考评-{made.quarter}.xlsx"))
     except OSError as exc:
@@ -135,8 +134,7 @@ def build(ctx: Context, opening: Opening) -> None:
         not see this page."""
         if account(ctx, request).role not in ROLES:
             return gr.skip(), gr.skip(), gr.skip()
-        today = date.today().isoformat()
-        return gr.Dropdown(choices=learner_choices(ctx, request)), today[:7], quarter_of(today)
+        return gr.Dropdown(choices=learner_choices(ctx, request)), date.today().isoformat()[:7], current_quarter()
 
     make.click(on_pack, month, [shown, word, pdf], api_name="training_pack")
     month.submit(on_pack, month, [shown, word, pdf], api_visibility="private")
