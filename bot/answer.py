@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from kb import Filters, Hit, KnowledgeBase
 from kb.config import default
-from kb.deciding import Judged, Verdict, is_paper
-from kb.lexicon import fold
+from kb.deciding import Judged, Verdict
+from kb.lexicon import fold, is_paper
 
 from .confidence import LEAD_CAP, confidence
 from .span import document_span

@@ -37,8 +37,8 @@ def lexicon_list(settings, mine, login):
     lex = kb.tokens.lexicon
     for group in lex.groups:
         click.echo(f"同义词  {' '.join(group)}")
-    for classes in lex.contrasts:
-        click.echo(f"区分词  {' | '.join(' '.join(c) for c in classes)}")
+    for i, classes in enumerate(lex.contrasts):
+        click.echo(f"区分词  {'证照: ' if i in lex.paper_sets else ''}{' | '.join(' '.join(c) for c in classes)}")
 
 
 def _report(added: list[str], total: int) -> None:
@@ -49,7 +49,8 @@ def _report(added: list[str], total: int) -> None:
 
 @lexicon.command("add")
 @click.argument("terms", nargs=-1, required=True)
-@click.option("--contrast", "kind", flag_value="contrast", help="区分词：每个参数是一类（类内多个词用空格分隔），第一类是默认情形")
+@click.option("--contrast", "kind", flag_value="contrast", help="区分词：每个参数是一类（类内多个词用空格分隔），第一类是默认情形，"
+              "第一类前写“证照:”表示只在问题提到证照时才算")
 @click.option("--answer-type", "kind", flag_value="answer_type",
               help="问答类型：两个参数，先写问法，再写答复中应有的说法（#单位 表示数字+单位）")
 @login_options

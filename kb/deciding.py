@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .lexicon import Lexicon
+from .lexicon import Lexicon, is_paper
 from .types import Entry, Hit
 
 NEAR = 3
@@ -77,15 +77,6 @@ class Verdict:
     @property
     def best(self) -> Judged | None:
         return self.judged[0] if self.judged else None
-
-
-PAPER_ENDINGS = ("证", "证书", "证明", "卡", "照", "簿", "凭证", "通行证", "护照")
-"""How the official names of certificates, cards and papers (证照) end: 居住证, 社会保障卡, 护照 …"""
-
-
-def is_paper(concept: str) -> bool:
-    """Whether a lexicon concept is a certificate, card or paper, by how its official name ends."""
-    return concept.endswith(PAPER_ENDINGS)
 
 
 FIGURE = re.compile(r"\d{4,}")

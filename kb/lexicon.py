@@ -7,7 +7,9 @@ Three kinds of knowledge, all shipped in ``resources/lexicon.txt`` and extended 
   (official) term. Keyword search adds a concept token for each term it finds, so a question
   with 房产证 matches an entry that says 不动产权证书, and answer confidence counts the two as one word.
 * **contrast sets** — classes of words that separate two near entries (办理/取消, 离职/退休,
-  首次/补领, 个人/单位). A set with one class contrasts "says it" with "does not say it".
+  首次/补领, 个人/单位). A set with one class contrasts "says it" with "does not say it". A set
+  written ``证照: …`` is about certificates and cards: a question asks about one of its cases only
+  when it names a paper (护照找不到了 is a lost passport; 老板找不到了, 工作丢了, 社保断掉了 are not).
 * **answer types** — what a question asks for (多少钱, 多久, 几岁) and what an answer to it must
   say (an amount in 元 or 免费, a duration, an age). A term of the form ``#单位`` stands for a number
   followed by that unit (``#个工作日`` matches 15个工作日 and 三个工作日).
@@ -47,6 +49,19 @@ DATES = re.compile(f"(?:{_YEAR}\\s*)?{_DAY}月\\s*{_DAY}[日号]|{_YEAR}(?:\\s*{
 duration, so 9月1日 does not tell how long something takes."""
 
 
+PAPER_ENDINGS = ("证", "证书", "证明", "卡", "照", "簿", "凭证", "通行证", "护照")
+"""How the official names of certificates, cards and papers (证照) end: 居住证, 社会保障卡, 护照 …"""
+PAPER_ONLY = re.compile(r"^\s*证照\s*[:：]\s*")
+"""How a contrast line about certificates and cards begins."""
+_PAPER_WORD = re.compile("[证卡照簿]")
+"""A character that ends the names of most papers, including those the lexicon does not list (毕业证)."""
+
+
+def is_paper(concept: str) -> bool:
+    """Whether a lexicon concept is a certificate, card or paper, by how its official name ends."""
+    return concept.endswith(PAPER_ENDINGS)
+
+
 class LexiconError(KBError):
     """A lexicon line that cannot be used; the message says which and how to fix it."""
 
@@ -79,14 +94,23 @@ def parse_line(kind: str, line: str) -> tuple[tuple[str, ...], ...]:
 
 
 def normal_line(kind: str, line: str) -> str:
-    """``line`` as stored: folded terms, single spaces, `` | `` or `` => `` between classes."""
+    """``line`` as stored: folded terms, single spaces, `` | `` or `` => `` between classes, a contrast
+    set about papers led by ``证照: ``."""
     separator = {"contrast": " | ", "answer_type": " => "}.get(kind, " ")
-    return separator.join(" ".join(c) for c in parse_line(kind, line))
+    papers, rest = paper_only(kind, line)
+    return ("证照: " if papers else "") + separator.join(" ".join(c) for c in parse_line(kind, rest))
+
+
+def paper_only(kind: str, line: str) -> tuple[bool, str]:
+    """Whether ``line`` is a contrast set about papers (it begins ``证照:``), and the line without that."""
+    found = PAPER_ONLY.match(line) if kind == "contrast" else None
+    return (True, line[found.end():]) if found else (False, line)
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Synonym groups (official term first) and contrast sets (tuples of classes of terms).
+    """Synonym groups (official term first), contrast sets (tuples of classes of terms; ``paper_sets``
+    are the indexes of those about papers) and answer types.
 
     Synonym lines that share a term form one group (the group of the first of them keeps its
     official term), so the centre can add a colloquial word to a shipped group by naming any of its terms.
@@ -95,14 +119,18 @@ class Lexicon:
     groups: tuple[tuple[str, ...], ...] = ()
     contrasts: tuple[tuple[tuple[str, ...], ...], ...] = ()
     answer_types: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    paper_sets: frozenset[int] = frozenset()
 
     @classmethod
     def from_lines(cls, lines: Iterable[tuple[str, str]]) -> Lexicon:
         """A lexicon from ``(kind, line)`` pairs (kind ``synonym`` or ``contrast``)."""
         groups: list[list[str]] = []
-        contrasts, answer_types = [], []
+        contrasts, answer_types, paper_sets = [], [], set()
         for kind, line in lines:
-            classes = parse_line(kind, line)
+            papers, rest = paper_only(kind, line)
+            classes = parse_line(kind, rest)
+            if papers:
+                paper_sets.add(len(contrasts))
             if kind != "synonym":
                 (contrasts if kind == "contrast" else answer_types).append(classes)
                 continue
@@ -112,7 +140,7 @@ class Lexicon:
                 groups.remove(g)
             merged = [t for g in joined for t in g]
             groups.append(list(dict.fromkeys(merged + terms)) if joined else terms)
-        return cls(tuple(tuple(g) for g in groups), tuple(contrasts), tuple(answer_types))
+        return cls(tuple(tuple(g) for g in groups), tuple(contrasts), tuple(answer_types), frozenset(paper_sets))
 
     @cached_property
     def concept_of(self) -> dict[str, str]:
@@ -174,9 +202,18 @@ class Lexicon:
 
     def asked(self, question: str) -> tuple[frozenset[int], ...]:
         """Like :meth:`marks`, for a question: a class that is only named after a negation
-        (是辞职不是退休, 不是到期，是丢了) is not what it asks about."""
+        (是辞职不是退休, 不是到期，是丢了) is not what it asks about, nor a class of a set about
+        papers when the question names no paper (工作丢了 is not a lost card)."""
         folded = fold(question)
-        return self._classes(lambda term: _affirmed(folded, term))
+        asked = self._classes(lambda term: _affirmed(folded, term))
+        if not self.paper_sets or self.names_paper(question):
+            return asked
+        return tuple(frozenset() if i in self.paper_sets else a for i, a in enumerate(asked))
+
+    def names_paper(self, text: str) -> bool:
+        """Whether ``text`` names a certificate, card or paper: a lexicon term of one (户口本), or a word
+        ending like one (毕业证, 老年卡, 执照)."""
+        return bool(_PAPER_WORD.search(fold(text))) or any(is_paper(c) for _, c in self.matches(text))
 
     @cached_property
     def _contrast_terms(self) -> frozenset[str]:

@@ -27,6 +27,8 @@ ROWS = [
      "取消异地长期居住备案"],
     ["FAQ-SB", "社会保障卡丢了怎么补办？",
      "先拨打12333挂失，再持身份证到合作银行网点补办社会保障卡，一般15个工作日内制卡。", "社保卡补办"],
+    ["FAQ-DJ", "以前单位有几个月没给我交养老保险，断缴的那几个月还能补上吗？",
+     "因用人单位原因漏缴的，由单位持劳动合同、工资发放记录到社保窗口申请补缴，补缴后缴费年限连续计算。", "养老保险中断缴费补缴"],
     ["FAQ-HZ", "第一次办护照需要带什么材料？",
      "携带本人身份证到出入境接待大厅现场采集照片和指纹，符合条件的7个工作日内制发护照。", "普通护照首次申请"],
 ]
@@ -117,3 +119,16 @@ def test_an_entry_whose_answer_covers_the_asked_case_is_not_contradicted(kb, tmp
     assert judged["FAQ-BJ"].contradicted == () and judged["FAQ-BJ"].clean
     reply = answer(kb, question, min_confidence=0)
     assert reply.citations[0].parent_id == "FAQ-BJ", reply
+
+
+
+@pytest.mark.parametrize("question", ["养老保险断掉了，还能补上吗？", "单位没给我交，养老保险断掉了，能补缴吗？",
+                                      "单位倒闭了老板也找不到，断缴的养老保险能补上吗？"])
+def test_a_loss_word_about_no_paper_does_not_decide(near_kb, question):
+    """掉了 and 找不到 mark a lost certificate (社保卡掉了); 养老保险断掉了 and 老板找不到 lose no paper."""
+    judged = {j.hit.parent_id: j for j in near_kb.judged_search(question, k=3).judged}
+    assert judged["FAQ-DJ"].contradicted == ()
+    reply = answer(near_kb, question, min_confidence=0)
+    assert reply.status == "answered" and reply.citations[0].parent_id == "FAQ-DJ", reply
+    lost = answer(near_kb, "社保卡掉了，去哪补？", min_confidence=0)
+    assert lost.status == "answered" and lost.citations[0].parent_id == "FAQ-SB", lost

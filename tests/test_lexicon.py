@@ -10,7 +10,7 @@ from fixtures import CHROMA_URL, drop_server_collections, make_csv, make_xlsx, u
 from ingest import ingest_paths
 from kb import KBError
 from kb.audit import events
-from kb.lexicon import Lexicon, LexiconError, builtin_lines, parse_line
+from kb.lexicon import Lexicon, LexiconError, builtin_lines, normal_line, parse_line
 from kb.users import PermissionDenied
 
 pytestmark = pytest.mark.store
@@ -82,6 +82,19 @@ def test_an_answer_type_wants_its_kind_of_value(question, text, says_it):
     assert lexicon.gives(asked, text) is says_it
 
 
+def test_a_set_about_papers_counts_only_when_the_question_names_a_paper():
+    lexicon = Lexicon.from_lines([*LINES, ("synonym", "居民户口簿 户口本"),
+                                  ("contrast", "证照： 首次 第一次 | 遗失 丢了 找不到 掉了")])
+    assert lexicon.paper_sets == frozenset({2})
+    assert normal_line("contrast", "证照：首次  第一次|丢了") == "证照: 首次 第一次 | 丢了"
+    for question in ("护照找不到了怎么办", "户口本丢了", "毕业证掉了能补吗", "房本找不到了"):
+        assert lexicon.asked(question)[2] == frozenset({1}), question
+    for question in ("原来的公司倒闭了，老板也找不到", "社保断掉了还能补吗", "工作丢了，公积金能取吗"):
+        assert lexicon.asked(question)[2] == frozenset(), question
+        assert lexicon.marks(question)[2] == frozenset({1})  # the words are there: a follow-up may still use them
+    assert lexicon.asked("辞职了，老板找不到")[0] == frozenset({0})  # other sets are read as before
+
+
 def test_which_points_is_not_what_time():
     assert Lexicon.from_lines(builtin_lines()).asked_types("办理时需要注意哪几点？") == ()
 
@@ -109,6 +122,8 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
     assert lexicon.concepts("天然气户名怎么改") == ["燃气"]  # a subject of its own, not part of 过户
     assert lexicon.concepts("劳动仲裁还没结") == ["劳动人事争议仲裁"]
     assert lexicon.concepts("领取资格认证在哪做") == ["待遇资格认证"]  # the yearly check of a pensioner
+    assert lexicon.asked("社保断掉了还能补缴吗") == lexicon.asked("社保断了还能补缴吗")  # 掉了 is no lost card here
+    assert lexicon.asked("社保卡掉了去哪补") != lexicon.asked("社保卡去哪办")
 
 
 @pytest.mark.parametrize("question, searched", [
@@ -168,8 +183,8 @@ def test_lexicon_commands(tmp_path, data):
     run = CliRunner().invoke
     added = run(cli, ["lexicon", "add", "不动产权证书", "小红本", *data])
     assert added.exit_code == 0 and "已补充  不动产权证书 小红本" in added.output
-    contrast = run(cli, ["lexicon", "add", "--contrast", "首次 第一次", "补领 丢了", *data])
-    assert contrast.exit_code == 0 and "首次 第一次 | 补领 丢了" in contrast.output
+    contrast = run(cli, ["lexicon", "add", "--contrast", "证照：首次 第一次", "补领 丢了", *data])
+    assert contrast.exit_code == 0 and "证照: 首次 第一次 | 补领 丢了" in contrast.output
     asks = run(cli, ["lexicon", "add", "--answer-type", "多久 几天", "#天 当场", *data])
     assert asks.exit_code == 0 and "多久 几天 => #天 当场" in asks.output
     sheet = make_xlsx(tmp_path / "词表.xlsx", [["不动产权证书", "红本、产权本"], ["", ""]], ["规范用语", "其他说法"])
@@ -178,11 +193,12 @@ def test_lexicon_commands(tmp_path, data):
     lines = make_csv(tmp_path / "区分词.csv", [["区分词", "个人 | 单位"], ["同义词", "公积金 公基金"]], ["类型", "词语"])
     assert run(cli, ["lexicon", "import", str(lines), *data]).exit_code == 0
     mine = run(cli, ["lexicon", "list", "--mine", *data]).output.splitlines()
-    assert mine == ["同义词  不动产权证书 小红本", "区分词  首次 第一次 | 补领 丢了", "问答类型  多久 几天 => #天 当场",
+    assert mine == ["同义词  不动产权证书 小红本", "区分词  证照: 首次 第一次 | 补领 丢了", "问答类型  多久 几天 => #天 当场",
                     "同义词  不动产权证书 红本 产权本",
                     "区分词  个人 | 单位", "同义词  公积金 公基金"]
     everything = run(cli, ["lexicon", "list", *data]).output
     assert "不动产权证书" in everything and "红本" in everything and "住房公积金 公积金 公基金" in everything
+    assert "区分词  证照: 首次 第一次 初次" in everything and "区分词  证照: 首次 第一次 | 补领 丢了" in everything
 
     bad = make_csv(tmp_path / "坏表.csv", [["反义词", "多 | 少"]], ["类型", "词语"])
     refused = run(cli, ["lexicon", "import", str(bad), *data])
