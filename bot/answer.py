@@ -192,7 +192,7 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
     pair = decision.rival is not None and min(decision.pair_score, decision.rival_score) >= min_confidence
     if score < min_confidence and not pair:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=hits)
-    notes = currency_notes(best.hit)
+    notes = currency_notes(best.hit) + unsaid_notes(kb, question, best)
     if best.hit.expired_on:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, (Citation.of(best.hit),), hits[1:], notes)
     if pair:
@@ -237,6 +237,16 @@ def _ambiguous(kb: KnowledgeBase, question: str, verdict: Verdict, best: Judged,
 def _said(kb: KnowledgeBase, question: str, hit: Hit) -> str:
     """What a hit answers: an entry's answer, or the sentences of a document's passage that match."""
     return hit.answer if hit.kind == "entry" else document_span(kb, question, hit)
+
+
+def unsaid_notes(kb: KnowledgeBase, question: str, best: Judged) -> tuple[str, ...]:
+    """The cases the question names that the answering entry never mentions (单位 in 我在单位上班，社保卡丢了):
+    not enough to refuse, worth checking."""
+    lexicon, folded = kb.tokens.lexicon, fold(question)
+    asked = lexicon.asked(question)
+    said = ("、".join(next(t for t in lexicon.contrasts[i][c] if t in folded) for c in sorted(asked[i]))
+            for i in best.unsaid)
+    return tuple(f"问题提到“{words}”，这条答复没有专门讲到这种情形，请核对是否适用。" for words in said)
 
 
 def rule_notes(kb: KnowledgeBase, question: str, verdict: Verdict) -> tuple[str, ...]:

@@ -9,8 +9,13 @@ lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :d
   answer also says what 灵活就业人员自己中断缴费 can do answers 我自己交的社保断了一年). A
   class other than the set's first one (its default: an entry on applying is about a first
   application) must moreover be mentioned somewhere in the entry, answer included (丢了 asked, the
-  entry only explains how to apply). A question that names no class is never contradicted: it may
-  still be about that case in other words.
+  entry only explains how to apply). That silence rules the entry out only for a set whose words
+  are what the question is about wherever they stand: a one-class set (取消, 复查) or a set about
+  papers (read only when the question names a paper). The other sets' words often come up in
+  passing (我在单位上班，社保卡丢了; 老人长期卧床; 刚搬到本市): an entry silent on such a case goes
+  behind the near hits that mention it, and when no near hit does it still answers, with a note
+  saying which case it does not mention. A question that names no class is never contradicted: it
+  may still be about that case in other words.
 * **another paper** — certificates and cards (证照: lexicon concepts whose official name ends in 证,
   卡, 照, 簿, 证明 …) contrast with each other: an entry whose own question is about one paper (社会
   保障卡丢了怎么补办) does not answer a question about another (护照丢了怎么补办). An entry whose
@@ -50,7 +55,8 @@ NEAR = 3
 @dataclass(frozen=True)
 class Judged:
     """A hit, the classes of each contrast set its own text names, the sets it contradicts the question
-    on and the answer types the question asks for that it does not give."""
+    on, the answer types the question asks for that it does not give, and the sets whose asked case it
+    never mentions without that ruling it out (``unsaid``: it goes behind the near hits that do)."""
 
     hit: Hit
     marks: tuple[frozenset[int], ...]
@@ -58,6 +64,7 @@ class Judged:
     unanswered: tuple[int, ...] = ()
     other_papers: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    unsaid: tuple[int, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -141,10 +148,12 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
         answered = lexicon.marks(hit.answer)
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
             (marks[i] and not a & marks[i] and not a & answered[i])
-            or (not a & anywhere[i] and _marked(lexicon, i, a))))
-        judged.append(Judged(hit, marks, contradicted, unanswered, other_papers, missing))
+            or (not a & anywhere[i] and _marked(lexicon, i, a) and _topical(lexicon, i))))
+        unsaid = tuple(i for i, a in enumerate(asked) if a and i not in contradicted
+                       and not a & anywhere[i] and _marked(lexicon, i, a))
+        judged.append(Judged(hit, marks, contradicted, unanswered, other_papers, missing, unsaid))
     uncovered = tuple(c for c in concepts if not any(lexicon.names(c, t) for t in texts[:NEAR]))
-    near = sorted(judged[:NEAR], key=lambda j: not j.clean) + judged[NEAR:]
+    near = sorted(judged[:NEAR], key=lambda j: not j.clean or bool(j.unsaid)) + judged[NEAR:]
     return Verdict(tuple(near), uncovered, _open_set(lexicon, asked, near))
 
 
@@ -152,6 +161,12 @@ def _marked(lexicon: Lexicon, index: int, asked: frozenset[int]) -> bool:
     """Whether the classes a question names of contrast set ``index`` include one besides its default
     (the first class of a set with several; a one-class set has no default)."""
     return len(lexicon.contrasts[index]) == 1 or bool(asked - {0})
+
+
+def _topical(lexicon: Lexicon, index: int) -> bool:
+    """Whether contrast set ``index`` names what a question is about wherever it says it: a one-class
+    set (取消, 复查) or a set about papers, read only when the question names one."""
+    return len(lexicon.contrasts[index]) == 1 or index in lexicon.paper_sets
 
 
 def _open_set(lexicon: Lexicon, asked: tuple[frozenset[int], ...], judged: list[Judged]) -> int:

@@ -132,3 +132,13 @@ def test_a_loss_word_about_no_paper_does_not_decide(near_kb, question):
     assert reply.status == "answered" and reply.citations[0].parent_id == "FAQ-DJ", reply
     lost = answer(near_kb, "社保卡掉了，去哪补？", min_confidence=0)
     assert lost.status == "answered" and lost.citations[0].parent_id == "FAQ-SB", lost
+
+
+@pytest.mark.parametrize("question, word, expected", [("刚搬到本市，第一次办护照要带什么？", "搬到", "FAQ-HZ"),
+                                                      ("老人长期卧床，社保卡丢了怎么补？", "长期", "FAQ-SB")])
+def test_a_case_named_in_passing_does_not_refuse_the_entry(near_kb, question, word, expected):
+    """搬到 (a change) and 长期 are cases of contrast sets, here said in passing: the entry that never
+    mentions them still answers, with a note saying so."""
+    reply = answer(near_kb, question, min_confidence=0)
+    assert reply.status == "answered" and reply.citations[0].parent_id == expected, reply
+    assert any(f"“{word}”" in note and "请核对" in note for note in reply.notes), reply.notes
