@@ -1,7 +1,7 @@
 """The deciding word: an answer must agree with what the question names.
 
 Near entries are often separated by one word (办理/取消, 离职/退休, 首次/补领, 个人/单位): the
-lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :data:`NEAR` hits:
+lexicon's contrast sets (:mod:`kb.lexicon`). Five rules, applied to the first :data:`NEAR` hits, and a choice left open:
 
 * **contradiction** — the question names a class of a contrast set and an entry names only other
   classes of it in its own question wordings and 事项 (辞职 asked, the entry is about 退休), unless

@@ -123,7 +123,7 @@ class Lexicon:
 
     @classmethod
     def from_lines(cls, lines: Iterable[tuple[str, str]]) -> Lexicon:
-        """A lexicon from ``(kind, line)`` pairs (kind ``synonym`` or ``contrast``)."""
+        """A lexicon from ``(kind, line)`` pairs (kind ``synonym``, ``contrast`` or ``answer_type``)."""
         groups: list[list[str]] = []
         contrasts, answer_types, paper_sets = [], [], set()
         for kind, line in lines:
