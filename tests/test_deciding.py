@@ -121,7 +121,6 @@ def test_an_entry_whose_answer_covers_the_asked_case_is_not_contradicted(kb, tmp
     assert reply.citations[0].parent_id == "FAQ-BJ", reply
 
 
-
 @pytest.mark.parametrize("question", ["养老保险断掉了，还能补上吗？", "单位没给我交，养老保险断掉了，能补缴吗？",
                                       "单位倒闭了老板也找不到，断缴的养老保险能补上吗？"])
 def test_a_loss_word_about_no_paper_does_not_decide(near_kb, question):
