@@ -242,10 +242,11 @@ def _said(kb: KnowledgeBase, question: str, hit: Hit) -> str:
 def unsaid_notes(kb: KnowledgeBase, question: str, best: Judged) -> tuple[str, ...]:
     """The cases the question names that the answering entry never mentions (单位 in 我在单位上班，社保卡丢了):
     not enough to refuse, worth checking."""
+    if not best.unsaid:
+        return ()
     lexicon, folded = kb.tokens.lexicon, fold(question)
     asked = lexicon.asked(question)
-    said = ("、".join(next(t for t in lexicon.contrasts[i][c] if t in folded) for c in sorted(asked[i]))
-            for i in best.unsaid)
+    said = ("、".join(lexicon.wording(i, c, folded) for c in sorted(asked[i])) for i in best.unsaid)
     return tuple(f"问题提到“{words}”，这条答复没有专门讲到这种情形，请核对是否适用。" for words in said)
 
 

@@ -155,7 +155,7 @@ class OfflineRewriter:
         """The previous turn's aspect words (as it said them) for each contrast set ``question`` leaves open."""
         lexicon = self.kb.tokens.lexicon
         folded, asked = fold(previous.resolved), lexicon.marks(question)
-        return [next(t for t in lexicon.contrasts[i][c] if t in folded)
+        return [lexicon.wording(i, c, folded)
                 for i, classes in enumerate(lexicon.marks(previous.resolved)) if not asked[i]
                 for c in sorted(classes)]
 

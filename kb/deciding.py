@@ -146,11 +146,10 @@ def judge(lexicon: Lexicon, question: str, hits: list[Hit], entry: Callable[[str
         its_papers = [c for c in lexicon.concepts(own) if is_paper(c)]
         other_papers = tuple(its_papers) if papers and its_papers and not papers & set(its_papers) else ()
         answered = lexicon.marks(hit.answer)
+        silent = {i for i, a in enumerate(asked) if a and not a & anywhere[i] and _marked(lexicon, i, a)}
         contradicted = tuple(i for i, a in enumerate(asked) if a and (
-            (marks[i] and not a & marks[i] and not a & answered[i])
-            or (not a & anywhere[i] and _marked(lexicon, i, a) and _topical(lexicon, i))))
-        unsaid = tuple(i for i, a in enumerate(asked) if a and i not in contradicted
-                       and not a & anywhere[i] and _marked(lexicon, i, a))
+            (marks[i] and not a & marks[i] and not a & answered[i]) or (i in silent and _topical(lexicon, i))))
+        unsaid = tuple(sorted(silent.difference(contradicted)))
         judged.append(Judged(hit, marks, contradicted, unanswered, other_papers, missing, unsaid))
     uncovered = tuple(c for c in concepts if not any(lexicon.names(c, t) for t in texts[:NEAR]))
     near = sorted(judged[:NEAR], key=lambda j: not j.clean or bool(j.unsaid)) + judged[NEAR:]

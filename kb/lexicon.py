@@ -210,6 +210,11 @@ class Lexicon:
             return asked
         return tuple(frozenset() if i in self.paper_sets else a for i, a in enumerate(asked))
 
+    def wording(self, index: int, cls: int, folded: str) -> str:
+        """How ``folded`` (text folded by :func:`fold`) says class ``cls`` of contrast set ``index``: the
+        first of the class's terms it contains."""
+        return next(t for t in self.contrasts[index][cls] if t in folded)
+
     def names_paper(self, text: str) -> bool:
         """Whether ``text`` names a certificate, card or paper: a lexicon term of one (户口本), or a word
         ending like one (毕业证, 老年卡, 执照)."""
