@@ -20,6 +20,7 @@ def lexicon():
     kb lexicon add --contrast "离职 辞职" "退休" --user li
     kb lexicon add --answer-type "多少钱 交多少钱" "#元 免费" --user li
     kb lexicon import 词表.xlsx --user li
+    kb lexicon check "房本丢了怎么补办"
     """
 
 
@@ -39,6 +40,19 @@ def lexicon_list(settings, mine, login):
         click.echo(f"同义词  {' '.join(group)}")
     for i, classes in enumerate(lex.contrasts):
         click.echo(f"区分词  {'证照: ' if i in lex.paper_sets else ''}{' | '.join(' '.join(c) for c in classes)}")
+
+
+@lexicon.command("check")
+@click.argument("question")
+@login_options
+@data_options
+def lexicon_check(settings, question, login):
+    """看词表怎样理解一个问题：认出的说法、区分词、问答类型和其余关键词。补充词之后用它核对。"""
+    from bot.reading import reading
+
+    kb = open_reading(settings, login, "read")
+    for line in reading(kb.tokens, question):
+        click.echo(line)
 
 
 def _report(added: list[str], total: int) -> None:

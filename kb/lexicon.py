@@ -318,6 +318,11 @@ def stored_lines(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in conn.execute("SELECT kind, line FROM lexicon ORDER BY rowid")]
 
 
+def additions(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+    """The centre's own lexicon lines as ``(kind, line, who added it, when)``, in the order they were added."""
+    return [tuple(r) for r in conn.execute("SELECT kind, line, actor, at FROM lexicon ORDER BY rowid")]
+
+
 def load(conn: sqlite3.Connection) -> Lexicon:
     """The shipped lexicon plus the centre's additions."""
     return Lexicon.from_lines([*builtin_lines(), *stored_lines(conn)])

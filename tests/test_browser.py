@@ -47,7 +47,7 @@ def test_staff_sees_their_pages_and_gets_a_cited_answer(page, url):
 def test_a_stored_script_is_shown_as_text(page, url):
     log_in(page, url, "zuzhang", PASSWORD)
     expect(page.get_by_text("当前用户：李组长")).to_be_visible()
-    expect_tabs(page, ["窗口问答", "每日登记", "审核", "知识缺口", "办不成事", "每日汇总", "学习", "自测", "题库与考试",
+    expect_tabs(page, ["窗口问答", "每日登记", "审核", "知识缺口", "词表", "办不成事", "每日汇总", "学习", "自测", "题库与考试",
                       "培训", "知识库", "账号"])
     page.shot("2-logged-in")
     ask(page, "社保卡丢了怎么补办")

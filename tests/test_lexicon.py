@@ -187,6 +187,9 @@ def test_lexicon_commands(tmp_path, data):
     assert contrast.exit_code == 0 and "证照: 首次 第一次 | 补领 丢了" in contrast.output
     asks = run(cli, ["lexicon", "add", "--answer-type", "多久 几天", "#天 当场", *data])
     assert asks.exit_code == 0 and "多久 几天 => #天 当场" in asks.output
+    reading = run(cli, ["lexicon", "check", "小红本掉了，补一本要几天", *data])
+    assert reading.exit_code == 0 and "认出的说法：小红本 → 不动产权证书" in reading.output
+    assert "问的是“遗失”（问题里说“掉了”）" in reading.output and "问答类型：问“几天”" in reading.output
     sheet = make_xlsx(tmp_path / "词表.xlsx", [["不动产权证书", "红本、产权本"], ["", ""]], ["规范用语", "其他说法"])
     imported = run(cli, ["lexicon", "import", str(sheet), *data])
     assert imported.exit_code == 0 and "补充 1 行" in imported.output

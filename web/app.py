@@ -14,14 +14,15 @@ from kb.errors import AuthenticationFailed
 from kb.users import User, Users
 
 from . import (
-    account, admin, ask, browse, department, digest, entry, escalations, exams, gaps, review, selftest, study, training,
+    account, admin, ask, browse, department, digest, entry, escalations, exams, gaps, lexicon, review, selftest, study,
+    training,
 )
 from .context import Context, plain
 from .context import account as logged_in
 from .opening import Opening
 
-PAGES = (ask, entry, review, gaps, escalations, digest, study, selftest, exams, training, department, browse, admin,
-         account)
+PAGES = (ask, entry, review, gaps, lexicon, escalations, digest, study, selftest, exams, training, department, browse,
+         admin, account)
 """The pages in tab order; a new page is a module with ``TITLE``, ``ROLES`` and ``build(ctx, opening)``, added
 here. Every role sees the first, which fills itself as the app loads."""
 

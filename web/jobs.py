@@ -35,7 +35,7 @@ from kb.users import User
 from .context import Context, account, plain
 from .opening import Opening
 
-KINDS = {"import": "批量导入", "reindex": "重建索引", "restore": "从备份恢复"}
+KINDS = {"import": "批量导入", "reindex": "重建索引", "restore": "从备份恢复", "lexicon": "补充词表"}
 """The kinds of job and their Chinese names."""
 KEEP = 20
 """Finished jobs kept per data directory."""
