@@ -263,8 +263,7 @@ def rule_notes(kb: KnowledgeBase, question: str, verdict: Verdict) -> tuple[str,
         case = f"讲的是“{theirs}”的情形，与问题中的“{ours}”不符" if theirs else f"没有讲到“{ours}”的情形"
         notes.append(f"知识库中最接近的条目“{best.hit.title}”{case}，不能套用。")
     for t in best.unanswered:
-        asks = next(term for term in lexicon.answer_types[t][0] if term in fold(question))
-        notes.append(f"知识库中最接近的资料“{best.hit.title}”没有说明问题问的“{asks}”。")
+        notes.append(f"知识库中最接近的资料“{best.hit.title}”没有说明问题问的“{lexicon.asking(t, question)}”。")
     surfaces = {concept: surface for surface, concept in lexicon.matches(question)}
     if best.other_papers:
         asked_papers = "、".join(s for s, c in lexicon.matches(question) if is_paper(c))

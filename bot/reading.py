@@ -27,8 +27,8 @@ def reading(tokens: Tokens, question: str) -> list[str]:
              for surface, concept in dict.fromkeys(lexicon.matches(question))]
     lines += _contrasts(lexicon, question, folded)
     for index in lexicon.asked_types(question):
-        asks, gives = lexicon.answer_types[index]
-        said = next(t for t in asks if t in folded)
+        gives = lexicon.answer_types[index][1]
+        said = lexicon.asking(index, question)
         shown = [f"数字+{t[1:]}" if t.startswith(NUMBER_PREFIX) else t for t in gives]
         more = "等" if len(shown) > SHOWN_GIVES else ""
         lines.append(f"问答类型：问“{said}”，答复须写明其中之一：{'、'.join(shown[:SHOWN_GIVES])}{more}")

@@ -254,8 +254,13 @@ class Lexicon:
 
     def asked_types(self, question: str) -> tuple[int, ...]:
         """The answer types ``question`` asks for (indexes into :attr:`answer_types`)."""
+        return tuple(i for i in range(len(self.answer_types)) if self.asking(i, question))
+
+    def asking(self, index: int, question: str) -> str:
+        """The first wording of answer type ``index`` that ``question`` asks with, or "" if none. A
+        几 that counts vaguely (好几年, 十几天, 这几天) is a statement, not a question."""
         folded = fold(question)
-        return tuple(i for i, (asks, _) in enumerate(self.answer_types) if any(t in folded for t in asks))
+        return next((t for t in self.answer_types[index][0] if _asks_with(folded, t)), "")
 
     def gives(self, index: int, text: str) -> bool:
         """Whether ``text`` says what answer type ``index`` asks for (dates left out: 9月1日 is not a
@@ -272,6 +277,24 @@ class Lexicon:
             ends = set(accumulate(map(len, segment(text))))
             spans = [(start, end) for start, end in spans if end - start > 1 or end in ends]
         return spans
+
+
+VAGUE_COUNT = frozenset("好十这那近头过数0123456789")
+"""Before 几, what makes it a vague count rather than a question: 好几年, 十几天, 这几天, 近几个月 (not
+前: 前几天 is a few days ago, but 提前几天 asks how many)."""
+
+
+def _asks_with(folded: str, term: str) -> bool:
+    """Whether ``folded`` contains ``term`` as a question: a term that starts with 几 must stand
+    somewhere without a :data:`VAGUE_COUNT` character right before it."""
+    if not term.startswith("几"):
+        return term in folded
+    start = folded.find(term)
+    while start >= 0:
+        if start == 0 or folded[start - 1] not in VAGUE_COUNT:
+            return True
+        start = folded.find(term, start + 1)
+    return False
 
 
 def _undated(folded: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from bot import answer
 from fixtures import drop_collection, make_xlsx, open_kb, unique_collection
 from ingest import ingest_paths
+from kb.deciding import SILENT_LEAD
 
 ROWS = [
     ["FAQ-LZ", "辞职后要去外地工作，本市的住房公积金能一次性全部取出来吗？",
@@ -141,3 +142,15 @@ def test_a_case_named_in_passing_does_not_refuse_the_entry(near_kb, question, wo
     reply = answer(near_kb, question, min_confidence=0)
     assert reply.status == "answered" and reply.citations[0].parent_id == expected, reply
     assert any(f"“{word}”" in note and "请核对" in note for note in reply.notes), reply.notes
+
+
+@pytest.mark.parametrize("question", ["公司的员工第一次办护照要带什么？", "我在单位上班，第一次办护照要带什么？"])
+def test_a_silent_entry_far_ahead_of_those_mentioning_the_case_answers(near_kb, question):
+    """单位/员工 said in passing: the passport entry never mentions them and the entries that do (公积金,
+    养老保险) are far behind in search, so they do not go ahead of it."""
+    judged = near_kb.judged_search(question, k=3).judged
+    assert judged[0].hit.parent_id == "FAQ-HZ" and judged[0].unsaid
+    assert judged[0].hit.score - max(j.hit.score for j in judged[1:]) > SILENT_LEAD
+    reply = answer(near_kb, question)
+    assert reply.status == "answered" and reply.citations[0].parent_id == "FAQ-HZ", reply
+    assert any("请核对" in note for note in reply.notes), reply.notes

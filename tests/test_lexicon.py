@@ -99,6 +99,16 @@ def test_which_points_is_not_what_time():
     assert Lexicon.from_lines(builtin_lines()).asked_types("办理时需要注意哪几点？") == ()
 
 
+def test_a_vague_count_is_no_question():
+    lexicon = Lexicon.from_lines(builtin_lines())
+    for said in ("我爷爷瘫在床上好几年了，社保卡能代领吗？", "这几天补的材料算不算数？", "十几天前交的申请，还没消息"):
+        assert lexicon.asked_types(said) == (), said
+    (how_long,) = lexicon.asked_types("这几天交的材料，几天能审完？")
+    assert lexicon.asking(how_long, "这几天交的材料，几天能审完？") == "几天"
+    assert lexicon.asking(how_long, "好几年没交社保了，还能补吗？") == ""
+    assert lexicon.asking(how_long, "乙方要提前几天通知？") == "几天"
+
+
 @pytest.mark.parametrize("kind, line, words", [
     ("synonym", "房本", "只有一个词"),
     ("contrast", "离职 | ", "空的一类"),
