@@ -2,7 +2,8 @@
 
 A browser test module skips itself where /usr/bin/chromium is missing (``scripts/system_deps.sh``
 installs it; never run ``playwright install``), imports the ``browser`` and ``page`` fixtures from
-here, and serves its own knowledge base with :func:`fixtures.serving`. Every page a test visits is
+here, and serves its own knowledge base: with the ``ctx`` and ``url`` fixtures from here (a module
+that sets ``SHEET`` and, optionally, ``SERVED``) or with :func:`fixtures.serving`. Every page a test visits is
 saved with ``page.shot(step)`` into ``test-screenshots/`` at the repository root (look at them).
 """
 
@@ -19,6 +20,35 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-screenshots"
 TIMEOUT = 40_000
 expect.set_options(timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def ctx(request, tmp_path_factory, embedder):
+    """The web context of a test module's own knowledge base: its FAQ sheet ``SHEET`` (rows, headers)
+    imported, the accounts of :func:`fixtures.web_context`, and only the pages ``SERVED`` (all when
+    the module has none)."""
+    from fixtures import drop_collection, make_xlsx, open_kb, unique_collection, web_context
+
+    from ingest import ingest_paths
+
+    rows, headers = request.module.SHEET
+    root = tmp_path_factory.mktemp(request.module.__name__)
+    kb = open_kb(root / "data", embedder, unique_collection())
+    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", rows, headers)])
+    context = web_context(kb, root / "data")
+    context.pages = getattr(request.module, "SERVED", ())
+    yield context
+    drop_collection(kb)
+    kb.close()
+
+
+@pytest.fixture(scope="module")
+def url(ctx):
+    """The module's app (:func:`ctx`) served behind its login: its URL."""
+    from fixtures import serving
+
+    with serving(ctx) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +99,6 @@ def ask(page, question):
     box = page.get_by_label("问题", exact=True)
     box.fill(question)
     box.press("Enter")
-
 
 
 def choose(page, label, option):

@@ -15,13 +15,10 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import SHOTS, browser, choose, expect_tabs, log_in, page  # noqa: E402,F401
-from fixtures import (  # noqa: E402
-    PASSWORD, as_user, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
-)
+from browsing import SHOTS, browser, choose, ctx, expect_tabs, log_in, page, url  # noqa: E402,F401
+from fixtures import PASSWORD, as_user  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from ingest import ingest_paths  # noqa: E402
 from kb.asklog import log_question  # noqa: E402
 from web import ask  # noqa: E402
 from web.app import PAGES  # noqa: E402
@@ -37,29 +34,20 @@ NEW_PASSWORD = "browser-pass-1"
 ALL_TITLES = [p.TITLE for p in PAGES]
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("browser-admin")
-    kb = open_kb(root / "data", embedder, unique_collection())
-    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", ROWS, HEADERS)])
-    context = web_context(kb, root / "data")
+SHEET = (ROWS, HEADERS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def asked(ctx):
+    """Questions asked today through the page and logged on three earlier days, for the statistics."""
     for question in ("居住证签注去哪办", "第一次办护照带啥材料", "驾驶证到期怎么换"):
-        ask.ask(context, question, "全部", "全部", [], as_user("zhangsan"))
-    with kb.records.transaction(changes_index=False) as conn:
+        ask.ask(ctx, question, "全部", "全部", [], as_user("zhangsan"))
+    with ctx.kb.records.transaction(changes_index=False) as conn:
         for back, statuses in ((1, ("answered", "no_answer")), (3, ("answered", "answered", "ambiguous")),
                                (5, ("no_answer",))):
             day = (date.today() - timedelta(days=back)).isoformat()
             for i, status in enumerate(statuses):
                 log_question(conn, "zhangsan", f"第 {back} 天的问题 {i}", status, 0.5, at=f"{day}T10:0{i}:00")
-    yield context
-    drop_collection(kb)
-    kb.close()
-
-
-@pytest.fixture(scope="module")
-def url(ctx):
-    with serving(ctx) as served:
-        yield served
 
 
 def open_section(page, title):

@@ -17,29 +17,16 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import approve_in_review, ask, browser, log_in, open_tab, page, switch  # noqa: E402,F401
-from fixtures import (  # noqa: E402
-    PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
-)
+from browsing import approve_in_review, ask, browser, ctx, log_in, open_tab, page, switch, url  # noqa: E402,F401
+from fixtures import PASSWORD  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 from test_escalations import HARD, HEADERS, ROWS, SOLUTION  # noqa: E402
 
-from ingest import ingest_paths  # noqa: E402
 from web import account, escalations, review  # noqa: E402
 from web import ask as ask_page  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("escalations-browser")
-    kb = open_kb(root / "data", embedder, unique_collection())
-    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", ROWS, HEADERS)])
-    ctx = web_context(kb, root / "data")
-    ctx.pages = (ask_page, escalations, review, account)
-    with serving(ctx) as served:
-        yield served
-    drop_collection(kb)
-    kb.close()
+SHEET = (ROWS, HEADERS)
+SERVED = (ask_page, escalations, review, account)
 
 
 def test_an_escalated_question_becomes_an_entry_that_answers_the_next_asker(page, url):

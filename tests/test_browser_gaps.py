@@ -17,41 +17,22 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import approve_in_review, ask, browser, log_in, open_tab, page, switch  # noqa: E402,F401
-from fixtures import (  # noqa: E402
-    PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
-)
+from browsing import approve_in_review, ask, browser, ctx, log_in, open_tab, page, switch, url  # noqa: E402,F401
+from fixtures import PASSWORD  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from ingest import ingest_paths  # noqa: E402
 from kb.feedback import ratings  # noqa: E402
 from web import ask as ask_page  # noqa: E402
 from web import gaps, review  # noqa: E402
 
 FAQ = [["FAQ-QZ", "居住证签注怎么办理？", "到居住地派出所户籍窗口办理签注，需本人到场，当场办结。", "居住证签注", "公安局"],
        ["FAQ-HZ", "第一次办护照需要带什么材料？", "携带本人身份证到出入境接待大厅现场采集照片和指纹。", "普通护照", "出入境"]]
+SHEET = (FAQ, ["编号", "问题", "答复", "事项", "部门"])
+SERVED = (ask_page, review, gaps)
 QUESTION = "驾驶证到期了怎么换？"
 AGAIN = "驾照快过期了，换新证需要什么材料"
 NEXT = "驾驶证到期换证要带什么"
 CORRECT = "驾驶证有效期满前90日内，持身份证和体检证明到车管所或交管12123申请换证，当场办结。"
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("gaps-browser")
-    kb = open_kb(root / "data", embedder, unique_collection())
-    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", FAQ, ["编号", "问题", "答复", "事项", "部门"])])
-    context = web_context(kb, root / "data")
-    context.pages = (ask_page, review, gaps)
-    yield context
-    drop_collection(kb)
-    kb.close()
-
-
-@pytest.fixture(scope="module")
-def url(ctx):
-    with serving(ctx) as served:
-        yield served
 
 
 def test_a_rated_gap_becomes_an_entry_that_answers_the_next_asker(page, url, ctx):

@@ -16,39 +16,20 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import ask, browser, log_in, open_tab, page, switch  # noqa: E402,F401
-from fixtures import (  # noqa: E402
-    PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
-)
+from browsing import ask, browser, ctx, log_in, open_tab, page, switch, url  # noqa: E402,F401
+from fixtures import PASSWORD  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from ingest import ingest_paths  # noqa: E402
 from web import ask as ask_page  # noqa: E402
 from web import lexicon  # noqa: E402
 
 FAQ = [["FAQ-BF", "不动产权证书遗失了，怎么申请补发？", "权利人持身份证到不动产登记中心申请补发，登报公告15个工作日后补发新证。"],
        ["FAQ-HZ", "第一次办护照需要带什么材料？", "携带本人身份证到出入境接待大厅现场采集照片和指纹。"],
        ["FAQ-SB", "社会保障卡丢了去哪里补？", "带身份证到合作银行网点补办，十五个工作日内制卡。"]]
+SHEET = (FAQ, ["编号", "问题", "答复"])
+SERVED = (ask_page, lexicon)
 QUESTION = "地契丢了咋补"
 WORD = "地契"
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("lexicon-browser")
-    kb = open_kb(root / "data", embedder, unique_collection())
-    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", FAQ, ["编号", "问题", "答复"])])
-    context = web_context(kb, root / "data")
-    context.pages = (ask_page, lexicon)
-    yield context
-    drop_collection(kb)
-    kb.close()
-
-
-@pytest.fixture(scope="module")
-def url(ctx):
-    with serving(ctx) as served:
-        yield served
 
 
 def test_a_lead_teaches_the_lexicon_a_word_and_the_counter_question_is_answered(page, url, ctx):

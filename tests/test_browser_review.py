@@ -18,13 +18,10 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import ask, browser, expect_tabs, log_in, open_tab, page, pick_draft, switch  # noqa: E402,F401
-from fixtures import (  # noqa: E402
-    PASSWORD, drop_collection, make_xlsx, open_kb, serving, unique_collection, web_context,
-)
+from browsing import ask, browser, ctx, expect_tabs, log_in, open_tab, page, pick_draft, switch, url  # noqa: E402,F401
+from fixtures import PASSWORD, make_xlsx  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from ingest import ingest_paths  # noqa: E402
 from ingest.daily import read_cases  # noqa: E402
 from kb.types import Entry  # noqa: E402
 from kb.users import Users  # noqa: E402
@@ -38,25 +35,10 @@ FAQ = [["FAQ-YB1", OLD_Q, OLD_A, "灵活就业医保", "医保局", "", ""],
        ["FAQ-YB2", NEW_Q, NEW_A, "灵活就业医保", "医保局", "FAQ-YB1", YESTERDAY],
        ["FAQ-HZ", "第一次办护照需要带什么材料？", "携带本人身份证到出入境接待大厅现场采集照片和指纹。", "普通护照", "出入境", "", ""]]
 FAQ_HEADERS = ["编号", "问题", "答复", "事项", "部门", "替代编号", "生效日期"]
+SHEET = (FAQ, FAQ_HEADERS)
 CASE_Q = "新生儿落户需要父母双方到场吗？"
 CASE_A = "父母一方持出生医学证明和户口簿到派出所办理即可。"
 EDITED_A = "父母一方持出生医学证明、户口簿和结婚证到派出所户籍窗口办理即可，无需双方到场。"
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("review-browser")
-    kb = open_kb(root / "data", embedder, unique_collection())
-    ingest_paths(kb, [make_xlsx(root / "常见问题.xlsx", FAQ, FAQ_HEADERS)])
-    yield web_context(kb, root / "data")
-    drop_collection(kb)
-    kb.close()
-
-
-@pytest.fixture(scope="module")
-def url(ctx):
-    with serving(ctx) as served:
-        yield served
 
 
 def test_staff_submits_a_case_the_lead_edits_and_approves_it_and_staff_get_the_edit(page, url, ctx):
