@@ -133,6 +133,7 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
     assert lexicon.concepts("劳动仲裁还没结") == ["劳动人事争议仲裁"]
     assert lexicon.concepts("领取资格认证在哪做") == ["待遇资格认证"]  # the yearly check of a pensioner
     assert lexicon.concepts("差一个材料，能不能先受理着，后面再补交？") == []  # 补交 a paper, not 补缴 a premium
+    assert lexicon.concepts("一般人能办公租房吗") == ["公共租赁住房"]  # anyone, not a 一般纳税人
     assert lexicon.asked("社保断掉了还能补缴吗") == lexicon.asked("社保断了还能补缴吗")  # 掉了 is no lost card here
     assert lexicon.asked("社保卡掉了去哪补") != lexicon.asked("社保卡去哪办")
 
