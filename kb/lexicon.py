@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -197,15 +197,14 @@ class Lexicon:
 
     def marks(self, text: str) -> tuple[frozenset[int], ...]:
         """For each contrast set, the classes whose terms ``text`` contains."""
-        folded = fold(text)
-        return self._classes(lambda term: term in folded)
+        return self._classes(fold(text))
 
     def asked(self, question: str) -> tuple[frozenset[int], ...]:
         """Like :meth:`marks`, for a question: a class that is only named after a negation
         (是辞职不是退休, 不是到期，是丢了) is not what it asks about, nor a class of a set about
         papers when the question names no paper (工作丢了 is not a lost card)."""
         folded = fold(question)
-        asked = self._classes(lambda term: _affirmed(folded, term))
+        asked = self._classes(folded, affirmed=True)
         if not self.paper_sets or self.names_paper(question):
             return asked
         return tuple(frozenset() if i in self.paper_sets else a for i, a in enumerate(asked))
@@ -239,10 +238,19 @@ class Lexicon:
         return _NEGATED_CLAUSE.sub(
             lambda m: "".join(s for s, _ in self.matches(m[1]) if s not in self._contrast_terms), folded)
 
-    def _classes(self, named: Callable[[str], bool]) -> tuple[frozenset[int], ...]:
-        """For each contrast set, the classes with a term for which ``named(term)`` holds."""
-        return tuple(frozenset(i for i, cls in enumerate(classes) if any(named(t) for t in cls))
-                     for classes in self.contrasts)
+    def _classes(self, folded: str, affirmed: bool = False) -> tuple[frozenset[int], ...]:
+        """For each contrast set, the classes with a term in ``folded`` that does not stand inside a
+        longer term of another class (没有单位 names 灵活就业, not 单位 too); with ``affirmed``, only
+        terms not right after a negation (:data:`_NEGATION`) count."""
+        out = []
+        for classes in self.contrasts:
+            spans = [(start, start + len(term), i) for i, cls in enumerate(classes) for term in cls
+                     for start in _starts(folded, term)]
+            out.append(frozenset(i for start, end, i in spans
+                                 if not any(o != i and s <= start and end <= e and e - s > end - start
+                                            for s, e, o in spans)
+                                 and not (affirmed and _NEGATION_ENDS.search(folded, max(0, start - 3), start))))
+        return tuple(out)
 
     @cached_property
     def _answer_patterns(self) -> tuple[re.Pattern, ...]:
@@ -289,12 +297,7 @@ def _asks_with(folded: str, term: str) -> bool:
     somewhere without a :data:`VAGUE_COUNT` character right before it."""
     if not term.startswith("几"):
         return term in folded
-    start = folded.find(term)
-    while start >= 0:
-        if start == 0 or folded[start - 1] not in VAGUE_COUNT:
-            return True
-        start = folded.find(term, start + 1)
-    return False
+    return any(start == 0 or folded[start - 1] not in VAGUE_COUNT for start in _starts(folded, term))
 
 
 def _undated(folded: str) -> str:
@@ -309,15 +312,13 @@ _NEGATED_CLAUSE = re.compile(_NEGATION + "([^,.?!;:，。？！；：是]*)")
 _NEGATION_ENDS = re.compile(_NEGATION + "$")
 
 
-def _affirmed(text: str, term: str) -> bool:
-    """Whether ``term`` occurs in ``text`` at least once without a negation (:data:`_NEGATION`, as
-    :meth:`Lexicon.affirmative` reads it) right before it."""
-    start = text.find(term)
+def _starts(text: str, term: str) -> list[int]:
+    """Where ``term`` occurs in ``text``."""
+    found, start = [], text.find(term)
     while start >= 0:
-        if not _NEGATION_ENDS.search(text, max(0, start - 3), start):
-            return True
+        found.append(start)
         start = text.find(term, start + 1)
-    return False
+    return found
 
 
 @cache

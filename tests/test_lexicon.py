@@ -99,6 +99,14 @@ def test_which_points_is_not_what_time():
     assert Lexicon.from_lines(builtin_lines()).asked_types("办理时需要注意哪几点？") == ()
 
 
+def test_a_term_inside_a_longer_term_of_another_class_does_not_count():
+    lexicon = Lexicon.from_lines(builtin_lines())
+    (sets,) = [i for i, classes in enumerate(lexicon.contrasts) if "没有单位" in classes[0]]
+    assert lexicon.marks("我是跑外卖的，没有单位，能自己交公积金吗？")[sets] == frozenset({0})
+    assert lexicon.asked("没有单位，公司也不给交，单位那边怎么办")[sets] == frozenset({0, 1})  # 单位 said on its own too
+    assert lexicon.asked("不是没有单位，是单位不给交")[sets] == frozenset({1})
+
+
 def test_a_vague_count_is_no_question():
     lexicon = Lexicon.from_lines(builtin_lines())
     for said in ("我爷爷瘫在床上好几年了，社保卡能代领吗？", "这几天补的材料算不算数？", "十几天前交的申请，还没消息"):
