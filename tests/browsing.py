@@ -3,8 +3,9 @@
 A browser test module skips itself where /usr/bin/chromium is missing (``scripts/system_deps.sh``
 installs it; never run ``playwright install``), imports the ``browser`` and ``page`` fixtures from
 here, and serves its own knowledge base: with the ``ctx`` and ``url`` fixtures from here (a module
-that sets ``SHEET`` and, optionally, ``SERVED``) or with :func:`fixtures.serving`. Every page a test visits is
-saved with ``page.shot(step)`` into ``test-screenshots/`` at the repository root (look at them).
+that sets ``SHEET`` and, optionally, ``SERVED``) or with :func:`fixtures.serving`. Every page a
+test visits is saved with ``page.shot(step)`` into ``test-screenshots/`` at the repository root
+(look at them).
 """
 
 from __future__ import annotations
