@@ -262,12 +262,15 @@ class Lexicon:
 
     def asked_types(self, question: str) -> tuple[int, ...]:
         """The answer types ``question`` asks for (indexes into :attr:`answer_types`)."""
-        return tuple(i for i in range(len(self.answer_types)) if self.asking(i, question))
+        folded = fold(question)
+        return tuple(i for i in range(len(self.answer_types)) if self._asking(i, folded))
 
     def asking(self, index: int, question: str) -> str:
         """The first wording of answer type ``index`` that ``question`` asks with, or "" if none. A
         几 that counts vaguely (好几年, 十几天, 这几天) is a statement, not a question."""
-        folded = fold(question)
+        return self._asking(index, fold(question))
+
+    def _asking(self, index: int, folded: str) -> str:
         return next((t for t in self.answer_types[index][0] if _asks_with(folded, t)), "")
 
     def gives(self, index: int, text: str) -> bool:
@@ -337,14 +340,14 @@ def builtin_lines() -> tuple[tuple[str, str], ...]:
     return tuple(lines)
 
 
-def stored_lines(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """The centre's own lexicon lines, in the order they were added."""
-    return [(r[0], r[1]) for r in conn.execute("SELECT kind, line FROM lexicon ORDER BY rowid")]
-
-
 def additions(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
     """The centre's own lexicon lines as ``(kind, line, who added it, when)``, in the order they were added."""
     return [tuple(r) for r in conn.execute("SELECT kind, line, actor, at FROM lexicon ORDER BY rowid")]
+
+
+def stored_lines(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The centre's own lexicon lines as ``(kind, line)``, in the order they were added."""
+    return [(kind, line) for kind, line, _, _ in additions(conn)]
 
 
 def load(conn: sqlite3.Connection) -> Lexicon:

@@ -74,12 +74,13 @@ def start_add(ctx: Context, kind: str, line: str | None, request: gr.Request | N
     """Check one lexicon line of ``kind`` and add it as a job; None (with a warning) when empty,
     ``gr.Error`` naming the fix for a bad line."""
     user = acting(ctx, request, "lexicon")
-    if not (line or "").strip():
+    line = (line or "").strip()
+    if not line:
         gr.Warning(NO_LINE, title="未补充")
         return None
     with shown_errors():
-        normal_line(kind, line.strip())
-    return _start(ctx, user, [(kind, line.strip())], f"{KINDS[kind]}“{line.strip()}”")
+        normal_line(kind, line)
+    return _start(ctx, user, [(kind, line)], f"{KINDS[kind]}“{line}”")
 
 
 def start_import(ctx: Context, file: str | None, request: gr.Request | None) -> Job | None:
