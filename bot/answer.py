@@ -11,7 +11,7 @@ first one that keeps them is scored (:mod:`bot.confidence`). Three outcomes (``A
 * ``ambiguous`` — the two best entries answer differently and the question does not say which case
   it is about (离职 or 退休?), or an entry and another entry or a document are equally close to it:
   both are shown and the bot asks which, when both clear the threshold as a pair (each scored by
-  its lead over the third hit);
+  its lead over the third hit) or, the first alone falling short, their mean does;
 * ``no_answer`` — the best hit breaks a deciding-word rule, no near hit names the question's subject,
   nothing clears the threshold, or the only match has expired: a fixed "no reliable answer" text
   suggests escalation, and ``notes`` say why the nearest hit does not apply.
@@ -189,7 +189,7 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
     if not best.clean or decision.verdict.uncovered:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=hits,
                       notes=rule_notes(kb, question, decision.verdict))
-    pair = decision.rival is not None and min(decision.pair_score, decision.rival_score) >= min_confidence
+    pair = _shown_together(decision, min_confidence)
     if score < min_confidence and not pair:
         return Answer(question, "no_answer", NO_ANSWER_TEXT, score, related=hits)
     notes = currency_notes(best.hit) + unsaid_notes(kb, question, best)
@@ -202,6 +202,17 @@ def settle(kb: KnowledgeBase, question: str, decision: Decision, min_confidence:
     text = document_span(kb, question, best.hit)
     passage = best.hit.text if text != best.hit.text else ""
     return Answer(question, "answered", text, score, (Citation.of(best.hit),), hits[1:], notes, passage)
+
+
+def _shown_together(decision: Decision, min_confidence: float) -> bool:
+    """Whether the first hit and its rival are given together: each is trusted as one of the pair, or,
+    when the first alone is not trusted, the two are on average. One of two close answers that stand out
+    from the rest is likely right, so a counter gets both rather than nothing; when the first alone is
+    trusted, a weak rival does not turn its answer into a question."""
+    if decision.rival is None:
+        return False
+    low, high = sorted((decision.pair_score, decision.rival_score))
+    return low >= min_confidence or (decision.score < min_confidence and (low + high) / 2 >= min_confidence)
 
 
 def _rival(verdict: Verdict) -> Judged | None:

@@ -211,3 +211,23 @@ def test_two_close_answers_that_stand_out_together_are_both_shown(sample_kb):
     reply = settle(sample_kb, question, decision, DEFAULT_MIN_CONFIDENCE)
     assert reply.status == "ambiguous" and len(reply.citations) == 2
     assert answer(sample_kb, question).status == "ambiguous"
+
+
+def test_a_pair_trusted_on_average_is_shown_rather_than_refused(sample_kb):
+    """The first hit alone falls short and its rival too, as one of the pair; the two on average do."""
+    question = "居住证是签注不是首次申领，还要再交租房合同吗？"
+    decision = decide(sample_kb, question, sample_kb.judged_search(question))
+    low, high = sorted((decision.pair_score, decision.rival_score))
+    assert decision.score < DEFAULT_MIN_CONFIDENCE and low < DEFAULT_MIN_CONFIDENCE <= (low + high) / 2
+    reply = settle(sample_kb, question, decision, DEFAULT_MIN_CONFIDENCE)
+    assert reply.status == "ambiguous" and len(reply.citations) == 2
+    assert "居住证" in reply.citations[0].label() + reply.citations[1].label()
+    assert settle(sample_kb, question, decision, (low + high) / 2 + 0.01).status == "no_answer"
+
+
+def test_a_first_hit_trusted_alone_is_not_turned_into_a_question_by_a_weak_rival(sample_kb):
+    question = "公司不做了要正常注销，债权人公告要登多少天？"
+    decision = replace(decide(sample_kb, question, sample_kb.judged_search(question)),
+                       score=0.9, pair_score=0.95, rival_score=0.5)
+    reply = settle(sample_kb, question, decision, DEFAULT_MIN_CONFIDENCE)
+    assert reply.status == "answered" and len(reply.citations) == 1
