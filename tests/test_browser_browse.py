@@ -75,6 +75,7 @@ def test_a_reviewer_filters_pages_and_rolls_an_entry_back(page, url, library):
     expect(panel.get_by_text("共保存 2 个版本")).to_be_visible()
     page.shot("5-entry-history")
     table_cell(panel, "1", index=1).click()
+    expect(panel.get_by_label("回滚到的版本")).to_have_value("1")
     panel.get_by_label("回滚理由（必填）").fill("新口径未经批准，恢复原口径")
     panel.get_by_role("button", name="回滚到此版本").click()
     expect(page.get_by_text("已将 QZ-1 回滚到第 1 版的内容，发布为第 3 版。")).to_be_visible()
