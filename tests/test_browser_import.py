@@ -17,10 +17,10 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (run scripts/system_deps.sh to install Debian's chromium)",
                 allow_module_level=True)
 
-from browsing import browser, log_in, page  # noqa: E402,F401
+from browsing import browser, log_in, page, url  # noqa: E402,F401
 from docx import Document  # noqa: E402
 from fixtures import (  # noqa: E402
-    PASSWORD, SMALL_HEADERS, SMALL_ROWS, drop_collection, make_docx, make_xlsx, open_kb, serving, unique_collection,
+    PASSWORD, SMALL_HEADERS, SMALL_ROWS, drop_collection, make_docx, make_xlsx, open_kb, unique_collection,
     web_context,
 )
 from playwright.sync_api import expect  # noqa: E402
@@ -46,12 +46,6 @@ def ctx(tmp_path_factory, embedder):
     kb.embedder.go.set()
     drop_collection(kb)
     kb.close()
-
-
-@pytest.fixture(scope="module")
-def url(ctx):
-    with serving(ctx) as served:
-        yield served
 
 
 def test_the_admin_imports_files_and_sees_each_result(ctx, page, url, tmp_path):
