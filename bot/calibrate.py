@@ -58,13 +58,18 @@ def quality(kb: KnowledgeBase, judged: list[Judgement], threshold: float) -> dic
         given += 1
         ambiguous += status == "ambiguous"
         right += j.best_right or (status == "ambiguous" and j.rival_right)
+    return {"threshold": threshold, **figures(right, given, ambiguous, refused, len(answerable), len(unanswerable))}
+
+
+def figures(right: int, given: int, ambiguous: int, refused: int, answerable: int, unanswerable: int) -> dict:
+    """The answer figures from the counts: the answerable cases answered right, the precision of the
+    answers given and the unanswerable cases refused (see the module docstring), with the counts."""
     return {
-        "threshold": threshold,
-        "answered_right": round(right / len(answerable), 4) if answerable else 0.0,
+        "answered_right": round(right / answerable, 4) if answerable else 0.0,
         "precision": round(right / given, 4) if given else 1.0,
-        "refused_unanswerable": round(refused / len(unanswerable), 4) if unanswerable else 0.0,
+        "refused_unanswerable": round(refused / unanswerable, 4) if unanswerable else 0.0,
         "answered": given, "ambiguous": ambiguous, "right": right,
-        "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "answerable": answerable, "unanswerable": unanswerable,
     }
 
 

@@ -7,13 +7,18 @@ How a question is answered (:meth:`LLM.reply`):
 
 1. The offline answer (:mod:`bot.answer`) comes first and decides whether the knowledge base can answer
    at all. A refusal (below the confidence threshold, a deciding-word rule broken, only an expired
-   口径) is returned as it is and the model is never called, so it cannot make up a policy.
+   口径) is returned as it is and the model is never called, so it cannot make up a policy. A centre
+   whose model reads reliably may let it read from a lower confidence (``read_from``): between that and
+   the threshold the model is asked too, and its cited answer is given with a note saying so.
 2. Otherwise the model gets only current passages (published and unexpired; drafts only when asked
    for; superseded entries never come back from search), the offline answer's source first, numbered,
    and must cite them as [1], [2].
 3. Its tokens stream as they arrive. The finished text is checked: a citation of a number that was
    not given is removed and the answer says so; the cited passages become the answer's citations,
    renumbered [1], [2] … in the order of the passages.
+   The model reads the passages before it answers: when they only touch the matter and do not say what
+   was asked, it is told to reply :data:`DECLINED` alone, and the answer becomes a refusal that names
+   the nearest source (and, like any refusal, a knowledge-gap question), not the offline answer.
 4. If the model cannot be reached, is slower than the timeout (to the first token, or between two
    tokens), fails, or returns nothing usable (no text, or no citation of a given passage), the offline
    answer is returned with a note saying why: a counter never waits on a dead server.
@@ -40,7 +45,8 @@ from kb.config import default
 from kb.errors import KBError
 from kb.sessions import Turn
 
-from .answer import DEFAULT_MIN_CONFIDENCE, Answer, Citation, currency_notes, decide, judged_search, settle
+from .answer import (DEFAULT_MIN_CONFIDENCE, NO_ANSWER_TEXT, Answer, Citation, currency_notes, decide,
+                     judged_search, settle)
 from .chat import OfflineRewriter
 from .retriever import passage_text, usable
 
@@ -60,7 +66,10 @@ ANSWER_PROMPT = (
     "你是政务服务中心综合窗口的业务助手，帮窗口工作人员答复群众。只能依据用户消息里编号的资料回答，"
     "不得使用资料以外的知识，不得编造政策、材料、时限或金额。每句话后用方括号注明依据的资料编号，如 [1]、[2]。"
     "资料说法不同或适用情形不同时，分别说明并注明编号。用简体中文，简洁，不超过 200 字。"
+    "如果资料只讲到相关的事，没有讲问题问的这一点，不要推测，只输出：资料中没有答案"
 )
+DECLINED = "资料中没有答案"
+"""What the model replies, alone, when the passages do not answer the question."""
 REWRITE_PROMPT = (
     "下面是政务服务中心窗口的一段问答。请把最后一个问题改写成不看上文也能看懂的完整问题："
     "补上前文说到的事项、证件和情形。只输出改写后的问题，不要回答，不要解释。"
@@ -127,15 +136,19 @@ class Reply:
     """An answer being written. Iterate for the model's tokens as they arrive (nothing when the model
     is not asked); :attr:`answer` is the final, checked answer (reading it finishes the reply).
 
-    ``offline`` is the offline answer, ``passages`` the hits given to the model (empty when it is not
-    asked), ``first_token_s`` the seconds from the request to the first token (None without one).
-    ``source`` says where the final answer comes from: ``llm``, ``offline`` (the model was not asked:
-    a refusal) or ``fallback`` (the model failed; the offline answer carries a note saying why).
+    ``offline`` is the offline answer; ``read`` the answer the model is asked to write in its words:
+    the offline one or, where that is a refusal at a confidence above the model's ``read_from``, the
+    answer it would be at ``read_from``. ``passages`` are the hits given to the model (empty when it
+    is not asked), ``first_token_s`` the seconds from the request to the first token (None without one).
+    ``source`` says where the final answer comes from: ``llm`` (its answer, or its finding that the
+    passages hold none), ``offline`` (the model was not asked: a refusal) or ``fallback`` (the model
+    failed; the offline answer carries a note saying why).
     """
 
     def __init__(self, offline: Answer, passages: tuple[Hit, ...], tokens: Iterator[str] | None,
-                 timeout: float, hits: tuple[Hit, ...] = ()):
+                 timeout: float, hits: tuple[Hit, ...] = (), read: Answer | None = None):
         self.offline = offline
+        self.read = read or offline
         self.passages = passages
         self.first_token_s: float | None = None
         self.source = "offline" if tokens is None else ""
@@ -175,14 +188,27 @@ class Reply:
         self.source = "fallback"
         return replace(self.offline, notes=(note, *self.offline.notes))
 
+    def _declined(self) -> Answer:
+        """The refusal given when the model finds no answer in the passages (``source`` is ``llm``)."""
+        self.source = "llm"
+        nearest = "".join(f"（最接近的是《{c.title}》）" for c in self.read.citations[:1])
+        note = f"大模型读了检索到的资料{nearest}，认为其中没有这个问题的答案，所以不作答；下列资料仅供参考。"
+        return Answer(self.read.question, "no_answer", NO_ANSWER_TEXT, self.read.confidence,
+                      related=self._hits, notes=(note,), resolved=self.read.resolved)
+
     def _checked(self, raw: str) -> Answer:
         checked = check_citations(THINKING.sub("", raw), len(self.passages))
         if not CITE.sub("", checked.text).strip(" \n。.，,"):
             return self._fallback("大模型没有给出可用的回答（回答为空），以下为离线检索的回答。")
         if not checked.cited:
+            if DECLINED in re.sub(r"\s", "", checked.text):
+                return self._declined()
             return self._fallback("大模型的回答没有注明依据哪条资料，未采用，以下为离线检索的回答。")
         cited = tuple(self.passages[n - 1] for n in checked.cited)
         notes = [GENERATED_NOTE]
+        if self.read.status != self.offline.status:
+            notes.append(f"离线检索的置信度 {self.read.confidence:.2f} 未达回答门槛，这是大模型读了资料后认为能答才给出的回答，"
+                         "请对照出处原文。")
         if checked.removed:
             wrong = "".join(f"[{n}]" for n in checked.removed)
             notes.append(f"大模型引用了没有提供给它的资料 {wrong}，这些引用已删除，该处说法没有出处，请勿采用。")
@@ -190,9 +216,9 @@ class Reply:
             notes.extend(currency_notes(hit))
         ids = {h.parent_id for h in cited}
         self.source = "llm"
-        return Answer(self.offline.question, self.offline.status, checked.text, self.offline.confidence,
+        return Answer(self.read.question, self.read.status, checked.text, self.read.confidence,
                       tuple(Citation.of(h) for h in cited), tuple(h for h in self._hits if h.parent_id not in ids),
-                      tuple(dict.fromkeys(notes)), resolved=self.offline.resolved)
+                      tuple(dict.fromkeys(notes)), resolved=self.read.resolved)
 
 
 class LLM:
@@ -202,33 +228,42 @@ class LLM:
         model: any langchain chat model (:func:`openai_compatible` makes the usual one).
         timeout: seconds to wait for the first token and between tokens before answering offline.
         max_passages: how many passages the prompt holds at most.
+        read_from: the offline confidence from which the model is asked even below the threshold
+            (``min_confidence``); it must then cite the passages or decline. 1.0: never below it.
     """
 
-    def __init__(self, model: BaseChatModel, timeout: float = DEFAULT_TIMEOUT, max_passages: int = MAX_PASSAGES):
+    def __init__(self, model: BaseChatModel, timeout: float = DEFAULT_TIMEOUT, max_passages: int = MAX_PASSAGES,
+                 read_from: float = 1.0):
         self.model = model
         self.timeout = timeout
         self.max_passages = max_passages
+        self.read_from = read_from
 
     def reply(self, kb: KnowledgeBase, question: str, k: int = 5, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
               filters: Filters | None = None, drafts: bool = False, as_of: str = "", asked: str = "") -> Reply:
         """Start answering ``question`` (arguments as :func:`bot.answer`); iterate the reply for tokens.
 
         The search and the offline answer happen here; the model is asked only if the offline answer
-        is not a refusal, and only when the reply is iterated (or its ``answer`` read). ``asked`` is
-        the question as typed when ``question`` is its standalone rewrite: the answer then keeps
-        ``asked`` as its question and ``question`` as ``resolved``.
+        is not a refusal at the lower of ``min_confidence`` and ``read_from``, and only when the reply
+        is iterated (or its ``answer`` read). ``asked`` is the question as typed when ``question`` is
+        its standalone rewrite: the answer then keeps ``asked`` as its question and ``question`` as
+        ``resolved``.
         """
         verdict = judged_search(kb, question, k, filters=filters, drafts=drafts, as_of=as_of)
-        offline = settle(kb, question, decide(kb, question, verdict), min_confidence)
+        decision = decide(kb, question, verdict)
+        offline = settle(kb, question, decision, min_confidence)
+        read = settle(kb, question, decision, min(min_confidence, self.read_from)) \
+            if offline.status == "no_answer" else None
         if asked and asked != question:
             offline = replace(offline, question=asked, resolved=question)
+            read = replace(read, question=asked, resolved=question) if read is not None else None
         hits = tuple(j.hit for j in verdict.judged)
-        if offline.status == "no_answer":
+        if read is not None and read.status == "no_answer":
             return Reply(offline, (), None, self.timeout)
         ranked = [verdict.best] + [j for j in verdict.judged[1:] if j.clean]
         passages = tuple(j.hit for j in ranked if usable(j.hit, drafts))[: self.max_passages]
         messages = [SystemMessage(ANSWER_PROMPT), HumanMessage(passages_prompt(question, passages))]
-        return Reply(offline, passages, self.stream(messages), self.timeout, hits)
+        return Reply(offline, passages, self.stream(messages), self.timeout, hits, read)
 
     def ask(self, kb: KnowledgeBase, question: str, **options) -> Answer:
         """The finished answer of :meth:`reply` (same arguments), without streaming."""
@@ -319,7 +354,7 @@ def _first_line(text: str) -> str:
 
 
 def openai_compatible(base_url: str, model: str, api_key: str = "", timeout: float = DEFAULT_TIMEOUT,
-                      max_tokens: int = MAX_TOKENS, extra_body: dict | None = None) -> LLM:
+                      max_tokens: int = MAX_TOKENS, extra_body: dict | None = None, read_from: float = 1.0) -> LLM:
     """An :class:`LLM` on an OpenAI-compatible endpoint (nothing is sent until a question is asked).
 
     Args:
@@ -330,6 +365,7 @@ def openai_compatible(base_url: str, model: str, api_key: str = "", timeout: flo
         max_tokens: the most tokens one answer may take.
         extra_body: extra request fields the server understands (e.g. vLLM's
             ``{"chat_template_kwargs": {"enable_thinking": False}}``).
+        read_from: see :class:`LLM`.
     """
     if not base_url:
         raise KBError("没有设置大模型服务地址：请设置 llm_base_url（环境变量 KB_LLM_BASE_URL），"
@@ -338,4 +374,4 @@ def openai_compatible(base_url: str, model: str, api_key: str = "", timeout: flo
         raise KBError("没有设置大模型的模型名：请设置 llm_model（环境变量 KB_LLM_MODEL），填大模型服务上的模型名。")
     chat = ChatOpenAI(base_url=base_url, model=model, api_key=api_key or "not-needed", timeout=timeout,
                       max_retries=0, temperature=0.1, extra_body={"max_tokens": max_tokens, **(extra_body or {})})
-    return LLM(chat, timeout)
+    return LLM(chat, timeout, read_from=read_from)

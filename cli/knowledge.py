@@ -238,23 +238,33 @@ def import_(settings, file, overwrite, login):
               help="检索方式，可重复以在一次运行中对比（默认 hybrid）")
 @click.option("--min-confidence", type=float, help="按这个阈值报告回答效果 [KB_MIN_CONFIDENCE]")
 @click.option("--json", "as_json", is_flag=True, help="以一个 JSON 对象输出")
+@click.option("--llm", "use_llm", is_flag=True,
+              help="再用设置的大模型把每个问题答一遍，报告它的回答效果（按 llm_min_confidence 读资料）")
 @login_options
 @data_options
-def eval_(settings, file, modes, min_confidence, as_json, login):
+def eval_(settings, file, modes, min_confidence, as_json, use_llm, login):
     """评测检索（hit@1/3/5/10、MRR、延迟 p50/p95）和回答：在设定的阈值下，可回答问题答对的比例、
     给出的回答中答对的比例（准确率）、不可回答问题拒答的比例；并列出各阈值的效果、推荐阈值。
+    加 --llm 时再报告大模型回答的同样三个比例和回答来源，用来决定能否调低 llm_min_confidence。
 
     \b
     kb eval questions.jsonl --mode hybrid --mode dense --mode keyword
+    kb eval questions.jsonl --llm
     """
     from bot import calibrate
     from kb.evaluate import evaluate, load_cases
 
+    options = load_settings(min_confidence=min_confidence)
+    llm = open_llm(True, options) if use_llm else None
     kb = open_reading(settings, login, "stats")
     cases = load_cases(file)
-    threshold = load_settings(min_confidence=min_confidence).min_confidence
+    threshold = options.min_confidence
     results = {"modes": [evaluate(kb, cases, mode) for mode in (modes or ("hybrid",))],
-               "answers": calibrate(kb, cases, threshold, load_settings().top_k)}
+               "answers": calibrate(kb, cases, threshold, options.top_k)}
+    if llm is not None:
+        from bot.llm_eval import llm_quality
+
+        results["llm"] = llm_quality(kb, llm, cases, threshold, options.top_k)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False))
         return
@@ -273,6 +283,18 @@ def eval_(settings, file, modes, min_confidence, as_json, login):
                    f"{row['refused_unanswerable']:>14.3f}")
     if answers["recommended"] is not None:
         click.echo(f"建议阈值 min_confidence = {answers['recommended']}")
+    if llm is not None:
+        click.echo(llm_summary(results["llm"]))
+
+
+def llm_summary(r: dict) -> str:
+    """The model's answer figures of ``kb eval --llm`` in one paragraph."""
+    s = r["sources"]
+    return (f"\n大模型回答（阈值 {r['threshold']}，从离线置信度 {r['read_from']} 起请大模型读资料）：可回答问题答对 "
+            f"{r['answered_right']:.3f}，回答准确率 {r['precision']:.3f}（给出 {r['answered']} 个回答），"
+            f"不可回答问题拒答 {r['refused_unanswerable']:.3f}；大模型作答 {s['llm']} 个，认为资料没有答案 {s['declined']} 个，"
+            f"失败改用离线回答 {s['fallback']} 个，未达门槛没有问大模型 {s['offline']} 个；每题 p50 {r['p50_s']:.1f} 秒、"
+            f"p95 {r['p95_s']:.1f} 秒")
 
 
 def build_demo(settings) -> KnowledgeBase:

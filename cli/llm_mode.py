@@ -32,7 +32,7 @@ def open_llm(choice: bool | None, options: SimpleNamespace) -> LLM | None:
     from bot.llm import openai_compatible
 
     return openai_compatible(options.llm_base_url, options.llm_model, options.llm_api_key, options.llm_timeout,
-                             options.llm_max_tokens)
+                             options.llm_max_tokens, read_from=options.llm_min_confidence)
 
 
 def llm_follow_up(llm: LLM, kb: KnowledgeBase, history: Sequence[Turn], question: str, live: bool,

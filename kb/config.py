@@ -48,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_timeout", 15.0, "KB_LLM_TIMEOUT",
             "等大模型的秒数（连接、第一个字和字与字之间各自计算）；超时即改用离线回答并注明"),
     Setting("llm_max_tokens", 512, "KB_LLM_MAX_TOKENS", "大模型一次回答最多生成的 token 数（中文约一字一至两个 token）"),
+    Setting("llm_min_confidence", 1.0, "KB_LLM_MIN_CONFIDENCE",
+            "用大模型时，离线置信度达到这个值（即使低于 min_confidence）也请大模型读资料作答：它注明出处作答时给出并注明，"
+            "认为资料没有答案时拒答；默认 1.0 即不放宽。所接大模型能可靠判断资料是否答了问题时才调低（如 0.5）"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

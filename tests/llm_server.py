@@ -96,9 +96,11 @@ def llm_server(gguf, tmp_path_factory):
 
 @dataclass
 class Proxy:
-    """A pass-through HTTP proxy in front of ``upstream`` that records each request's JSON body."""
+    """A pass-through HTTP proxy in front of ``upstream`` that records each request's JSON body and adds
+    the fields of ``extra`` to it (a grammar that pins the output, for a client that sends none)."""
 
     upstream: str
+    extra: dict = field(default_factory=dict)
     requests: list[dict] = field(default_factory=list)
     url: str = ""
     server: ThreadingHTTPServer | None = None
@@ -112,6 +114,8 @@ class Proxy:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 proxy.requests.append({"path": self.path, "json": json.loads(body),
                                        "headers": dict(self.headers)})
+                if proxy.extra:
+                    body = json.dumps({**json.loads(body), **proxy.extra}).encode()
                 conn = http.client.HTTPConnection(target.host, target.port, timeout=120)
                 conn.request("POST", self.path, body, {"Content-Type": "application/json"})
                 response = conn.getresponse()

@@ -1,6 +1,7 @@
 """bot.llm with langchain-core's fake chat models: what the prompt holds, citation parsing and checking,
-the confidence gate, the offline fallback on errors, slowness and unusable output, question rewriting,
-the langchain retriever, and `kb ask --llm/--offline`."""
+the confidence gate (and a model let read below it), the offline fallback on errors, slowness and
+unusable output, a model that finds no answer in the passages turning the answer into a refusal,
+question rewriting, the langchain retriever, and `kb ask --llm/--offline`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from test_workflow import case, day, publish
 
 from bot import answer
 from bot.answer import NO_ANSWER_TEXT
-from bot.llm import GENERATED_NOTE, LLM, check_citations, failure_note
+from bot.llm import DECLINED, GENERATED_NOTE, LLM, check_citations, failure_note
 from bot.retriever import KnowledgeRetriever
 from cli.llm_mode import erase, llm_follow_up
 from kb.sessions import Turn
@@ -162,6 +163,47 @@ def test_failures_and_unusable_output_fall_back_to_the_offline_answer_with_a_not
     result = reply.answer
     assert reply.source == "fallback" and said in result.notes[0] and "离线" in result.notes[0]
     assert (result.text, result.citations, result.notes[1:]) == (offline.text, offline.citations, offline.notes)
+
+
+@pytest.mark.parametrize("said", ["资料中没有答案", "抱歉，资料中没有答案。", "资料中 没有答案[7]"])
+def test_a_model_that_finds_no_answer_in_the_passages_turns_the_answer_into_a_refusal(stocked, said):
+    model = scripted(said)
+    reply = LLM(model).reply(stocked, SIGN_Q)
+    result, offline = reply.answer, answer(stocked, SIGN_Q)
+    assert offline.status == "answered", "the offline answer would have been given"
+    assert DECLINED in model.seen[0][0].content, "the model is told how to say so"
+    assert reply.source == "llm" and result.status == "no_answer" and result.text == NO_ANSWER_TEXT
+    assert result.citations == () and result.confidence == offline.confidence
+    assert offline.citations[0].parent_id in {h.parent_id for h in result.related}
+    assert f"《{offline.citations[0].title}》" in result.notes[0] and "没有这个问题的答案" in result.notes[0]
+
+
+@pytest.mark.parametrize("model, status, said", [
+    (scripted("带身份证和居住证原件[1]。"), "answered", "未达回答门槛"),
+    (scripted(DECLINED), "no_answer", "没有这个问题的答案"),
+    (scripted("不会用到", error=connection_error()), "no_answer", "连接不上"),
+])
+def test_a_model_let_read_below_the_threshold_answers_cited_declines_or_leaves_the_refusal(stocked, model, status,
+                                                                                           said):
+    assert answer(stocked, SIGN_Q, min_confidence=1.01).status == "no_answer"
+    reply = LLM(model, timeout=5, read_from=0.5).reply(stocked, SIGN_Q, min_confidence=1.01)
+    result = reply.answer
+    assert len(model.seen) == 1 and result.status == status and any(said in note for note in result.notes)
+    assert bool(result.citations) == (status == "answered") and (result.text == NO_ANSWER_TEXT) == (status != "answered")
+
+
+def test_below_where_the_model_may_read_or_against_a_rule_it_is_not_asked(stocked):
+    model = scripted("不会用到")
+    assert LLM(model, read_from=1.01).reply(stocked, SIGN_Q, min_confidence=1.01).answer.status == "no_answer"
+    assert LLM(model, read_from=0.0).reply(stocked, "驾驶证到期了怎么换？").answer.status == "no_answer"
+    assert model.seen == []
+
+
+def test_an_answer_that_cites_a_passage_is_kept_though_it_says_part_is_missing(stocked):
+    reply = LLM(scripted("工本费资料中没有答案；签注要带身份证和居住证原件[1]。")).reply(stocked, SIGN_Q)
+    result = reply.answer
+    assert reply.source == "llm" and result.status == "answered" and len(result.citations) == 1
+    assert result.notes[0] == GENERATED_NOTE
 
 
 def test_a_model_slower_than_the_timeout_falls_back_at_the_timeout(stocked):

@@ -15,7 +15,7 @@ from llm_server import MODEL_NAME, Proxy, Silent, gguf, llm_server, needs_server
 from test_lifecycle_cli import kb_cli, ok  # noqa: F401  (kb_cli is a fixture)
 from test_llm import LOST_A, LOST_Q, PASSPORT_A, PASSPORT_Q, SIGN_A, SIGN_Q, stocked  # noqa: F401
 
-from bot.llm import GENERATED_NOTE, MAX_TOKENS, openai_compatible, passages_prompt
+from bot.llm import DECLINED, GENERATED_NOTE, MAX_TOKENS, openai_compatible, passages_prompt
 from cli.llm_mode import llm_follow_up
 
 pytestmark = needs_server
@@ -46,7 +46,9 @@ def test_request_on_the_wire_and_streaming_without_tiktoken(llm_server, stocked,
     assert body["messages"][1]["content"] == passages_prompt(SIGN_Q, reply.passages)
     assert reply.passages[0].answer == SIGN_A
     assert len(tokens) > 1 and reply.first_token_s is not None, "the answer streams token by token"
-    if reply.source == "llm":
+    if reply.source == "llm" and reply.answer.status == "no_answer":
+        assert "没有这个问题的答案" in reply.answer.notes[0] and not reply.answer.citations
+    elif reply.source == "llm":
         assert reply.answer.notes[0] == GENERATED_NOTE and reply.answer.citations
     else:
         assert reply.source == "fallback" and "大模型" in reply.answer.notes[0] and reply.answer.text == SIGN_A
@@ -128,3 +130,51 @@ def test_kb_ask_session_goes_on_offline_when_the_server_dies(kb_cli, gguf, tmp_p
         server.stop()
     assert "注意：大模型服务连接不上或连接中断，以下为离线检索的回答。" in after
     assert f"答：{LOST_A}" in after and PASSPORT_A not in after.split("相关资料")[0]
+
+
+def test_kb_ask_refuses_when_the_model_finds_no_answer_and_the_question_becomes_a_gap(llm_server, kb_cli,  # noqa: F811
+                                                                                       tmp_path):
+    rows = [[SIGN_Q, SIGN_A, "居住证"], [LOST_Q, LOST_A, "居住证"]]
+    ok(kb_cli("ingest", make_xlsx(tmp_path / "常见问题.xlsx", rows, ["问题", "答复", "事项"])))
+    offline = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--offline")))
+    assert offline["status"] == "answered" and SIGN_Q not in ok(kb_cli("gaps"))
+    with Proxy(llm_server.url, extra=pinned(DECLINED)) as proxy:
+        env = {"KB_LLM_BASE_URL": proxy.url, "KB_LLM_MODEL": MODEL_NAME, "KB_LLM_TIMEOUT": "60"}
+        declined = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", env=env)))
+    assert len(proxy.requests) == 1 and DECLINED in proxy.requests[0]["json"]["messages"][0]["content"]
+    assert declined["status"] == "no_answer" and declined["citations"] == []
+    assert "认为其中没有这个问题的答案" in declined["notes"][0] and offline["citations"][0]["title"] in declined["notes"][0]
+    assert SIGN_Q in ok(kb_cli("gaps")), "the refused question is a knowledge gap"
+
+
+def test_kb_ask_lets_the_model_read_below_the_threshold_when_the_setting_says(llm_server, kb_cli, tmp_path):  # noqa: F811
+    ok(kb_cli("ingest", make_xlsx(tmp_path / "常见问题.xlsx", [[SIGN_Q, SIGN_A, "居住证"]], ["问题", "答复", "事项"])))
+    with Proxy(llm_server.url, extra=pinned("带身份证和居住证原件[1]。")) as proxy:
+        env = {"KB_LLM_BASE_URL": proxy.url, "KB_LLM_MODEL": MODEL_NAME, "KB_LLM_TIMEOUT": "60"}
+        strict = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--min-confidence", "1.01", env=env)))
+        assert strict["status"] == "no_answer" and proxy.requests == []
+        lenient = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--min-confidence", "1.01",
+                                       env={**env, "KB_LLM_MIN_CONFIDENCE": "0.5"})))
+    assert len(proxy.requests) == 1 and lenient["status"] == "answered"
+    assert lenient["text"] == "带身份证和居住证原件[1]。" and lenient["citations"]
+    assert any("未达回答门槛" in note for note in lenient["notes"])
+
+
+def test_kb_eval_llm_reports_the_models_answers_beside_the_offline_ones(llm_server, kb_cli, tmp_path):  # noqa: F811
+    rows = [[SIGN_Q, SIGN_A, "居住证"], [LOST_Q, LOST_A, "居住证"]]
+    ok(kb_cli("ingest", make_xlsx(tmp_path / "常见问题.xlsx", rows, ["问题", "答复", "事项"])))
+    cases = tmp_path / "questions.jsonl"
+    cases.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in (
+        {"question": SIGN_Q, "answer": SIGN_A}, {"question": LOST_Q, "answer": LOST_A},
+        {"question": "驾驶证到期了怎么换？", "answerable": False})), encoding="utf-8")
+    unset = kb_cli("eval", str(cases), "--llm", env={"KB_LLM_BASE_URL": None})
+    assert unset.exit_code == 1 and "KB_LLM_BASE_URL" in unset.output and "Traceback" not in unset.output
+    with Proxy(llm_server.url, extra=pinned(DECLINED)) as proxy:
+        env = {"KB_LLM_BASE_URL": proxy.url, "KB_LLM_MODEL": MODEL_NAME, "KB_LLM_TIMEOUT": "60"}
+        result = json.loads(ok(kb_cli("eval", str(cases), "--llm", "--json", env=env)))
+        text = ok(kb_cli("eval", str(cases), "--llm", env=env))
+    assert len(proxy.requests) == 4, "two answerable questions, twice; the unanswerable one is refused offline"
+    offline, llm = result["answers"]["at"], result["llm"]
+    assert offline["answered_right"] == 1.0 and llm["answered_right"] == 0.0 and llm["refused_unanswerable"] == 1.0
+    assert llm["sources"] == {"llm": 0, "declined": 2, "fallback": 0, "offline": 1}
+    assert "大模型回答（阈值 0.7" in text and "认为资料没有答案 2 个" in text

@@ -1,6 +1,7 @@
 """The counter Q&A page with a chat model (fake models from langchain-core, as in test_llm): the
 answer streams into the chat, the checked answer replaces it and is logged once, a failing model
-gives the offline answer with a note, and a refusal never calls the model."""
+gives the offline answer with a note, a model that finds no answer in the passages gives a logged
+refusal, and a refusal never calls the model."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ def test_a_failing_model_gives_the_offline_answer_with_a_note(ctx):  # noqa: F81
     chat, *_ = asked(ctx, scripted("不会用到", error=connection_error()), "居住证签注去哪办")[-1]
     final = chat[-1]["content"]
     assert "离线" in final.split("\n")[0] and "派出所户籍窗口" in final and GENERATED_NOTE not in final
+
+
+def test_a_model_that_finds_no_answer_gives_a_refusal_logged_as_one(ctx):  # noqa: F811
+    chat, _, related, logged, turns = asked(ctx, scripted("资料中没有答案"), "居住证签注去哪办")[-1]
+    final = chat[-1]["content"]
+    assert "暂无可靠答案" in final and "认为其中没有这个问题的答案" in final and GENERATED_NOTE not in final
+    assert "FAQ-QZ" in [row[1] for row in related], "the nearest sources stay listed for reference"
+    (row,) = [r for r in questions(ctx.kb.records.conn) if r.id == logged[-1]]
+    assert row.status == "no_answer" and row.top_parent == "FAQ-QZ"
 
 
 def test_a_refusal_never_calls_the_model_and_a_follow_up_is_rewritten_by_it(ctx):  # noqa: F811
