@@ -293,7 +293,7 @@ def llm_summary(r: dict) -> str:
     return (f"\n大模型回答（阈值 {r['threshold']}，从离线置信度 {r['read_from']} 起请大模型读资料）：可回答问题答对 "
             f"{r['answered_right']:.3f}，回答准确率 {r['precision']:.3f}（给出 {r['answered']} 个回答），"
             f"不可回答问题拒答 {r['refused_unanswerable']:.3f}；大模型作答 {s['llm']} 个，认为资料没有答案 {s['declined']} 个，"
-            f"失败改用离线回答 {s['fallback']} 个，未达门槛没有问大模型 {s['offline']} 个；每题 p50 {r['p50_s']:.1f} 秒、"
+            f"失败改用离线回答 {s['fallback']} 个，离线就拒答、没有问大模型 {s['offline']} 个；每题 p50 {r['p50_s']:.1f} 秒、"
             f"p95 {r['p95_s']:.1f} 秒")
 
 
