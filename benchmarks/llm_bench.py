@@ -10,7 +10,7 @@ a llama.cpp server (llama-cpp-python[server]) is started on a free loopback port
 The questions are those of ``kb/sample/questions.jsonl`` (the first ``--n``). For each, after a
 warm-up question: the offline answer's time (``bot.answer``), then the LLM reply's time to the first
 token (from the request, after search) and to the checked answer, and where the answer came from
-(``llm``, of which ``declined``: the model found no answer in the passages and the answer is a refusal;
+(``llm``; ``declined``: the model found no answer in the passages and the answer is a refusal;
 ``fallback``: the model failed or gave nothing usable; ``offline``: refused, model not asked).
 Reported: p50/p95 of each time over the questions the model was asked, and the share of each source.
 """
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bot import answer  # noqa: E402
 from bot.llm import openai_compatible  # noqa: E402
+from bot.llm_eval import SOURCES  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
 from kb.config import default  # noqa: E402
@@ -82,7 +83,7 @@ def main() -> None:
             llm = openai_compatible(url, args.model, timeout=args.timeout, max_tokens=args.max_tokens)
             k, threshold = int(default("top_k")), float(default("min_confidence"))
             llm.ask(kb, questions[0], k=k, min_confidence=0)
-            offline_s, first_s, total_s, sources, declined = [], [], [], [], 0
+            offline_s, first_s, total_s, sources = [], [], [], []
             for question in questions:
                 started = time.perf_counter()
                 answer(kb, question, k=k, min_confidence=threshold)
@@ -91,7 +92,6 @@ def main() -> None:
                 reply = llm.reply(kb, question, k=k, min_confidence=threshold)
                 reply.answer
                 sources.append(reply.source)
-                declined += reply.source == "llm" and reply.answer.status == "no_answer"
                 if reply.source != "offline":
                     total_s.append(time.perf_counter() - started)
                     if reply.first_token_s is not None:
@@ -103,8 +103,7 @@ def main() -> None:
     print(f"offline answer:           {percentiles(offline_s)}")
     print(f"LLM time to first token:  {percentiles(first_s)}")
     print(f"LLM checked answer:       {percentiles(total_s)}")
-    print("answer source: " + ", ".join(f"{s} {sources.count(s)}" for s in ("llm", "fallback", "offline"))
-          + f" (the model found no answer in the passages: {declined})")
+    print("answer source: " + ", ".join(f"{s} {sources.count(s)}" for s in SOURCES))
 
 
 if __name__ == "__main__":

@@ -140,9 +140,9 @@ class Reply:
     the offline one or, where that is a refusal at a confidence above the model's ``read_from``, the
     answer it would be at ``read_from``. ``passages`` are the hits given to the model (empty when it
     is not asked), ``first_token_s`` the seconds from the request to the first token (None without one).
-    ``source`` says where the final answer comes from: ``llm`` (its answer, or its finding that the
-    passages hold none), ``offline`` (the model was not asked: a refusal) or ``fallback`` (the model
-    failed; the offline answer carries a note saying why).
+    ``source`` says where the final answer comes from: ``llm`` (the model's answer), ``declined`` (the
+    model found no answer in the passages: a refusal), ``offline`` (the model was not asked: a refusal)
+    or ``fallback`` (the model failed; the offline answer carries a note saying why).
     """
 
     def __init__(self, offline: Answer, passages: tuple[Hit, ...], tokens: Iterator[str] | None,
@@ -189,8 +189,8 @@ class Reply:
         return replace(self.offline, notes=(note, *self.offline.notes))
 
     def _declined(self) -> Answer:
-        """The refusal given when the model finds no answer in the passages (``source`` is ``llm``)."""
-        self.source = "llm"
+        """The refusal given when the model finds no answer in the passages (``source`` is ``declined``)."""
+        self.source = "declined"
         nearest = "".join(f"（最接近的是《{c.title}》）" for c in self.read.citations[:1])
         note = f"大模型读了检索到的资料{nearest}，认为其中没有这个问题的答案，所以不作答；下列资料仅供参考。"
         return Answer(self.read.question, "no_answer", NO_ANSWER_TEXT, self.read.confidence,
@@ -252,13 +252,13 @@ class LLM:
         verdict = judged_search(kb, question, k, filters=filters, drafts=drafts, as_of=as_of)
         decision = decide(kb, question, verdict)
         offline = settle(kb, question, decision, min_confidence)
-        read = settle(kb, question, decision, min(min_confidence, self.read_from)) \
-            if offline.status == "no_answer" else None
+        read = offline
+        if offline.status == "no_answer" and self.read_from < min_confidence:
+            read = settle(kb, question, decision, self.read_from)
         if asked and asked != question:
-            offline = replace(offline, question=asked, resolved=question)
-            read = replace(read, question=asked, resolved=question) if read is not None else None
+            offline, read = (replace(a, question=asked, resolved=question) for a in (offline, read))
         hits = tuple(j.hit for j in verdict.judged)
-        if read is not None and read.status == "no_answer":
+        if read.status == "no_answer":
             return Reply(offline, (), None, self.timeout)
         ranked = [verdict.best] + [j for j in verdict.judged[1:] if j.clean]
         passages = tuple(j.hit for j in ranked if usable(j.hit, drafts))[: self.max_passages]

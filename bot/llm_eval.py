@@ -24,7 +24,7 @@ from .calibrate import figures
 from .llm import LLM
 
 SOURCES = ("llm", "declined", "fallback", "offline")
-"""Where an answer came from: :attr:`bot.llm.Reply.source`, with the model's refusals apart."""
+"""Where an answer can come from: :attr:`bot.llm.Reply.source`."""
 
 
 def llm_quality(kb: KnowledgeBase, llm: LLM, cases: list[EvalCase], threshold: float, k: int = 5) -> dict:
@@ -38,7 +38,7 @@ def llm_quality(kb: KnowledgeBase, llm: LLM, cases: list[EvalCase], threshold: f
         reply = llm.reply(kb, case.question, k=k, min_confidence=threshold)
         result = reply.answer
         seconds.append(time.perf_counter() - started)
-        sources["declined" if reply.source == "llm" and result.status == "no_answer" else reply.source] += 1
+        sources[reply.source] += 1
         if result.status == "no_answer":
             refused += not case.answerable
             continue

@@ -112,10 +112,10 @@ class Proxy:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802  (http.server's naming)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                proxy.requests.append({"path": self.path, "json": json.loads(body),
-                                       "headers": dict(self.headers)})
+                sent = json.loads(body)
+                proxy.requests.append({"path": self.path, "json": sent, "headers": dict(self.headers)})
                 if proxy.extra:
-                    body = json.dumps({**json.loads(body), **proxy.extra}).encode()
+                    body = json.dumps({**sent, **proxy.extra}).encode()
                 conn = http.client.HTTPConnection(target.host, target.port, timeout=120)
                 conn.request("POST", self.path, body, {"Content-Type": "application/json"})
                 response = conn.getresponse()

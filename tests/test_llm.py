@@ -172,7 +172,7 @@ def test_a_model_that_finds_no_answer_in_the_passages_turns_the_answer_into_a_re
     result, offline = reply.answer, answer(stocked, SIGN_Q)
     assert offline.status == "answered", "the offline answer would have been given"
     assert DECLINED in model.seen[0][0].content, "the model is told how to say so"
-    assert reply.source == "llm" and result.status == "no_answer" and result.text == NO_ANSWER_TEXT
+    assert reply.source == "declined" and result.status == "no_answer" and result.text == NO_ANSWER_TEXT
     assert result.citations == () and result.confidence == offline.confidence
     assert offline.citations[0].parent_id in {h.parent_id for h in result.related}
     assert f"《{offline.citations[0].title}》" in result.notes[0] and "没有这个问题的答案" in result.notes[0]

@@ -46,7 +46,7 @@ def test_a_failing_model_gives_the_offline_answer_with_a_note(ctx):  # noqa: F81
 
 
 def test_a_model_that_finds_no_answer_gives_a_refusal_logged_as_one(ctx):  # noqa: F811
-    chat, _, related, logged, turns = asked(ctx, scripted("资料中没有答案"), "居住证签注去哪办")[-1]
+    chat, _, related, logged, _ = asked(ctx, scripted("资料中没有答案"), "居住证签注去哪办")[-1]
     final = chat[-1]["content"]
     assert "暂无可靠答案" in final and "认为其中没有这个问题的答案" in final and GENERATED_NOTE not in final
     assert "FAQ-QZ" in [row[1] for row in related], "the nearest sources stay listed for reference"
