@@ -67,9 +67,15 @@ _FALSE = frozenset({"0", "false", "no", "off", "否", "关", ""})
 
 def _convert(setting: Setting, value: object) -> object:
     """``value`` as the type of the setting's default; a yes/no setting reads 1/0, true/false, yes/no,
-    on/off and 是/否 (``bool("0")`` would be true)."""
+    on/off and 是/否 (``bool("0")`` would be true). A value that is not of that type is a :class:`KBError`
+    naming the setting."""
     if not isinstance(setting.default, bool):
-        return type(setting.default)(value)
+        try:
+            return type(setting.default)(value)
+        except ValueError:
+            kind = "整数" if isinstance(setting.default, int) else "数字"
+            raise KBError(f"设置 {setting.name}（环境变量 {setting.env}）的值“{value}”不是{kind}：请填{kind}，"
+                          f"如默认值 {setting.default}。") from None
     if isinstance(value, bool):
         return value
     word = str(value).strip().lower()

@@ -156,6 +156,13 @@ def test_an_unreadable_setting_is_a_clean_error(governed):
     refused(governed("search", "护照", env={"KB_ANONYMOUS_READ": "maybe"}), "KB_ANONYMOUS_READ", "maybe")
 
 
+@pytest.mark.parametrize("env, value, said", [("KB_MIN_CONFIDENCE", "七成", "“七成”不是数字"),
+                                              ("KB_LLM_MIN_CONFIDENCE", "0.5以上", "“0.5以上”不是数字"),
+                                              ("KB_TOP_K", "5.5", "“5.5”不是整数")])
+def test_a_setting_that_is_not_a_number_is_a_clean_error(governed, env, value, said):
+    refused(governed("ask", "第一次办护照需要带什么材料？", env={"KB_ANONYMOUS_READ": "1", env: value}), env, said)
+
+
 def test_setup_mode_reads_as_before(tmp_path):
     run = Reader(tmp_path / "data")
     ok(run("ingest", make_xlsx(tmp_path / "常见问题.xlsx", ROWS, ["编号", "问题", "答复", "事项"])))
