@@ -66,6 +66,13 @@ def test_a_question_that_names_the_other_case_is_not_answered_from_this_one(near
     assert only_leaving[0].parent_id != "FAQ-LZ"
 
 
+def test_paying_in_is_not_answered_by_taking_out(near_kb):
+    """接着交 asks about paying into the account; both 公积金 entries are about taking the money out."""
+    reply = answer(near_kb, "退休了还能接着交公积金吗？", min_confidence=0)
+    assert reply.status == "no_answer", reply
+    assert any("“提取”" in note and "“缴存”" in note for note in reply.notes), reply.notes
+
+
 def test_two_near_entries_the_question_does_not_separate_are_both_shown(near_kb):
     reply = answer(near_kb, "住房公积金账户里的钱能一次性全部取出来吗？", min_confidence=0)
     assert reply.status == "ambiguous" and not reply.answered

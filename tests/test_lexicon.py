@@ -75,6 +75,8 @@ HOW_LONG, HOW_OFTEN, WHICH_DOMAIN, WHAT_TIME = ("多久能办好？", "发热门
     ("表头写的是哪个服务中心？", "由市住建局负责审核", False),
     ("实名认证分哪两个级别？", "个人用户均分为初级实名和高级实名两种认证级别", True),
     ("实名认证分哪两个级别？", "初级实名用户可以在线办理部分事项", False),  # 部分 is no 分
+    ("公积金贷款最多能贷多少钱？", "贷款额度按缴存余额倍数和还款能力分别计算，取其中最低值", True),  # an amount, not a fee
+    ("公积金贷款最多能贷多少钱？", "可通过公积金APP申请，到受托银行签订合同", False),
 ])
 def test_an_answer_type_wants_its_kind_of_value(question, text, says_it):
     lexicon = Lexicon.from_lines(builtin_lines())
@@ -144,6 +146,9 @@ def test_the_shipped_lexicon_parses_and_knows_the_everyday_words():
     assert lexicon.concepts("一般人能办公租房吗") == ["公共租赁住房"]  # anyone, not a 一般纳税人
     assert lexicon.asked("社保断掉了还能补缴吗") == lexicon.asked("社保断了还能补缴吗")  # 掉了 is no lost card here
     assert lexicon.asked("社保卡掉了去哪补") != lexicon.asked("社保卡去哪办")
+    assert lexicon.concepts("公司开了就没做过生意，能注销吗") == lexicon.concepts("公司一直没有经营") == ["未开业"]
+    assert lexicon.asked("备案不要了，怎么撤掉") == lexicon.asked("备案怎么取消")
+    assert lexicon.asked("退休了还能接着交公积金吗") != lexicon.asked("退休了公积金能取出来吗")
 
 
 @pytest.mark.parametrize("question, searched", [
