@@ -7,7 +7,8 @@ them is the gold one; an unanswerable case is *refused* when the bot says it has
 *Precision* is the share of the answers given (answered or ambiguous) that are right, over all cases.
 The recommended threshold is the lowest one with the most answerable cases answered right plus
 unanswerable cases refused, among those whose precision is at least :data:`TARGET_PRECISION`
-(among all thresholds when none reaches it).
+(among all thresholds when none reaches it). When the cases have kinds (口语, 讲经历, 近邻 …), the
+figures at the threshold are also given per kind, so a centre sees which wordings fail.
 """
 
 from __future__ import annotations
@@ -74,13 +75,17 @@ def figures(right: int, given: int, ambiguous: int, refused: int, answerable: in
 
 
 def calibrate(kb: KnowledgeBase, cases: list[EvalCase], threshold: float | None = None, k: int = 5) -> dict:
-    """The answer figures for each threshold of ``GRID`` (and ``threshold``, if given, as ``at``) and the
-    recommended threshold (None unless the file has both answerable and unanswerable cases)."""
+    """The answer figures for each threshold of ``GRID`` (and ``threshold``, if given, as ``at``, and per
+    kind of case as ``kinds``) and the recommended threshold (None unless the file has both answerable
+    and unanswerable cases)."""
     judged = judge_cases(kb, cases, k)
     rows = [quality(kb, judged, t) for t in GRID]
     result: dict = {"rows": rows, "recommended": None}
     if threshold is not None:
         result["at"] = quality(kb, judged, threshold)
+        kinds = dict.fromkeys(j.case.kind for j in judged if j.case.kind)
+        result["kinds"] = [{"kind": kind, **quality(kb, [j for j in judged if j.case.kind == kind], threshold)}
+                           for kind in kinds]
     if not rows[0]["answerable"] or not rows[0]["unanswerable"]:
         return result
     precise = [r for r in rows if r["precision"] >= TARGET_PRECISION] or rows

@@ -277,6 +277,8 @@ def eval_(settings, file, modes, min_confidence, as_json, use_llm, login):
     click.echo(f"\n回答（阈值 {threshold}）：可回答问题答对 {at['answered_right']:.3f}（{at['answerable']} 个），"
                f"回答准确率 {at['precision']:.3f}（给出 {at['answered']} 个回答，其中 {at['ambiguous']} 个请群众说明），"
                f"不可回答问题拒答 {at['refused_unanswerable']:.3f}（{at['unanswerable']} 个）")
+    if answers["kinds"]:
+        click.echo(by_kind(answers["kinds"]))
     click.echo("阈值   答对率(可回答)  准确率(已回答)  拒答率(不可回答)")
     for row in answers["rows"]:
         click.echo(f"{row['threshold']:<6} {row['answered_right']:>12.3f} {row['precision']:>14.3f} "
@@ -285,6 +287,16 @@ def eval_(settings, file, modes, min_confidence, as_json, use_llm, login):
         click.echo(f"建议阈值 min_confidence = {answers['recommended']}")
     if llm is not None:
         click.echo(llm_summary(results["llm"]))
+
+
+def by_kind(kinds: list[dict]) -> str:
+    """The answer figures at the threshold per kind of question, one line each."""
+    lines = ["按问题类型：类型  可回答(答对率)  不可回答(拒答率)  答错"]
+    for r in kinds:
+        answerable = f"{r['answerable']}（{r['answered_right']:.3f}）" if r["answerable"] else "-"
+        unanswerable = f"{r['unanswerable']}（{r['refused_unanswerable']:.3f}）" if r["unanswerable"] else "-"
+        lines.append(f"  {r['kind']}  {answerable}  {unanswerable}  {r['answered'] - r['right']}")
+    return "\n".join(lines)
 
 
 def llm_summary(r: dict) -> str:

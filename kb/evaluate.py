@@ -4,6 +4,7 @@ Each line is ``{"question": ..., "docid" | "entry_id" | "answer": ...}``. A resu
 is the named document/entry, or (with ``answer``) when its text contains the answer. Ranks count
 distinct documents/entries, since search returns one hit per parent. Lines marked
 ``"answerable": false`` have no gold result and are skipped here (they calibrate answer confidence).
+An optional ``"kind"`` (口语, 讲经历, 近邻 …) groups the questions in the answer figures by wording.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class EvalCase:
     entry_id: str = ""
     answer: str = ""
     answerable: bool = True
+    kind: str = ""
 
     def matches(self, hit: Hit) -> bool:
         if self.docid:
@@ -53,7 +55,8 @@ def load_cases(path: Path) -> list[EvalCase]:
         answerable = bool(obj.get("answerable", True)) if question else True
         if not question or (answerable and not any(gold)):
             raise KBError(f"{path} 第 {number} 行应包含 question 以及 docid、entry_id、answer 之一。")
-        cases.append(EvalCase(question, *(str(g or "") for g in gold), answerable=answerable))
+        cases.append(EvalCase(question, *(str(g or "") for g in gold), answerable=answerable,
+                              kind=str(obj.get("kind") or "")))
     if not cases:
         raise KBError(f"{path} 中没有评测问题。")
     return cases

@@ -165,10 +165,10 @@ def test_export_import_round_trip(run, data, tmp_path):
 @pytest.fixture(scope="module")
 def eval_file(tmp_path_factory):
     return make_jsonl(tmp_path_factory.mktemp("eval") / "q.jsonl", [
-        {"question": "居住证快过期了怎么办", "entry_id": "e-juzhu"},
-        {"question": "户口毕业后迁到哪里", "docid": "hukou"},
-        {"question": "社保卡掉了去哪补", "answer": "合作银行网点"},
-        {"question": "养狗要登记吗", "answerable": False},
+        {"question": "居住证快过期了怎么办", "entry_id": "e-juzhu", "kind": "口语"},
+        {"question": "户口毕业后迁到哪里", "docid": "hukou", "kind": "口语"},
+        {"question": "社保卡掉了去哪补", "answer": "合作银行网点", "kind": "简短"},
+        {"question": "养狗要登记吗", "answerable": False, "kind": "无关"},
     ])
 
 
@@ -187,6 +187,16 @@ def test_eval_table_and_json(run, data, eval_file):
     assert (at["answerable"], at["unanswerable"]) == (3, 1)
     assert at["right"] <= at["answered"] and at["precision"] == pytest.approx(at["right"] / at["answered"], abs=1e-4)
     assert len(parsed["answers"]["rows"]) > 1 and parsed["answers"]["recommended"] is not None
+    kinds = parsed["answers"]["kinds"]
+    assert [(k["kind"], k["answerable"], k["unanswerable"]) for k in kinds] == [("口语", 2, 0), ("简短", 1, 0), ("无关", 0, 1)]
+    assert sum(k["right"] for k in kinds) == at["right"] and sum(k["answered"] for k in kinds) == at["answered"]
+    assert "按问题类型" in table and all(f"  {k['kind']}  " in table for k in kinds)
+
+
+def test_eval_without_kinds_prints_no_kind_table(run, data, tmp_path):
+    path = make_jsonl(tmp_path / "plain.jsonl", [{"question": "居住证快过期了怎么办", "entry_id": "e-juzhu"}])
+    result = ok(run("eval", path, data_dir=data))
+    assert "回答（阈值" in result.output and "按问题类型" not in result.output
 
 
 def test_eval_bad_line_is_a_clean_error(run, data, tmp_path):
