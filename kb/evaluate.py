@@ -1,8 +1,9 @@
 """Retrieval evaluation: hit@k, MRR and search latency over a JSONL file of questions.
 
 Each line is ``{"question": ..., "docid" | "entry_id" | "answer": ...}``. A result counts when it
-is the named document/entry, or (with ``answer``) when its text contains the answer. Ranks count
-distinct documents/entries, since search returns one hit per parent. Lines marked
+is the named document/entry, or (with ``answer``) when its text contains the answer; ``"also"`` lists
+other entries/documents that hold the answer as well (an FAQ entry and a document often both do).
+Ranks count distinct documents/entries, since search returns one hit per parent. Lines marked
 ``"answerable": false`` have no gold result and are skipped here (they calibrate answer confidence).
 An optional ``"kind"`` (口语, 讲经历, 近邻 …) groups the questions in the answer figures by wording.
 """
@@ -31,8 +32,11 @@ class EvalCase:
     answer: str = ""
     answerable: bool = True
     kind: str = ""
+    also: tuple[str, ...] = ()
 
     def matches(self, hit: Hit) -> bool:
+        if hit.parent_id in self.also:
+            return True
         if self.docid:
             return hit.kind == "document" and hit.parent_id == self.docid
         if self.entry_id:
@@ -55,8 +59,11 @@ def load_cases(path: Path) -> list[EvalCase]:
         answerable = bool(obj.get("answerable", True)) if question else True
         if not question or (answerable and not any(gold)):
             raise KBError(f"{path} 第 {number} 行应包含 question 以及 docid、entry_id、answer 之一。")
+        also = obj.get("also", [])
+        if not isinstance(also, list) or not all(isinstance(a, str) and a.strip() for a in also):
+            raise KBError(f"{path} 第 {number} 行的 also 应是条目编号或文档名的列表，如 [\"FAQ003\"]。")
         cases.append(EvalCase(question, *(str(g or "") for g in gold), answerable=answerable,
-                              kind=str(obj.get("kind") or "")))
+                              kind=str(obj.get("kind") or ""), also=tuple(a.strip() for a in also)))
     if not cases:
         raise KBError(f"{path} 中没有评测问题。")
     return cases

@@ -79,6 +79,14 @@ def stopwords() -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
+@cache
+def fillers() -> frozenset[str]:
+    """Spoken filler words (``resources/fillers.txt``): kept for keyword search, where FAQ questions
+    share them, but no part of what a question is about."""
+    text = (resources.files("kb") / "resources" / "fillers.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
 def normalize(text: str) -> str:
     """Unify line breaks, fold runs of spaces, strip. Chinese punctuation is kept as written."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")

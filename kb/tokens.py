@@ -16,7 +16,7 @@ from itertools import chain
 from . import audit
 from . import lexicon as lex
 from .records import Records, now
-from .text import content_words, keyword_tokens
+from .text import content_words, fillers, keyword_tokens
 from .types import Document, Entry
 from .users import User, authorize
 
@@ -74,7 +74,7 @@ class Tokens:
         for surface, _ in matches:
             rest = rest.replace(surface, " ")
         concepts = [(lex.CONCEPT_PREFIX + c, s) for s, c in matches]
-        words = [(w, w) for w in content_words(rest)]
+        words = [(w, w) for w in content_words(rest) if w not in fillers()]
         return list({token: (token, surface) for token, surface in concepts + words}.values())
 
     def present(self, token: str, folded: str) -> bool:

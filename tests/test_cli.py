@@ -205,6 +205,24 @@ def test_eval_bad_line_is_a_clean_error(run, data, tmp_path):
     assert result.exit_code == 1 and "第 2 行" in result.output and "Traceback" not in result.output
 
 
+def test_eval_also_counts_another_record_that_holds_the_answer(run, data, tmp_path):
+    question = {"question": "居住证快过期了怎么办", "docid": "hukou"}
+    figures = {}
+    for name, line in [("gold", question), ("also", {**question, "also": ["e-juzhu"]})]:
+        path = make_jsonl(tmp_path / f"{name}.jsonl", [line])
+        parsed = json.loads(ok(run("eval", path, "--json", "--mode", "dense", data_dir=data)).stdout)
+        figures[name] = parsed["modes"][0]["hit@1"]
+    assert figures == {"gold": 0.0, "also": 1.0}
+
+
+@pytest.mark.parametrize("also", ["e-juzhu", [""], [3]])
+def test_eval_bad_also_is_a_clean_error(run, data, tmp_path, also):
+    path = make_jsonl(tmp_path / "bad.jsonl", [{"question": "护照", "docid": "x"},
+                                               {"question": "居住证", "entry_id": "e-juzhu", "also": also}])
+    result = run("eval", path, data_dir=data)
+    assert result.exit_code == 1 and "第 2 行的 also" in result.output and "Traceback" not in result.output
+
+
 def test_reindex(run, src, tmp_path):
     data_dir = tmp_path / "data"
     ok(run("ingest", src[1], data_dir=data_dir))

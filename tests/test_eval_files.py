@@ -1,4 +1,5 @@
-"""The bundled evaluation files (calibration, everyday, unseen) name only entries and documents of the sample.
+"""The bundled evaluation files (calibration, everyday, unseen) name only entries and documents of the sample
+(as gold and in ``also``).
 
 A renamed sample entry or document would otherwise turn its questions into silent misses in
 ``kb eval`` and the benchmarks instead of an error.
@@ -34,4 +35,5 @@ def test_every_gold_is_in_the_sample(path):
     unknown = [c.question for c in cases if (c.entry_id and c.entry_id not in entries)
                or (c.docid and c.docid not in documents)]
     assert unknown == []
+    assert {a for c in cases for a in c.also} <= entries | documents
     assert all(c.entry_id or c.docid or c.answer for c in cases if c.answerable)

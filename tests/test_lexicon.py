@@ -11,6 +11,7 @@ from ingest import ingest_paths
 from kb import KBError
 from kb.audit import events
 from kb.lexicon import Lexicon, LexiconError, builtin_lines, normal_line, parse_line
+from kb.text import keyword_tokens
 from kb.users import PermissionDenied
 
 pytestmark = pytest.mark.store
@@ -165,6 +166,14 @@ def test_what_a_question_denies_is_left_out_of_its_search(question, searched):
 def test_a_question_that_denies_nothing_is_searched_as_asked():
     for question in ("是不是要带房本？", "房本丢了ＡＰＰ能补吗"):
         assert Lexicon.from_lines(LINES).affirmative(question) == question
+
+
+def test_spoken_fillers_are_searched_but_are_not_what_a_question_is_about(kb):
+    question = "娃刚生下来，医保咋给他办上，这边能办吗"
+    units = {surface for _, surface in kb.tokens.units(question)}
+    assert not units & {"下来", "咋", "给", "这边"}
+    assert {"医保", "娃", "办上"} <= units
+    assert "这边" in keyword_tokens(question)  # FAQ questions share it: keyword search keeps it
 
 
 def test_keyword_search_finds_the_official_wording_from_an_everyday_word(kb, tmp_path):
