@@ -35,7 +35,7 @@ def _file_line(r: FileResult) -> str:
     if r.status in ("failed", "unsupported"):
         return f"{word}  {r.path}：{r.reason}"
     if r.status == "unchanged":
-        return f"{word}  {r.path}"
+        return f"{word}  {r.path}" + (f"：{r.reason}" if r.reason else "")
     return f"{word}  {r.path}（{r.items} 条记录{'，含 OCR 识别文字' if r.ocr else ''}）"
 
 

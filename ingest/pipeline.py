@@ -1,9 +1,10 @@
 """ingest_paths: files and folders in, an :class:`IngestReport` out.
 
-Each file is one unit: it is skipped when its content hash is unchanged, otherwise checked against
-the limits (:mod:`ingest.limits`), parsed, turned into entries/documents/chunks and streamed into a
-:class:`kb.importing.FileImport`, which commits it batch by batch (an interrupted file resumes on
-the next run). A file that cannot be read is reported with its reason and the others go on;
+Each file is one unit: it is skipped when its content hash is unchanged, or when it is an exact copy
+of another file that the knowledge base holds (with a warning: one text stored twice is found twice
+and its answers lose their lead); otherwise it is checked against the limits (:mod:`ingest.limits`),
+parsed, turned into entries/documents/chunks and streamed into a :class:`kb.importing.FileImport`,
+which commits it batch by batch (an interrupted file resumes on the next run). A file that cannot be read is reported with its reason and the others go on;
 progress goes to a callback as :class:`~ingest.progress.Progress` events.
 
 A zip archive named or found in a folder is expanded first (:mod:`ingest.archives`): each member
@@ -50,8 +51,10 @@ LARGE_FILE = 1 << 20
 
 @dataclass
 class FileResult:
-    """The outcome for one file. ``warnings`` lists skipped rows and other problems that did not stop it;
-    ``conflicts`` the reviewed entries the file disagrees with and that were left alone;
+    """The outcome for one file. ``reason`` says why a file failed or was not supported, or which
+    ingested file an unchanged one is an exact copy of; ``warnings`` lists skipped rows and other
+    problems that did not stop it; ``conflicts`` the reviewed entries the file disagrees with and
+    that were left alone;
     ``overwritten`` the entries taken from the file because the admin asked for it; ``ocr`` whether
     text was recognised from images; ``embedded`` the chunks this run embedded."""
 
@@ -236,7 +239,8 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
                 overwrite: frozenset[str] = frozenset(), limits: Limits = Limits(),
                 progress: Progress | None = None, key: str = "", shown: str = "") -> FileResult:
     """Ingest one file, committing it batch by batch (:class:`kb.importing.FileImport`); never raises
-    for a bad file (the result says why it failed). An interrupted file resumes on the next run.
+    for a bad file (the result says why it failed). An interrupted file resumes on the next run. A
+    file new to the knowledge base that is an exact copy of one it holds is not stored again.
 
     ``overwrite`` names reviewed entries whose version in the file should replace the stored one;
     an unchanged file is read again when it holds (or held) one of them. ``progress`` is advanced
@@ -258,6 +262,11 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         return FileResult(shown, "failed", reason=reason)
     if kb.is_unchanged(key, digest) and not overwrite & kb.records.parents_of_file(key):
         return FileResult(shown, "unchanged")
+    original = None if kb.records.parents_of_file(key) else kb.copy_of(key, digest)
+    if original is not None and not overwrite & kb.records.parents_of_file(original):
+        kb.log_file(key, "unchanged", f"与 {original} 内容相同")
+        return FileResult(shown, "unchanged", reason=f"与已导入的 {original} 内容完全相同，没有再导入一份"
+                                                     "（同一份资料存两份，检索结果会重复、回答的置信度会偏低）。")
     try:
         built = _parse(kb, path, key, chunk_size, overlap, limits)
         if progress is not None:

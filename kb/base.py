@@ -114,6 +114,10 @@ class KnowledgeBase:
         """True when ``path`` was ingested before with exactly this content hash."""
         return self.records.file_hash(path) == file_hash
 
+    def copy_of(self, path: str, file_hash: str) -> str | None:
+        """The ingested file that ``path`` (content hash ``file_hash``) is an exact copy of, if any."""
+        return self.records.copy_of(path, file_hash)
+
     def prepare_entry(self, entry: Entry) -> PreparedEntry:
         """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of
         the write transaction)."""

@@ -133,6 +133,32 @@ def test_same_file_name_in_two_folders_keeps_both(kb, tmp_path):
     assert kb.stats()["documents"] == 2
 
 
+def test_an_exact_copy_in_another_folder_is_not_stored_twice(kb, tmp_path):
+    paragraphs = ["护照遗失后应先报失，再申请补发。", "补发护照一般十个工作日内办结。"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = make_md(tmp_path / "a" / "护照补发.md", "护照补发须知", paragraphs)
+    copy = make_md(tmp_path / "b" / "护照补发.md", "护照补发须知", paragraphs)
+    ingest_paths(kb, [original])
+    before = _counts(kb)
+    result = ingest_paths(kb, [copy]).results[0]
+    assert result.status == "unchanged" and str(original.resolve()) in result.reason
+    assert _counts(kb) == before
+    assert [h.parent_id for h in kb.search("护照丢了怎么补", k=5)].count("护照补发") == 1
+    make_md(copy, "护照补发须知", [*paragraphs, "加急的三个工作日内办结。"])  # once it differs, it is a file of its own
+    assert ingest_paths(kb, [copy]).results[0].status == "added"
+    assert kb.stats()["documents"] == 2
+
+
+def test_a_stored_file_edited_into_a_copy_of_another_is_updated(kb, tmp_path):
+    a = make_md(tmp_path / "a.md", "养犬登记", ["城区养犬应当办理养犬登记。"])
+    b = make_md(tmp_path / "b.md", "殡葬补贴", ["惠民殡葬补贴由户籍地民政部门发放。"])
+    ingest_paths(kb, [a, b])
+    make_md(b, "养犬登记", ["城区养犬应当办理养犬登记。"])
+    assert ingest_paths(kb, [b]).results[0].status == "updated"
+    assert not [r for r in kb.iter_records() if "殡葬" in getattr(r, "text", "")]
+
+
 def test_jsonl_documents_without_id_are_all_kept(kb, tmp_path):
     path = make_jsonl(tmp_path / "notes.jsonl", [
         {"title": "养犬登记", "text": "城区养犬应当办理养犬登记。"},

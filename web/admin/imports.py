@@ -59,7 +59,7 @@ def _note(result: FileResult) -> str:
     if result.status in ("failed", "unsupported"):
         return result.reason
     if result.status == "unchanged":
-        return "内容与上次导入时相同，未重复导入。"
+        return result.reason or "内容与上次导入时相同，未重复导入。"
     notes = ["含 OCR 识别的文字"] if result.ocr else []
     if result.warnings:
         notes.append(f"{len(result.warnings)} 条提示：" + "；".join(result.warnings[:3])
