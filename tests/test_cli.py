@@ -223,6 +223,17 @@ def test_eval_bad_also_is_a_clean_error(run, data, tmp_path, also):
     assert result.exit_code == 1 and "第 2 行的 also" in result.output and "Traceback" not in result.output
 
 
+def test_ingest_names_the_file_a_copy_repeats(run, tmp_path):
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+    a, b = (make_md(f / "通知.md", "护照补发须知", ["护照遗失后应先报失，再申请补发。"]) for f in folders)
+    ok(run("ingest", a, data_dir=tmp_path / "data"))
+    result = ok(run("ingest", b, data_dir=tmp_path / "data"))
+    assert f"未变  {b}：与已导入的 {a.resolve()} 内容完全相同" in result.output
+    assert "未变 1 个" in result.output
+
+
 def test_reindex(run, src, tmp_path):
     data_dir = tmp_path / "data"
     ok(run("ingest", src[1], data_dir=data_dir))

@@ -4,6 +4,7 @@ but the admin, and never stop questions on the app's knowledge base."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 import zipfile
@@ -55,7 +56,7 @@ def question(ctx, text: str, user: str = "zhangsan") -> str:
     return messages[-1]["content"]
 
 
-def test_an_import_job_reports_each_file_and_its_knowledge_is_answered(ctx, uploads):
+def test_an_import_job_reports_each_file_and_its_knowledge_is_answered(ctx, uploads, tmp_path):
     job = wait(imports.start_import(ctx, uploads, as_user("admin")))
     assert not job.error and job.fraction == 1.0
     rows = rows_by_file(job)
@@ -72,6 +73,12 @@ def test_an_import_job_reports_each_file_and_its_knowledge_is_answered(ctx, uplo
     again = wait(imports.start_import(ctx, uploads[:2], as_user("admin")))
     assert [row[1:4] for row in again.rows] == [["跳过", *rows["登记表.xlsx"][2:4]], ["跳过", *rows["容缺通知.docx"][2:4]]]
     assert "跳过 2 个" in again.status and "写入 0 条记录" in again.status
+    copy = tmp_path / "副本" / "容缺通知（副本）.docx"
+    copy.parent.mkdir()
+    shutil.copy(uploads[1], copy)
+    [row] = wait(imports.start_import(ctx, [str(copy)], as_user("admin"))).rows
+    assert row[1] == "跳过" and "容缺通知.docx 内容完全相同" in row[4]
+    assert ctx.kb.records.counts()["chunks"] == chunks
 
 
 def test_the_page_shows_the_progress_and_the_table(ctx, uploads):
