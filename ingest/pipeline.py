@@ -1,10 +1,11 @@
 """ingest_paths: files and folders in, an :class:`IngestReport` out.
 
-Each file is one unit: it is skipped when its content hash is unchanged, or when it is an exact copy
-of another file that the knowledge base holds (with a warning: one text stored twice is found twice
-and its answers lose their lead); otherwise it is checked against the limits (:mod:`ingest.limits`),
-parsed, turned into entries/documents/chunks and streamed into a :class:`kb.importing.FileImport`,
-which commits it batch by batch (an interrupted file resumes on the next run). A file that cannot be read is reported with its reason and the others go on;
+Each file is one unit: it is skipped when its content hash is unchanged, or when it is new and an
+exact copy of a file the knowledge base holds (its result names that file: one text stored twice is
+found twice and its answers lose their lead); otherwise it is checked against the limits
+(:mod:`ingest.limits`), parsed, turned into entries/documents/chunks and streamed into a
+:class:`kb.importing.FileImport`, which commits it batch by batch (an interrupted file resumes on
+the next run). A file that cannot be read is reported with its reason and the others go on;
 progress goes to a callback as :class:`~ingest.progress.Progress` events.
 
 A zip archive named or found in a folder is expanded first (:mod:`ingest.archives`): each member
@@ -54,9 +55,9 @@ class FileResult:
     """The outcome for one file. ``reason`` says why a file failed or was not supported, or which
     ingested file an unchanged one is an exact copy of; ``warnings`` lists skipped rows and other
     problems that did not stop it; ``conflicts`` the reviewed entries the file disagrees with and
-    that were left alone;
-    ``overwritten`` the entries taken from the file because the admin asked for it; ``ocr`` whether
-    text was recognised from images; ``embedded`` the chunks this run embedded."""
+    that were left alone; ``overwritten`` the entries taken from the file because the admin asked
+    for it; ``ocr`` whether text was recognised from images; ``embedded`` the chunks this run
+    embedded."""
 
     path: str
     status: str
