@@ -115,8 +115,12 @@ class KnowledgeBase:
         return self.records.file_hash(path) == file_hash
 
     def copy_of(self, path: str, file_hash: str) -> str | None:
-        """The ingested file that ``path`` (content hash ``file_hash``) is an exact copy of, if any."""
-        return self.records.copy_of(path, file_hash)
+        """The ingested file that ``path`` (content hash ``file_hash``) is an exact copy of: another
+        file with that hash that still holds entries/documents; None if there is none."""
+        row = self.records.conn.execute(
+            "SELECT path FROM files f WHERE hash=? AND path<>? AND EXISTS (SELECT 1 FROM file_parents p "
+            "WHERE p.path=f.path) ORDER BY path LIMIT 1", (file_hash, path)).fetchone()
+        return row[0] if row else None
 
     def prepare_entry(self, entry: Entry) -> PreparedEntry:
         """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of

@@ -128,12 +128,6 @@ class Records:
         row = self.conn.execute("SELECT hash FROM files WHERE path=?", (path,)).fetchone()
         return row[0] if row else None
 
-    def copy_of(self, path: str, file_hash: str) -> str | None:
-        """Another file ingested with exactly ``file_hash`` that still holds entries/documents, or None."""
-        row = self.conn.execute("SELECT path FROM files f WHERE hash=? AND path<>? AND EXISTS (SELECT 1 FROM "
-                                "file_parents p WHERE p.path=f.path) ORDER BY path LIMIT 1", (file_hash, path)).fetchone()
-        return row[0] if row else None
-
     def parents_of_file(self, path: str) -> set[str]:
         rows = self.conn.execute("SELECT parent_id FROM file_parents WHERE path=?", (path,))
         return {r[0] for r in rows}
