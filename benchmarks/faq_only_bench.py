@@ -8,8 +8,8 @@ calibration set (``kb/sample/questions.jsonl``) whose answer stands only in one 
 documents (its gold is a document, or an answer no entry holds, and no entry is among its ``also``)
 cannot be answered: it is a near miss, a question on a subject the sheet covers (容缺, 办不成事, 居住证)
 about a detail it does not hold. The rest keep their gold entry. Printed: hit@1 and MRR in hybrid,
-dense and keyword search (issue 8 asks hybrid never to fall below dense alone), and the answer figures at the threshold,
-as ``kb eval`` prints them.
+dense and keyword search (issue 8 asks hybrid never to fall below dense alone), and the answer
+figures at the threshold, as ``kb eval`` prints them.
 """
 
 from __future__ import annotations

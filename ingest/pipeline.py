@@ -261,9 +261,10 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
         kb.log_file(key, "failed", reason)
         return FileResult(shown, "failed", reason=reason)
-    if kb.is_unchanged(key, digest) and not overwrite & kb.records.parents_of_file(key):
+    held = kb.records.parents_of_file(key)
+    if kb.is_unchanged(key, digest) and not overwrite & held:
         return FileResult(shown, "unchanged")
-    original = None if kb.records.parents_of_file(key) else kb.copy_of(key, digest)
+    original = None if held else kb.copy_of(key, digest)
     if original is not None and not overwrite & kb.records.parents_of_file(original):
         kb.log_file(key, "unchanged", f"与 {original} 内容相同")
         return FileResult(shown, "unchanged", reason=f"与已导入的 {original} 内容完全相同，没有再导入一份"

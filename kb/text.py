@@ -72,19 +72,24 @@ def _save_dictionary(tok: jieba.Tokenizer, cache: Path) -> None:
         pass
 
 
+def _word_list(name: str) -> frozenset[str]:
+    """The words of a bundled word list (``resources/<name>``): separated by spaces or line breaks;
+    a line starting with # is a comment."""
+    text = (resources.files("kb") / "resources" / name).read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
 @cache
 def stopwords() -> frozenset[str]:
     """The stopword list used for keyword search."""
-    text = (resources.files("kb") / "resources" / "stopwords.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+    return _word_list("stopwords.txt")
 
 
 @cache
 def fillers() -> frozenset[str]:
     """Spoken filler words (``resources/fillers.txt``): kept for keyword search, where FAQ questions
     share them, but no part of what a question is about."""
-    text = (resources.files("kb") / "resources" / "fillers.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+    return _word_list("fillers.txt")
 
 
 def normalize(text: str) -> str:
