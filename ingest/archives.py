@@ -15,8 +15,8 @@ decoded as GBK.
 Identity: a member is known to the knowledge base as ``<the archive's absolute path>/<member
 path>``, the path it would have if the archive were a folder of that name, and is reported as
 ``<the archive as given>/<member path>``. Re-ingesting the same archive therefore skips unchanged
-members and updates changed ones, as re-ingesting a folder does; an archive moved or renamed holds
-new files, as a moved folder does. The staging folder is a temporary directory, removed when
+members and updates changed ones, as re-ingesting a folder does; an archive moved or renamed takes
+over its members' records, as a moved folder does its files' (:func:`vanished`). The staging folder is a temporary directory, removed when
 :func:`expanded` ends, whatever happened.
 """
 
@@ -63,6 +63,13 @@ class Member:
     shown: str
     status: str = ""
     reason: str = ""
+
+
+def vanished(key: str) -> bool:
+    """Whether nothing is left on disk of the file that ``key`` names: neither the file nor an
+    archive holding it (a member's key runs through its archive's path)."""
+    path = Path(key)
+    return not any(p.is_file() for p in (path, *path.parents))
 
 
 def is_archive(path: Path) -> bool:

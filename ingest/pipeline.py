@@ -33,7 +33,7 @@ from kb.text import content_hash, normalize
 from kb.types import EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
-from .archives import Member, expanded, is_archive
+from .archives import Member, expanded, is_archive, vanished
 from .columns import cell_text, parse_date, parse_lines, parse_tags
 from .discover import Found, discover
 from .limits import Limits, check_file
@@ -241,7 +241,8 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
                 progress: Progress | None = None, key: str = "", shown: str = "") -> FileResult:
     """Ingest one file, committing it batch by batch (:class:`kb.importing.FileImport`); never raises
     for a bad file (the result says why it failed). An interrupted file resumes on the next run. A
-    file new to the knowledge base that is an exact copy of one it holds is not stored again.
+    file new to the knowledge base that is an exact copy of one it holds is not stored again; when
+    that one is gone from disk, the file was moved or renamed and takes over its records.
 
     ``overwrite`` names reviewed entries whose version in the file should replace the stored one;
     an unchanged file is read again when it holds (or held) one of them. ``progress`` is advanced
@@ -266,6 +267,10 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         return FileResult(shown, "unchanged")
     original = None if held else kb.copy_of(key, digest)
     if original is not None and not overwrite & kb.records.parents_of_file(original):
+        if vanished(original):
+            kb.move_file(original, key)
+            return FileResult(shown, "unchanged", reason=f"与已导入的 {original} 内容完全相同，原文件已不在，"
+                                                         "视为移动或改名：记录改由此文件持有，以后按此文件更新。")
         kb.log_file(key, "unchanged", f"与 {original} 内容相同")
         return FileResult(shown, "unchanged", reason=f"与已导入的 {original} 内容完全相同，没有再导入一份"
                                                      "（同一份资料存两份，检索结果会重复、回答的置信度会偏低）。")

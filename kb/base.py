@@ -122,6 +122,15 @@ class KnowledgeBase:
             "WHERE p.path=f.path) ORDER BY path LIMIT 1", (file_hash, path)).fetchone()
         return row[0] if row else None
 
+    def move_file(self, old: str, new: str) -> None:
+        """Hand the records of the ingested file ``old`` over to ``new`` (the same content, moved or
+        renamed), so that a later change of ``new`` updates them; logged as an ingest event."""
+        with self.records.transaction(changes_index=False) as conn:
+            conn.execute("DELETE FROM files WHERE path=?", (new,))
+            conn.execute("UPDATE files SET path=? WHERE path=?", (new, old))
+            conn.execute("UPDATE file_parents SET path=? WHERE path=?", (new, old))
+            self.records.log(conn, new, "unchanged", f"由 {old} 移来")
+
     def prepare_entry(self, entry: Entry) -> PreparedEntry:
         """Chunk and embed an entry ahead of :meth:`write_entry` (embedding is slow; keep it out of
         the write transaction)."""

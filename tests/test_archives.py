@@ -160,3 +160,19 @@ def test_gbk_names_are_decoded_and_nested_or_empty_archives_say_so(kb, tmp_path,
     assert nested.status == "unsupported" and "“内层.zip”本身又是压缩包" in nested.reason
     assert result[str(empty)].status == "unsupported" and "压缩包是空的" in result[str(empty)].reason
     assert list(staging.iterdir()) == []
+
+
+def test_a_member_taken_out_of_its_archive_is_a_copy_until_the_archive_is_gone(kb, tmp_path, office, staging):
+    archive = make_zip(tmp_path / "资料.zip", office)
+    ingest_paths(kb, [archive])
+    member = str(archive.resolve() / "说明.md")
+    [held] = [p for p in kb.records.conn.execute("SELECT parent_id FROM file_parents WHERE path=?", (member,))]
+    loose = tmp_path / "说明.md"
+    loose.write_bytes(office["说明.md"])
+    result = ingest_paths(kb, [loose]).results[0]
+    assert result.status == "unchanged" and "没有再导入一份" in result.reason
+    assert kb.files_holding(held[0]) == [member]
+    archive.unlink()
+    result = ingest_paths(kb, [loose]).results[0]
+    assert result.status == "unchanged" and "移动或改名" in result.reason
+    assert kb.files_holding(held[0]) == [str(loose.resolve())]

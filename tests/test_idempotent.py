@@ -150,6 +150,25 @@ def test_an_exact_copy_in_another_folder_is_not_stored_twice(kb, tmp_path):
     assert kb.stats()["documents"] == 2
 
 
+def test_a_moved_and_renamed_file_takes_over_its_records_and_later_edits_update_them(kb, tmp_path):
+    paragraphs = ["护照遗失后应先报失，再申请补发。", "补发护照一般十个工作日内办结。"]
+    (tmp_path / "旧").mkdir()
+    (tmp_path / "新").mkdir()
+    old = make_md(tmp_path / "旧" / "护照补发.md", "护照补发须知", paragraphs)
+    ingest_paths(kb, [old])
+    before = _counts(kb)
+    new = old.rename(tmp_path / "新" / "护照补发（2026）.md")
+    result = ingest_paths(kb, [new]).results[0]
+    assert result.status == "unchanged" and str(old.resolve()) in result.reason and "移动或改名" in result.reason
+    assert _counts(kb) == before
+    assert kb.files_holding("护照补发") == [str(new.resolve())]
+    make_md(new, "护照补发须知", [paragraphs[0], "补发护照一般七个工作日内办结。"])
+    assert ingest_paths(kb, [new]).results[0].status == "updated"
+    assert kb.stats()["documents"] == 1
+    [text] = [r.text for r in kb.iter_records()]
+    assert "七个工作日" in text and "十个工作日" not in text
+
+
 def test_a_stored_file_edited_into_a_copy_of_another_is_updated(kb, tmp_path):
     a = make_md(tmp_path / "a.md", "养犬登记", ["城区养犬应当办理养犬登记。"])
     b = make_md(tmp_path / "b.md", "殡葬补贴", ["惠民殡葬补贴由户籍地民政部门发放。"])
