@@ -165,6 +165,25 @@ class Lexicon:
         """Changes whenever the concept tokens of some text could change."""
         return content_hash(*("\t".join(g) for g in self.groups))[:16]
 
+    def check_additions(self, lines: Iterable[tuple[str, str]]) -> None:
+        """Raise :class:`LexiconError` for a synonym line among ``lines`` that would join groups that
+        are apart (in this lexicon or made by the lines before it): 房本 户口本 would make the papers
+        of a house and of a household one concept for search and for the confidence. A line that
+        extends one group, or makes a new one, is fine."""
+        concept_of = dict(self.concept_of)
+        for kind, line in lines:
+            if kind != "synonym":
+                continue
+            terms = parse_line(kind, line)[0]
+            joined = list(dict.fromkeys(concept_of[t] for t in terms if t in concept_of))
+            if len(joined) > 1:
+                members = {c: [t for t, o in concept_of.items() if o == c] for c in joined}
+                groups = "；".join(f"“{c}”（{'、'.join(members[c][:4])}）" for c in joined)
+                raise LexiconError(f"同义词“{line}”会把词表中不同的几组词连成一组：{groups}。同义词只写同一事物的"
+                                   "不同说法；要给其中一组补充说法，请每行只写那一组的词和新说法。")
+            for term in terms:
+                concept_of[term] = joined[0] if joined else terms[0]
+
     def matches(self, text: str) -> list[tuple[str, str]]:
         """``(surface term, concept)`` for each non-overlapping term in ``text``, longest first, in order."""
         if self._pattern is None:

@@ -101,9 +101,11 @@ class Tokens:
         """Add the centre's own lexicon lines (``(kind, line)``, kind ``synonym``, ``contrast`` or
         ``answer_type``) and re-tokenise the knowledge base with them, in one audited transaction;
         returns the lines added (a line already in the lexicon is skipped). Every line is checked
-        before anything is stored."""
+        before anything is stored, including that no synonym line joins two groups
+        (:meth:`~kb.lexicon.Lexicon.check_additions`)."""
         actor = authorize(self.records, actor, "lexicon")
         wanted = list(dict.fromkeys((kind, lex.normal_line(kind, line)) for kind, line in lines))
+        self.lexicon.check_additions(wanted)
         if all(pair in set(lex.stored_lines(self.records.conn)) for pair in wanted):
             return []
         with self.records.transaction() as conn:

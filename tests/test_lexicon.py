@@ -205,6 +205,18 @@ def test_a_bad_line_stores_nothing(kb, people):
     assert kb.tokens.add(people.reviewer, []) == [] and kb.tokens.lexicon == Lexicon.from_lines(builtin_lines())
 
 
+def test_a_synonym_line_that_joins_two_groups_is_refused_and_nothing_is_stored(kb, people):
+    with pytest.raises(KBError, match="不动产权证书.*居民户口簿") as refused:
+        kb.tokens.add(people.reviewer, [("synonym", "公积金 公基金"), ("synonym", "房本 户口本")])
+    assert "房本 户口本" in str(refused.value)
+    with pytest.raises(KBError, match="连成一组"):  # two groups made by the same batch
+        kb.tokens.add(people.reviewer, [("synonym", "甲证 乙证"), ("synonym", "丙证 丁证"), ("synonym", "乙证 丁证")])
+    assert kb.tokens.lexicon == Lexicon.from_lines(builtin_lines())
+    assert kb.tokens.add(people.reviewer, [("synonym", "房本 小红本"), ("synonym", "小红本 老房本")]) == \
+        ["房本 小红本", "小红本 老房本"]
+    assert kb.tokens.lexicon.concept_of["老房本"] == "不动产权证书"
+
+
 @pytest.fixture
 def data(tmp_path):
     """Options that put `kb` on a fresh data dir (and the test Chroma server, if any)."""
@@ -242,3 +254,5 @@ def test_lexicon_commands(tmp_path, data):
     assert refused.exit_code == 1 and "第 2 行" in refused.output and "同义词、区分词 或 问答类型" in refused.output
     single = run(cli, ["lexicon", "add", "孤零零", *data])
     assert single.exit_code == 1 and "只有一个词" in single.output and "Traceback" not in single.output
+    joined = run(cli, ["lexicon", "add", "房本", "户口本", *data])
+    assert joined.exit_code == 1 and "连成一组" in joined.output and "Traceback" not in joined.output

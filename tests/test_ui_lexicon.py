@@ -81,6 +81,8 @@ def test_a_bad_line_or_a_staff_member_is_refused_and_nothing_is_stored(ctx):
         lexicon.start_add(ctx, "answer_type", "多少钱 #元", as_user("zuzhang"))
     with pytest.raises(gr.Error, match="无权"):
         lexicon.start_add(ctx, "synonym", "不动产权证书 房契", as_user("zhangsan"))
+    with pytest.raises(gr.Error, match="会把词表中不同的几组词连成一组"):
+        lexicon.start_add(ctx, "synonym", "房本 户口本", as_user("zuzhang"))
     assert lexicon.start_add(ctx, "contrast", "   ", as_user("zuzhang")) is None
     assert jobs_of(ctx).latest((lexicon.JOB,)) is None and stored_lines(ctx.kb.records.conn) == []
 
@@ -90,6 +92,10 @@ def test_a_sheet_is_imported_and_a_bad_one_names_its_row(faq, tmp_path):
     bad = make_csv(tmp_path / "坏表.csv", [["同义词", "公积金 公基金"], ["反义词", "多 | 少"]], ["类型", "词语"])
     with pytest.raises(gr.Error, match="第 3 行.*同义词、区分词 或 问答类型"):
         lexicon.start_import(ctx, str(bad), as_user("zuzhang"))
+    assert stored_lines(ctx.kb.records.conn) == []
+    joining = make_csv(tmp_path / "连组.csv", [["同义词", "公积金 公基金"], ["同义词", "房本 户口本"]], ["类型", "词语"])
+    with pytest.raises(gr.Error, match="房本 户口本"):
+        lexicon.start_import(ctx, str(joining), as_user("zuzhang"))
     assert stored_lines(ctx.kb.records.conn) == []
     assert lexicon.start_import(ctx, None, as_user("zuzhang")) is None
 

@@ -78,8 +78,10 @@ def start_add(ctx: Context, kind: str, line: str | None, request: gr.Request | N
     if not line:
         gr.Warning(NO_LINE, title="未补充")
         return None
-    with shown_errors():
+    with ctx.lock, shown_errors():
         normal_line(kind, line)
+        ctx.kb.tokens.sync()
+        ctx.kb.tokens.lexicon.check_additions([(kind, line)])
     return _start(ctx, user, [(kind, line)], f"{KINDS[kind]}“{line}”")
 
 
@@ -94,6 +96,9 @@ def start_import(ctx: Context, file: str | None, request: gr.Request | None) -> 
         lines = read_lexicon_sheet(Path(file))
         for kind, line in lines:
             normal_line(kind, line)
+        with ctx.lock:
+            ctx.kb.tokens.sync()
+            ctx.kb.tokens.lexicon.check_additions(lines)
     return _start(ctx, user, lines, f"词表文件“{Path(file).name}”的 {len(lines)} 行")
 
 
