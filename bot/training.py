@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from kb.asklog import questions as logged_questions
 from kb.attempts import Attempts, quarter_of
-from kb.dates import month_bounds
+from kb.dates import MONTHS, month_bounds
 from kb.errors import KBError
 from kb.quizbank import QuizQuestion
 from kb.records import Records
@@ -133,7 +133,7 @@ def month_range(month: str) -> tuple[str, str, str]:
     raises :class:`TrainingError` naming the accepted forms otherwise."""
     bounds = month_bounds(month)
     if bounds is None:
-        raise TrainingError(f"月份“{month}”格式不对：请写成 2026-11、2026/11 或 2026年11月。")
+        raise TrainingError(f"月份“{month}”格式不对：请写成 {MONTHS}。")
     return bounds
 
 

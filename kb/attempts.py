@@ -26,7 +26,7 @@ from datetime import datetime
 
 from . import attempt_drafts, audit
 from .papers import Assignment, Paper, PaperError, PaperQuestion, Papers, Sheet, days_past, deadline_of
-from .quizbank import QuizQuestion
+from .quizbank import QuizQuestion, quarter_range
 from .records import Records, now
 from .users import User, authorize
 
@@ -287,12 +287,14 @@ class Attempts:
         return [_attempt(r) for r in rows]
 
     def scores(self, actor: User, quarter: str = "", paper_id: str = "") -> list[Attempt]:
-        """Every submitted attempt (of one quarter and/or paper), for the trainer's results."""
+        """Every submitted attempt (of one quarter, such as ``2026Q4``, and/or paper), for the trainer's
+        results; a quarter written another way raises :class:`~kb.quizbank.QuizError`."""
         authorize(self.records, actor, "quiz")
         sql = "SELECT * FROM quiz_attempts WHERE submitted_at != ''"
         args: list[str] = []
         if quarter:
-            sql, args = sql + " AND quarter=?", args + [quarter]
+            quarter_range(quarter)
+            sql, args = sql + " AND quarter=?", args + [quarter.strip().upper()]
         if paper_id:
             sql, args = sql + " AND paper_id=?", args + [paper_id]
         return [_attempt(r) for r in self.conn.execute(sql + " ORDER BY group_name, username, id", args)]

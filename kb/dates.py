@@ -18,6 +18,8 @@ from .errors import DateError
 
 ACCEPTED = "2026-11-03、2026/11/3、2026.11.3、2026年11月3日 或 20261103"
 """The accepted written forms, for messages."""
+MONTHS = "2026-11、2026/11 或 2026年11月"
+"""The accepted written forms of a month, for messages."""
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_RANGE = (18264, 73050)
 """Excel serial numbers read as dates: 1950-01-01 to 2099-12-31 (others are not dates in a sheet)."""

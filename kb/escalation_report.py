@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from .dates import month_bounds
+from .dates import MONTHS, month_bounds
 from .errors import KBError
 from .escalations import STATUSES, cases_where
 from .records import Records
@@ -30,7 +30,7 @@ def month_range(month: str) -> tuple[str, str]:
     """``2026-11`` (or ``2026/11``, ``2026年11月``) -> ``("2026-11-01", "2026-11-30")``."""
     bounds = month_bounds(month)
     if bounds is None:
-        raise ReportError(f"月份“{month}”格式不对：请写成 年-月，例如 2026-11。")
+        raise ReportError(f"月份“{month}”格式不对：请写成 {MONTHS}。")
     return bounds[1:]
 
 

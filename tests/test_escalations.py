@@ -208,7 +208,7 @@ def test_the_monthly_report_counts_cases_times_and_knowledge(filled):
     empty = registry.report(lead, "2026年9月")
     assert empty.total == 0 and empty.days_median is None and empty.knowledge_share is None
     assert month_range("2024-02") == ("2024-02-01", "2024-02-29")
-    with pytest.raises(ReportError, match="年-月"):
+    with pytest.raises(ReportError, match="2026/11 或 2026年11月"):
         registry.report(lead, "2026-13")
 
 

@@ -88,6 +88,8 @@ def test_compose_assign_export_take_wrong_book_marks_and_report(quizzed, tmp_pat
     assert all(Image.open(p).size[0] > 300 for p in written if p.suffix == ".png")
     assert "一组" in report.output and "二组" in report.output
     assert _kb(quizzed, "report", user="s1").exit_code == 1
+    misread = _kb(quizzed, "report", "--quarter", "四季度", user="zuzhang")
+    assert misread.exit_code == 1 and "季度“四季度”格式不对" in misread.output and "Traceback" not in misread.output
 
 
 def _take(ctx, user: str, text: str):
