@@ -77,7 +77,7 @@ def test_an_import_job_reports_each_file_and_its_knowledge_is_answered(ctx, uplo
     copy.parent.mkdir()
     shutil.copy(uploads[1], copy)
     [row] = wait(imports.start_import(ctx, [str(copy)], as_user("admin"))).rows
-    assert row[1] == "跳过" and "容缺通知.docx 内容完全相同" in row[4] and "移动或改名" in row[4]
+    assert row[1] == "跳过" and "已导入的 容缺通知.docx 内容完全相同" in row[4] and "移动或改名" in row[4]
     assert ctx.kb.records.counts()["chunks"] == chunks
 
 

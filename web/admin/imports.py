@@ -5,7 +5,9 @@ The import is :func:`ingest.pipeline.ingest_paths` as the logged-in admin (the `
 is checked when the job is started and again by the pipeline), run by :mod:`web.jobs` on its own
 knowledge base, so questions are answered meanwhile. Uploads are put in ``<data dir>/uploads`` under
 their own names for the run: a file uploaded again under the same name is the same file to the
-knowledge base (unchanged: skipped; changed: updated), as with ``kb ingest`` on a folder.
+knowledge base (unchanged: skipped; changed: updated), as with ``kb ingest`` on a folder. The
+folder is emptied after the run, so an earlier upload is gone from disk: the same content uploaded
+under a new name is taken as renamed and holds the records from then on.
 
 A zip archive is put there as it is and expanded by the import itself (:mod:`ingest.archives`), as
 ``kb ingest`` expands one: the archive is held to the import's limits first (a zip bomb is refused),
@@ -35,7 +37,8 @@ UPLOADS = "uploads"
 """The folder of the data directory the uploaded files are put in for a run."""
 RESULTS = {"added": "新增", "updated": "更新", "unchanged": "跳过", "unsupported": "跳过", "failed": "失败"}
 HINT = ("上传要导入的文件（可多选），或把文件打包成 .zip 上传。条目直接发布，并记入审计日志。"
-        "同名文件视为同一文件的新版本：内容未变的跳过，有变化的按新文件更新。导入在后台进行，期间各窗口照常问答。")
+        "同名文件视为同一文件的新版本：内容未变的跳过，有变化的按新文件更新；内容相同而改了文件名的视为改名，以后按新文件名更新。"
+        "导入在后台进行，期间各窗口照常问答。")
 NO_FILES = "请先选择要导入的文件或 .zip 压缩包。"
 SAME_NAME = "本次上传中已有同名文件，这一个未导入。请改名后单独上传。"
 
@@ -55,11 +58,11 @@ def stage(files: list[str], folder: Path) -> tuple[list[Path], list[FileResult]]
     return paths, refused
 
 
-def _note(result: FileResult) -> str:
+def _note(result: FileResult, folder: Path) -> str:
     if result.status in ("failed", "unsupported"):
         return result.reason
     if result.status == "unchanged":
-        return result.reason or "内容与上次导入时相同，未重复导入。"
+        return result.reason.replace(f"{folder.resolve()}/", "") or "内容与上次导入时相同，未重复导入。"
     notes = ["含 OCR 识别的文字"] if result.ocr else []
     if result.warnings:
         notes.append(f"{len(result.warnings)} 条提示：" + "；".join(result.warnings[:3])
@@ -77,7 +80,7 @@ def result_row(kb: KnowledgeBase, result: FileResult, folder: Path) -> list:
     if result.status in ("added", "updated", "unchanged"):
         held = kb.records.parents_of_file(str(Path(result.path).resolve()))
         items, chunks = len(held), len(kb.records.chunk_ids_of(held))
-    return [result.path.removeprefix(f"{folder}/"), RESULTS[result.status], items, chunks, _note(result)]
+    return [result.path.removeprefix(f"{folder}/"), RESULTS[result.status], items, chunks, _note(result, folder)]
 
 
 def totals(rows: list[list]) -> str:
