@@ -16,8 +16,8 @@ Identity: a member is known to the knowledge base as ``<the archive's absolute p
 path>``, the path it would have if the archive were a folder of that name, and is reported as
 ``<the archive as given>/<member path>``. Re-ingesting the same archive therefore skips unchanged
 members and updates changed ones, as re-ingesting a folder does; an archive moved or renamed takes
-over its members' records, as a moved folder does its files' (:func:`vanished`). The staging folder is a temporary directory, removed when
-:func:`expanded` ends, whatever happened.
+over its members' records, as a moved folder does its files' (:func:`vanished`). The staging
+folder is a temporary directory, removed when :func:`expanded` ends, whatever happened.
 """
 
 from __future__ import annotations
