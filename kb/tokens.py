@@ -105,10 +105,10 @@ class Tokens:
         (:meth:`~kb.lexicon.Lexicon.check_additions`)."""
         actor = authorize(self.records, actor, "lexicon")
         wanted = list(dict.fromkeys((kind, lex.normal_line(kind, line)) for kind, line in lines))
-        self.lexicon.check_additions(wanted)
         if all(pair in set(lex.stored_lines(self.records.conn)) for pair in wanted):
             return []
         with self.records.transaction() as conn:
+            lex.load(conn).check_additions(wanted)
             have = set(lex.stored_lines(conn))
             added = [pair for pair in wanted if pair not in have]
             conn.executemany("INSERT INTO lexicon(kind, line, actor, at) VALUES(?,?,?,?)",
