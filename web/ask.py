@@ -217,9 +217,14 @@ def build(ctx: Context, opening: Opening) -> None:
         for shown in ask_streaming(ctx, text, chosen_item, chosen_department, history, request, ids, conversation):
             yield *shown, "可评价最近一条回答：有用 / 没用。"
 
+    def used(text: str):
+        """Empty a reason/answer box the rating just used; leave an empty one alone, so that text typed
+        into it meanwhile (the next answer's reason) is not wiped by a late update."""
+        return "" if text else gr.skip()
+
     def on_rate(useful_or_not: bool):
         def rated_now(ids, why, right, request: gr.Request):
-            return rate_answer(ctx, ids, useful_or_not, why, right, request), "", ""
+            return rate_answer(ctx, ids, useful_or_not, why, right, request), used(why), used(right)
         return rated_now
 
     def stored_thumbs(ids):
@@ -241,7 +246,7 @@ def build(ctx: Context, opening: Opening) -> None:
         if clicked is None:
             yield gr.skip(), KEPT, gr.skip(), gr.skip()
         else:
-            yield gr.skip(), rate_answer(ctx, ids, evt.liked, why, right, request, position), "", ""
+            yield gr.skip(), rate_answer(ctx, ids, evt.liked, why, right, request, position), used(why), used(right)
 
     def offered(ids, request: gr.Request):
         return gr.Row(visible=doubtful(ctx, ids, request))
