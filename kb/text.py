@@ -117,15 +117,17 @@ def join_broken_lines(text: str) -> str:
     return "\n".join(out)
 
 
-def segment(text: str) -> list[str]:
-    """The jieba words of ``text`` (precise mode), no filtering."""
-    return _tokenizer().lcut(text)
+def segment(text: str, guess: bool = True) -> list[str]:
+    """The jieba words of ``text`` (precise mode), no filtering. With ``guess`` jieba also makes up
+    words its dictionary lacks (its HMM); without, those characters stay apart."""
+    return _tokenizer().lcut(text, HMM=guess)
 
 
-def content_words(text: str) -> list[str]:
-    """The jieba words of ``text`` that carry meaning: no stopwords, punctuation or spaces."""
+def content_words(text: str, guess: bool = True) -> list[str]:
+    """The jieba words of ``text`` that carry meaning: no stopwords, punctuation or spaces
+    (``guess``: see :func:`segment`)."""
     stop = stopwords()
-    words = (w.strip() for w in segment(unicodedata.normalize("NFKC", text).lower()))
+    words = (w.strip() for w in segment(unicodedata.normalize("NFKC", text).lower(), guess))
     return [w for w in words if w and w not in stop and not _is_punct(w)]
 
 

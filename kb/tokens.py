@@ -68,13 +68,18 @@ class Tokens:
 
     def units(self, text: str) -> list[tuple[str, str]]:
         """The meaningful units of a question as ``(token, surface)``: each lexicon concept it names
-        (token ``#concept``), then the content words of the rest of the text."""
+        (token ``#concept``), then the content words of the rest of the text.
+
+        The words are the dictionary's only: jieba's guesses at unknown words glue a particle to a
+        content character (没补, 档交, 这事能), and such a made-up word occurs nowhere in the knowledge
+        base, so it would weigh the most of all units (:meth:`KnowledgeBase.term_weights`) while never
+        matching. Kept apart, 补 and 档 match the entry that says 再补 and 档次."""
         matches = self.lexicon.matches(text)
         rest = lex.fold(text)
         for surface, _ in matches:
             rest = rest.replace(surface, " ")
         concepts = [(lex.CONCEPT_PREFIX + c, s) for s, c in matches]
-        words = [(w, w) for w in content_words(rest) if w not in fillers()]
+        words = [(w, w) for w in content_words(rest, guess=False) if w not in fillers()]
         return list({token: (token, surface) for token, surface in concepts + words}.values())
 
     def present(self, token: str, folded: str) -> bool:
