@@ -26,10 +26,12 @@ from .errors import EmbedderMismatch
 from .fusion import fuse
 from .hits import answering_first, answering_passages, current_hits, naming_passages
 from .keyword import KeywordIndex
+from .lexicon import CONCEPT_PREFIX
 from .lifecycle import Timeline
 from .locks import file_lock
 from .records import RECORDS_FILE, Records
 from .store import VectorStore
+from .text import glued, rarity
 from .tokens import Tokens
 from .types import Chunk, Document, Entry, EntryState, Filters, Hit
 
@@ -319,9 +321,23 @@ class KnowledgeBase:
 
     def term_weights(self, text: str) -> dict[str, tuple[str, float]]:
         """The units of ``text`` (lexicon concepts, then content words; see :meth:`Tokens.units`) as
-        ``token -> (surface, IDF in this knowledge base)``; rare or unknown units weigh most."""
+        ``token -> (surface, weight)``, the weight being the unit's IDF in this knowledge base: rare or
+        unknown units weigh most.
+
+        A word no entry or document uses is scaled by its rarity in everyday Chinese
+        (:func:`kb.text.rarity`): the words of a citizen's story (爷爷, 深圳, 打工) are unknown to the
+        knowledge base as much as a subject it lacks (邮费, 殡葬), but say far less about what the
+        question asks; at full weight they made a right answer look uncovered. A character that
+        jieba's guessing glues to its neighbours (:func:`kb.text.glued`: 望仙 in a street name) is a
+        piece of a name, not an everyday word, and keeps its IDF."""
         self.refresh_keywords()
-        return {token: (surface, self.keywords.idf(token)) for token, surface in self.tokens.units(text)}
+        weights, pieces = {}, glued(text)
+        for token, surface in self.tokens.units(text):
+            weight = self.keywords.idf(token)
+            if token not in pieces and not token.startswith(CONCEPT_PREFIX) and not self.keywords.found(token):
+                weight *= rarity(token)
+            weights[token] = (surface, weight)
+        return weights
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.records.entry(entry_id)

@@ -53,16 +53,18 @@ class _Field:
         ids = [vocab[t] for t in tokens if t in vocab]
         return self.model.get_scores_from_ids(ids) if ids else None
 
+    def df(self, token: str) -> int:
+        """How many indexed items hold ``token``."""
+        if self.model is None:
+            return 0
+        indptr = self.model.scores["indptr"]  # column t of the score matrix holds token t's documents
+        t = self.model.vocab_dict.get(token)
+        return int(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0
+
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of ``token``; a token found nowhere gets the highest value."""
-        df = 0
-        if self.model is not None:
-            indptr = self.model.scores["indptr"]  # column t of the score matrix holds token t's documents
-            t = self.model.vocab_dict.get(token)
-            if t is not None and t + 1 < len(indptr):
-                df = int(indptr[t + 1] - indptr[t])
-        n = len(self.ids)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        df = self.df(token)
+        return math.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5))
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,10 @@ class KeywordIndex:
     def idf(self, token: str) -> float:
         """The IDF of ``token`` over whole entries/documents (a token found nowhere gets the highest value)."""
         return self.parents.idf(token)
+
+    def found(self, token: str) -> bool:
+        """Whether any entry/document holds ``token``."""
+        return self.parents.df(token) > 0
 
     def search(self, tokens: list[str], allowed_parents: set[str] | None = None) -> KeywordScores | None:
         """Keyword scores of every entry/document for a query's ``tokens`` (None when none is indexed).

@@ -10,6 +10,7 @@ import array
 import hashlib
 import io
 import logging
+import math
 import os
 import re
 import unicodedata
@@ -121,6 +122,29 @@ def segment(text: str, guess: bool = True) -> list[str]:
     """The jieba words of ``text`` (precise mode), no filtering. With ``guess`` jieba also makes up
     words its dictionary lacks (its HMM); without, those characters stay apart."""
     return _tokenizer().lcut(text, HMM=guess)
+
+
+EVERYDAY_IDF, RARE_IDF = 9.0, 15.0
+"""Bounds of :func:`rarity`, as a word's IDF in jieba's dictionary (the natural log of its total count
+over the word's): 拿 and 学校 lie below 9, 爷爷 and 深圳 near 10, 物业费 and 邮费 above 15."""
+
+
+def rarity(word: str) -> float:
+    """How rare ``word`` is in everyday Chinese, in [0, 1], by its count in jieba's dictionary (a
+    general corpus): 0 up to :data:`EVERYDAY_IDF`, 1 from :data:`RARE_IDF`, linear between; 1 for a
+    word the dictionary lacks."""
+    tok = _tokenizer()
+    count = tok.FREQ.get(word, 0)
+    if not count:
+        return 1.0
+    return min(1.0, max(0.0, (math.log(tok.total / count) - EVERYDAY_IDF) / (RARE_IDF - EVERYDAY_IDF)))
+
+
+def glued(text: str) -> frozenset[str]:
+    """The characters of ``text`` that jieba's guessing glues into a word its dictionary lacks (星沙,
+    麻林村): pieces of a name, each of them no word on its own."""
+    freq = _tokenizer().FREQ
+    return frozenset(ch for word in content_words(text) if len(word) > 1 and not freq.get(word) for ch in word)
 
 
 def content_words(text: str, guess: bool = True) -> list[str]:

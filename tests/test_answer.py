@@ -231,3 +231,20 @@ def test_a_first_hit_trusted_alone_is_not_turned_into_a_question_by_a_weak_rival
                        score=0.9, pair_score=0.95, rival_score=0.5)
     reply = settle(sample_kb, question, decision, DEFAULT_MIN_CONFIDENCE)
     assert reply.status == "answered" and len(reply.citations) == 1
+
+
+def test_the_words_of_a_story_weigh_less_than_a_subject_the_knowledge_base_lacks(sample_kb):
+    question = "我爷爷瘫在床上好几年了，补社保卡的邮费谁出？"
+    weights = {surface: weight for surface, weight in sample_kb.term_weights(question).values()}
+    assert not any(sample_kb.keywords.found(w) for w in ("爷爷", "床上", "邮费"))
+    unknown = sample_kb.keywords.idf("邮费")
+    assert weights["邮费"] == unknown, "a word rare in everyday Chinese may be what the question is about"
+    assert weights["爷爷"] < unknown / 3 and weights["床上"] < unknown / 3, "common words of a story say little"
+    assert sample_kb.keywords.found("补") and weights["补"] == sample_kb.keywords.idf("补"), "a used word keeps its IDF"
+
+
+def test_the_characters_of_a_name_the_dictionary_lacks_keep_their_weight(sample_kb):
+    weights = {surface: weight for surface, weight in sample_kb.term_weights("麻林村的老人看病怎么报销？").values()}
+    for piece in "麻林":
+        assert not sample_kb.keywords.found(piece)
+        assert weights[piece] == sample_kb.keywords.idf(piece), "a piece of a place name is no everyday word"
