@@ -320,7 +320,7 @@ class KnowledgeBase:
         return self._timeline[1]
 
     def term_weights(self, text: str) -> dict[str, tuple[str, float]]:
-        """The units of ``text`` (lexicon concepts, then content words; see :meth:`Tokens.units`) as
+        """The units of ``text`` (lexicon concepts, then content words; see :meth:`Tokens.asked_units`) as
         ``token -> (surface, weight)``, the weight being the unit's IDF in this knowledge base: rare or
         unknown units weigh most.
 
@@ -329,10 +329,13 @@ class KnowledgeBase:
         knowledge base as much as a subject it lacks (邮费, 殡葬), but say far less about what the
         question asks; at full weight they made a right answer look uncovered. A character that
         jieba's guessing glues to its neighbours (:func:`kb.text.glued`: 望仙 in a street name) is a
-        piece of a name, not an everyday word, and keeps its IDF."""
+        piece of a name, not an everyday word, and keeps its IDF.
+
+        Only the units an answer must speak to count (:meth:`Tokens.asked_units`): not what the
+        question says it is not about, nor the words of the story told before it asks."""
         self.refresh_keywords()
         weights, pieces = {}, glued(text)
-        for token, surface in self.tokens.units(text):
+        for token, surface in self.tokens.asked_units(text):
             weight = self.keywords.idf(token)
             if token not in pieces and not token.startswith(CONCEPT_PREFIX) and not self.keywords.found(token):
                 weight *= rarity(token)

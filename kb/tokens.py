@@ -15,6 +15,7 @@ from itertools import chain
 
 from . import audit
 from . import lexicon as lex
+from .asking import asked_parts
 from .records import Records, now
 from .text import content_words, fillers, keyword_tokens
 from .types import Document, Entry
@@ -81,6 +82,21 @@ class Tokens:
         concepts = [(lex.CONCEPT_PREFIX + c, s) for s, c in matches]
         words = [(w, w) for w in content_words(rest, guess=False) if w not in fillers()]
         return list({token: (token, surface) for token, surface in concepts + words}.values())
+
+    def asked_units(self, question: str) -> list[tuple[str, str]]:
+        """The units of ``question`` (:meth:`units`) that an answer must speak to: none from what it
+        says it is not about (:meth:`~kb.lexicon.Lexicon.affirmative`: 房本不是旧了要换), and of the
+        words only those of the clauses that ask (:func:`kb.asking.asked_parts`: the narrowest with a
+        word), not of the story told before them. The concepts named anywhere stay: the subject
+        often comes first (社保卡丢了，怎么补？)."""
+        text = self.lexicon.affirmative(question)
+        units = self.units(text)
+        for part in asked_parts(text):
+            asked = {token for token, _ in self.units(part)}
+            if not all(token.startswith(lex.CONCEPT_PREFIX) for token in asked):
+                return [(token, surface) for token, surface in units
+                        if token.startswith(lex.CONCEPT_PREFIX) or token in asked]
+        return units
 
     def present(self, token: str, folded: str) -> bool:
         """Whether ``folded`` (text folded by :func:`kb.lexicon.fold`) contains the unit ``token``
