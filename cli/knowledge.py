@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -310,10 +309,13 @@ def llm_summary(r: dict) -> str:
 
 
 def build_demo(settings) -> KnowledgeBase:
-    """The sample knowledge base in ``settings.data_dir``, built from the bundled sample (unchanged files are skipped)."""
+    """The sample knowledge base in ``settings.data_dir``, built from the bundled sample (unchanged files are
+    skipped) with the vectors it ships (:mod:`kb.known_vectors`)."""
+    from kb.bundled import sample_documents, sample_vectors
+
     kb = open_kb(settings)
-    sample = resources.files("kb") / "sample"
-    run_ingest(kb, [Path(str(p)) for p in sample.iterdir() if p.name != "questions.jsonl"])
+    kb.reuse_vectors(sample_vectors())
+    run_ingest(kb, sample_documents())
     return kb
 
 

@@ -26,6 +26,7 @@ from .errors import EmbedderMismatch
 from .fusion import fuse
 from .hits import answering_first, answering_passages, current_hits, naming_passages
 from .keyword import KeywordIndex
+from .known_vectors import KnownVectors
 from .lexicon import CONCEPT_PREFIX
 from .lifecycle import Timeline
 from .locks import file_lock
@@ -87,6 +88,7 @@ class KnowledgeBase:
         self._visible: tuple[tuple, set[str]] = ((), set())
         self._entries: tuple[int, frozenset[str]] = (-1, frozenset())
         self._timeline: tuple[tuple, Timeline | None] = ((), None)
+        self.known_vectors = KnownVectors()
         self._write_manifest(collection)
 
     def _manifest(self) -> dict:
@@ -175,18 +177,25 @@ class KnowledgeBase:
         """The ingested files (absolute paths) that contain this entry or document."""
         return self.records.files_of(parent_id)
 
+    def reuse_vectors(self, known: KnownVectors) -> None:
+        """Take the vectors of passages from ``known`` instead of the model, where it has them for this
+        knowledge base's embedder (the bundled sample ships its vectors: :mod:`kb.known_vectors`)."""
+        self.known_vectors = known
+
     def embed_chunks(self, chunks: list[Chunk], on_embedded: Callable[[int, int], None] | None) -> list:
         """One vector per chunk; a text repeated across chunks (boilerplate, a repeated clause) is
-        embedded once. ``on_embedded(chunks, characters)`` reports progress after each model call."""
+        embedded once, and a text whose vector is known (:meth:`reuse_vectors`) not at all.
+        ``on_embedded(chunks, characters)`` reports progress after each model call."""
         texts = list(dict.fromkeys(c.index_text for c in chunks))
-        vectors = {}
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = texts[start : start + EMBED_BATCH]
+        vectors = self.known_vectors.lookup(self.embedder.model_id, texts)
+        todo = [t for t in texts if t not in vectors]
+        for start in range(0, len(todo), EMBED_BATCH):
+            batch = todo[start : start + EMBED_BATCH]
             vectors.update(zip(batch, self.embedder.embed_passages(batch)))
             if on_embedded:
                 on_embedded(len(batch), sum(map(len, batch)))
-        if on_embedded and len(chunks) > len(texts):
-            on_embedded(len(chunks) - len(texts), 0)
+        if on_embedded and len(chunks) > len(todo):
+            on_embedded(len(chunks) - len(todo), 0)
         return [vectors[c.index_text] for c in chunks]
 
     def log_file(self, path: str, status: str, detail: str = "") -> None:

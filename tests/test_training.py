@@ -24,6 +24,7 @@ from cli import cli
 from ingest import ingest_paths
 from kb.asklog import log_question
 from kb.attempts import Attempts, Marking
+from kb.bundled import sample_documents
 from kb.errors import PermissionDenied
 from kb.escalations import Escalations
 from kb.learning import Learning
@@ -66,7 +67,7 @@ def made(tmp_path_factory, embedder):
     admin, lead, staff = users.get("admin"), users.get("zuzhang"), users.get("zhangsan")
     lisi = users.add(admin, "lisi", PASSWORD, "staff", "李四", group="一组")
     wangwu = users.add(admin, "wangwu", PASSWORD, "staff", "王五", group="一组")
-    report = ingest_paths(kb, [p for p in SAMPLE.iterdir() if p.name != "questions.jsonl"], actor=admin)
+    report = ingest_paths(kb, sample_documents(), actor=admin)
     assert report.failed == []
     flow = Workflow(kb)
     new_id = flow.approve(lead, flow.submit(staff, NEW_CASE).entry_id, keep_both=True)
