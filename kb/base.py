@@ -88,7 +88,7 @@ class KnowledgeBase:
         self._visible: tuple[tuple, set[str]] = ((), set())
         self._entries: tuple[int, frozenset[str]] = (-1, frozenset())
         self._timeline: tuple[tuple, Timeline | None] = ((), None)
-        self.known_vectors = KnownVectors()
+        self._known_vectors = KnownVectors()
         self._write_manifest(collection)
 
     def _manifest(self) -> dict:
@@ -180,14 +180,14 @@ class KnowledgeBase:
     def reuse_vectors(self, known: KnownVectors) -> None:
         """Take the vectors of passages from ``known`` instead of the model, where it has them for this
         knowledge base's embedder (the bundled sample ships its vectors: :mod:`kb.known_vectors`)."""
-        self.known_vectors = known
+        self._known_vectors = known
 
     def embed_chunks(self, chunks: list[Chunk], on_embedded: Callable[[int, int], None] | None) -> list:
         """One vector per chunk; a text repeated across chunks (boilerplate, a repeated clause) is
         embedded once, and a text whose vector is known (:meth:`reuse_vectors`) not at all.
         ``on_embedded(chunks, characters)`` reports progress after each model call."""
         texts = list(dict.fromkeys(c.index_text for c in chunks))
-        vectors = self.known_vectors.lookup(self.embedder.model_id, texts)
+        vectors = self._known_vectors.lookup(self.embedder.model_id, texts)
         todo = [t for t in texts if t not in vectors]
         for start in range(0, len(todo), EMBED_BATCH):
             batch = todo[start : start + EMBED_BATCH]

@@ -152,7 +152,7 @@ def main():
 
 
 def write_vectors():
-    """The vectors of the sample's chunks as the demo splits them, in kb/sample/vectors.npz."""
+    """The vectors of the sample's chunks as the demo splits them and stores them, in kb/sample/vectors.npz."""
     from cli.knowledge import build_demo
     from kb.config import load_settings
     from kb.bundled import VECTORS
@@ -160,11 +160,12 @@ def write_vectors():
 
     with tempfile.TemporaryDirectory() as tmp:
         kb = build_demo(load_settings(data_dir=tmp))
-        chunks = [chunk for chunk, _ in kb.records.iter_chunks()]
-        vectors = kb.embed_chunks(chunks, None)
+        texts = {chunk.id: chunk.index_text for chunk, _ in kb.records.iter_chunks()}
+        ids, vectors = kb.vectors.get(list(texts))
+        model_id = kb.embedder.model_id
         kb.close()
-    KnownVectors.computed(kb.embedder.model_id, [c.index_text for c in chunks], vectors).save(OUT / VECTORS)
-    print(f"wrote the vectors of {len(chunks)} chunks to {OUT / VECTORS}")
+    KnownVectors.computed(model_id, [texts[i] for i in ids], vectors).save(OUT / VECTORS)
+    print(f"wrote the vectors of {len(ids)} chunks to {OUT / VECTORS}")
 
 
 if __name__ == "__main__":
