@@ -35,6 +35,7 @@ from bot.confidence import MODELS, probability, signals  # noqa: E402
 from cli.knowledge import build_demo  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
+from kb.bundled import QUESTIONS, sample_dir  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.evaluate import load_cases  # noqa: E402
 from faq_only_bench import faq_only_cases, faq_only_kb  # noqa: E402
@@ -59,7 +60,7 @@ def observe(kb: KnowledgeBase, cases: list[tuple[str, object]]) -> list[tuple[st
 def sample_sets(work: Path) -> dict[str, list]:
     kb = build_demo(load_settings(data_dir=str(work / "demo")))
     out = {}
-    for name, path in (("calibration", HERE.parent / "kb" / "sample" / "questions.jsonl"),
+    for name, path in (("calibration", sample_dir() / QUESTIONS),
                        ("everyday", HERE / "everyday.jsonl")):
         out[name] = observe(kb, [(c.question, lambda hit, c=c: c.answerable and c.matches(hit))
                                  for c in load_cases(path)])

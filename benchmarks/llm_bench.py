@@ -35,7 +35,7 @@ from bot.llm import openai_compatible  # noqa: E402
 from bot.llm_eval import SOURCES  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
-from kb.bundled import sample_documents  # noqa: E402
+from kb.bundled import QUESTIONS, sample_dir, sample_documents  # noqa: E402
 from kb.config import default  # noqa: E402
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=int(default("llm_max_tokens")))
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for line in
-                 (ROOT / "kb" / "sample" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+                 (sample_dir() / QUESTIONS).read_text(encoding="utf-8").splitlines() if line.strip()]
     questions = questions[: args.n]
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

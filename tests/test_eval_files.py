@@ -12,11 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from kb.bundled import QUESTIONS, sample_dir
 from kb.evaluate import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "kb" / "sample"
-FILES = [SAMPLE / "questions.jsonl", ROOT / "benchmarks" / "everyday.jsonl", ROOT / "benchmarks" / "everyday_unseen.jsonl"]
+SAMPLE = sample_dir()
+FILES = [SAMPLE / QUESTIONS, ROOT / "benchmarks" / "everyday.jsonl", ROOT / "benchmarks" / "everyday_unseen.jsonl"]
 
 
 def _sample_entry_ids() -> set[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -24,7 +23,7 @@ from cli import cli
 from ingest import ingest_paths
 from kb.asklog import log_question
 from kb.attempts import Attempts, Marking
-from kb.bundled import sample_documents
+from kb.bundled import sample_dir, sample_documents
 from kb.errors import PermissionDenied
 from kb.escalations import Escalations
 from kb.learning import Learning
@@ -35,7 +34,7 @@ from kb.types import Entry
 from kb.users import Users
 from kb.workflow import Workflow
 
-SAMPLE = Path(__file__).resolve().parent.parent / "kb" / "sample"
+SAMPLE = sample_dir()
 TODAY = date.today()
 MONTH = TODAY.isoformat()[:7]
 QUARTER = f"{TODAY.year}Q{(TODAY.month - 1) // 3 + 1}"
