@@ -26,12 +26,12 @@ sys.path.insert(0, str(HERE.parent))
 from bot.calibrate import calibrate  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from kb import KnowledgeBase, get_embedder  # noqa: E402
-from kb.bundled import QUESTIONS, sample_dir  # noqa: E402
+from kb.bundled import QUESTIONS, REGISTER, sample_dir  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.evaluate import EvalCase, evaluate, load_cases  # noqa: E402
 from kb.types import Entry  # noqa: E402
 
-SHEET = sample_dir() / "窗口疑难案例登记表.xlsx"
+SHEET = sample_dir() / REGISTER
 QUESTION_FILES = (sample_dir() / QUESTIONS, HERE / "everyday.jsonl")
 
 

@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import openpyxl  # noqa: E402
 
 from bot.quiz import LETTERS, build, duplicate_facts, problems  # noqa: E402
-from kb.bundled import sample_dir  # noqa: E402
+from kb.bundled import REGISTER, sample_dir  # noqa: E402
 from kb.embed import get_embedder  # noqa: E402
 from kb.text import split_sentences  # noqa: E402
 from kb.types import Entry  # noqa: E402
 
-SAMPLE = sample_dir() / "窗口疑难案例登记表.xlsx"
+SAMPLE = sample_dir() / REGISTER
 ENTRIES = 500
 COUNTS = {"single": 20, "multiple": 20, "judge": 20, "blank": 20, "short": 20}
 TOPICS = {"物业": "物业管理", "小区": "物业管理", "学校": "教育", "教育": "教育", "学生": "教育", "医院": "医疗卫生",

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .known_vectors import KnownVectors
 
+REGISTER = "窗口疑难案例登记表.xlsx"
+"""The FAQ register: the sample's entries."""
 QUESTIONS = "questions.jsonl"
 VECTORS = "vectors.npz"
 

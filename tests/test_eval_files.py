@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kb.bundled import QUESTIONS, sample_dir
+from kb.bundled import QUESTIONS, REGISTER, sample_dir
 from kb.evaluate import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +21,7 @@ FILES = [SAMPLE / QUESTIONS, ROOT / "benchmarks" / "everyday.jsonl", ROOT / "ben
 
 
 def _sample_entry_ids() -> set[str]:
-    sheet = openpyxl.load_workbook(SAMPLE / "窗口疑难案例登记表.xlsx", read_only=True).worksheets[0]
+    sheet = openpyxl.load_workbook(SAMPLE / REGISTER, read_only=True).worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     column = list(next(rows)).index("编号")
     return {str(row[column]) for row in rows if row[column]}

@@ -23,7 +23,7 @@ from cli import cli
 from ingest import ingest_paths
 from kb.asklog import log_question
 from kb.attempts import Attempts, Marking
-from kb.bundled import sample_dir, sample_documents
+from kb.bundled import REGISTER, sample_dir, sample_documents
 from kb.errors import PermissionDenied
 from kb.escalations import Escalations
 from kb.learning import Learning
@@ -138,7 +138,7 @@ def test_the_pack_lists_the_months_new_and_changed_entries_by_item_with_their_ba
 
 
 def test_the_sample_months_cases_are_in_its_pack_and_a_bad_month_is_refused(made):
-    sheet = load_workbook(SAMPLE / "窗口疑难案例登记表.xlsx").active
+    sheet = load_workbook(SAMPLE / REGISTER).active
     november = {row[8] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0].strftime("%Y-%m") == "2026-11"}
     pack = training_pack(made.kb.records, "2026年11月", made.lead)
     assert pack.month == "2026-11" and pack.since == "2026-11-01" and pack.until == "2026-11-30"
