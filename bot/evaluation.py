@@ -31,6 +31,8 @@ from kb.quizbank import quarter_range
 from kb.records import Records
 from kb.users import ROLES, User, authorize
 
+from .output import writing
+
 NO_GROUP = "未分组"
 PERSON_HEADERS = ("用户名", "姓名", "角色", "小组", "自测试卷数", "自测平均分（%）", "提交案例", "审核通过",
                   "处理办不成事")
@@ -142,6 +144,7 @@ def evaluation_xlsx(evaluation: Evaluation, path: Path | str) -> Path:
         for column in sheet.columns:
             sheet.column_dimensions[column[0].column_letter].width = 16
         sheet.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(str(path))
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        book.save(str(path))
     return path

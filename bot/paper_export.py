@@ -28,6 +28,7 @@ from kb.errors import KBError
 from kb.papers import LETTERS, PaperQuestion
 from kb.quizbank import QuizQuestion
 
+from .output import writing
 from .paper_word import answer_text, type_name, write_key, write_paper
 
 FORMATS: dict[str, tuple[str, str]] = {
@@ -64,8 +65,9 @@ def export(fmt: str, title: str, questions: Sequence[PaperQuestion], path: Path)
             raise ExportError(f"第 {q.number} 题有 {len(q.question.options)} 个选项，最多只能导出 "
                               f"{len(LETTERS)} 个（A–{LETTERS[-1]}）：请删减该题的选项。")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _WRITERS[fmt](path, title.strip() or "试卷", questions)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _WRITERS[fmt](path, title.strip() or "试卷", questions)
     return path
 
 

@@ -15,6 +15,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from .output import writing
+
 FONT = "宋体"
 HEADING_FONT = "黑体"
 _STYLES = {"Normal": FONT, "Title": HEADING_FONT, "Heading 1": HEADING_FONT, "Heading 2": HEADING_FONT,
@@ -68,8 +70,9 @@ def write_docx(path: Path | str, title: str, blocks: list[Block], subtitle: str 
             _add_text(document.add_paragraph(), block.text, block.bold)
         else:
             _add_table(document, block)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(str(path))
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document.save(str(path))
     return path
 
 

@@ -183,33 +183,37 @@ def open_records(settings) -> closing[Records]:
 
 
 @contextmanager
-def read_records(settings, login: Login, permission: str) -> Iterator[Records]:
+def read_records(settings, login: Login, permission: str, creates: bool = False) -> Iterator[Records]:
     """The record store, once the reader is admitted to ``permission`` (see :meth:`Login.admit`), closed
     at the end of the ``with`` block; when the reader is refused, the store is closed before the error
     propagates::
 
         with read_records(settings, login, "quiz") as records:
             ...
+
+    A data directory that does not exist (a mistyped ``--data-dir``) raises
+    :class:`~kb.errors.EmptyKnowledgeBase` rather than being created empty, unless ``creates``.
     """
+    if not creates and not Path(settings.data_dir).is_dir():
+        raise EmptyKnowledgeBase(settings.data_dir, missing=True)
     with open_records(settings) as records:
         login.admit(records, permission, settings.anonymous_read)
         yield records
 
 
-def open_reading(settings, login: Login, permission: str, answers: bool = False) -> KnowledgeBase:
+def open_reading(settings, login: Login, permission: str, answers: bool = False,
+                 creates: bool = False) -> KnowledgeBase:
     """The knowledge base for a read needing ``permission``; the reader is admitted before the indexes
     are opened, so a refused caller costs no start-up and touches nothing.
 
     ``answers`` is for asking and searching: a data directory that does not exist is not created,
     and a missing or empty knowledge base raises :class:`~kb.errors.EmptyKnowledgeBase` (which says
-    how to fill it) instead of answering from nothing.
+    how to fill it) instead of answering from nothing. Other reads refuse a missing directory too
+    (:func:`read_records`), unless ``creates``.
     """
-    if answers:
-        if not Path(settings.data_dir).is_dir():
-            raise EmptyKnowledgeBase(settings.data_dir, missing=True)
-        if not _records_path(settings).is_file():
-            raise EmptyKnowledgeBase(settings.data_dir, missing=False)
-    with read_records(settings, login, permission) as records:
+    if answers and Path(settings.data_dir).is_dir() and not _records_path(settings).is_file():
+        raise EmptyKnowledgeBase(settings.data_dir, missing=False)
+    with read_records(settings, login, permission, creates) as records:
         empty = answers and sum(records.counts()[kind] for kind in ("entries", "documents")) == 0
     if empty:
         raise EmptyKnowledgeBase(settings.data_dir, missing=False)

@@ -34,6 +34,21 @@ if TYPE_CHECKING:
     from bot import Answer
     from kb import KnowledgeBase
 
+
+def _positive(ctx, param, value):
+    """A count option given: a whole number of at least 1."""
+    if value is not None and value < 1:
+        raise click.UsageError(f"选项 {param.opts[0]} 的值 {value} 不对：请写 1 或更大的整数，如 5。", ctx)
+    return value
+
+
+def _confidence(ctx, param, value):
+    """A confidence threshold given: between 0 and 1."""
+    if value is not None and not 0 <= value <= 1:
+        raise click.UsageError(f"选项 {param.opts[0]} 的值 {value:g} 超出范围：置信度在 0 到 1 之间，如 0.7。", ctx)
+    return value
+
+
 DEMO_QUESTIONS = ("房本丢了怎么补办？", "辞职了，公积金能全部取出来吗？", "公积金账户里的钱能一次性全部取出来吗？",
                   "居住证到期了怎么续签？", "驾驶证到期了怎么换？")
 """Everyday words, a deciding word, a question two entries answer differently, a document, and a subject
@@ -42,7 +57,7 @@ the sample does not cover."""
 
 @cli.command()
 @click.argument("query")
-@click.option("--k", "k", type=int, help="返回条数（按条目/文档去重）[KB_TOP_K]")
+@click.option("--k", "k", type=int, callback=_positive, help="返回条数（按条目/文档去重）[KB_TOP_K]")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
 @click.option("--drafts", is_flag=True, help="同时检索待审核的草稿（结果中 status 为 draft）")
 @click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径检索，默认今天")
@@ -55,6 +70,8 @@ def search(settings, query, k, mode, drafts, as_of, filters, login):
     \b
     kb search "公积金提取" --k 3 --item 公积金
     """
+    if not query.strip():
+        raise click.UsageError("请写出要检索的内容，如 kb search \"公积金提取\"。")
     kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
     for hit in kb.search(query, k=k or load_settings().top_k, filters=filters, mode=mode, drafts=drafts, as_of=as_of):
         click.echo(json.dumps(asdict(hit), ensure_ascii=False))
@@ -88,7 +105,11 @@ def read_questions(file: Path) -> list[str]:
     """The questions of a text file, one per line (blank lines skipped; any encoding the loaders read)."""
     from ingest.loaded import decode
 
-    questions = [line.strip() for line in decode(file.read_bytes(), file).splitlines() if line.strip()]
+    try:
+        text = decode(file.read_bytes(), file)
+    except UnicodeDecodeError as exc:
+        raise KBError(f"{file}：无法识别文件编码，请用记事本或 WPS 另存为 UTF-8 编码后重试。") from exc
+    questions = [line.strip() for line in text.splitlines() if line.strip()]
     if not questions:
         raise KBError(f"{file} 中没有问题：请每行写一个问题。")
     return questions
@@ -99,7 +120,7 @@ def read_questions(file: Path) -> list[str]:
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="问题文件：每行一个问题，一次回答全部（配合 --json 每行输出一个 JSON 对象）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
-@click.option("--min-confidence", type=float, help="最低置信度 [KB_MIN_CONFIDENCE]")
+@click.option("--min-confidence", type=float, callback=_confidence, help="最低置信度（0 到 1）[KB_MIN_CONFIDENCE]")
 @click.option("--drafts", is_flag=True, help="也参考待审核的草稿（会明确标注“待审核”）")
 @click.option("--as-of", "as_of", type=DATE, default="", help="按这一天的口径回答（预览将要生效的变更），默认今天")
 @click.option("--session", "session", metavar="编号",
@@ -120,7 +141,7 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, sessio
     kb ask "居住证怎么签注" --session 窗口3
     kb ask "那需要带什么材料？" --session 窗口3
     """
-    if bool(question) == bool(file):
+    if bool(question and question.strip()) == bool(file):
         raise click.UsageError("请给出一个问题，或用 --file 给出问题文件（二者选一）。")
     options = load_settings(min_confidence=min_confidence)
     kb = open_reading(settings, login, "drafts" if drafts else "read", answers=True)
@@ -154,7 +175,7 @@ def ask(settings, question, file, as_json, min_confidence, drafts, as_of, sessio
 @data_options
 def stats(settings, login):
     """知识库统计：条目、文档、分块、向量数，最近的导入记录。"""
-    data = open_reading(settings, login, "stats").stats()
+    data = open_reading(settings, login, "stats", creates=True).stats()
     recent = data.pop("recent")
     for key, value in data.items():
         click.echo(f"{key}: {value}")
@@ -235,7 +256,8 @@ def import_(settings, file, overwrite, login):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "keyword"]),
               help="检索方式，可重复以在一次运行中对比（默认 hybrid）")
-@click.option("--min-confidence", type=float, help="按这个阈值报告回答效果 [KB_MIN_CONFIDENCE]")
+@click.option("--min-confidence", type=float, callback=_confidence,
+              help="按这个阈值（0 到 1）报告回答效果 [KB_MIN_CONFIDENCE]")
 @click.option("--json", "as_json", is_flag=True, help="以一个 JSON 对象输出")
 @click.option("--llm", "use_llm", is_flag=True,
               help="再用设置的大模型把每个问题答一遍，报告它的回答效果（按 llm_min_confidence 读资料）")
@@ -255,7 +277,7 @@ def eval_(settings, file, modes, min_confidence, as_json, use_llm, login):
 
     options = load_settings(min_confidence=min_confidence)
     llm = open_llm(True, options) if use_llm else None
-    kb = open_reading(settings, login, "stats")
+    kb = open_reading(settings, login, "stats", answers=True)
     cases = load_cases(file)
     threshold = options.min_confidence
     results = {"modes": [evaluate(kb, cases, mode) for mode in (modes or ("hybrid",))],

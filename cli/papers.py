@@ -131,6 +131,7 @@ def export_(settings, source_id, fmt, is_bank, variant, out, login):
 @data_options
 def report(settings, quarter, paper_id, out, login):
     """自测成绩报告：个人和小组成绩、最常错的题及所属事项；写出图表（PNG）和 Excel。"""
+    from bot.output import writing
     from bot.quiz_report import build_report, summary_lines, write_charts, write_workbook
     from kb.attempts import Attempts
     from kb.papers import people
@@ -141,9 +142,10 @@ def report(settings, quarter, paper_id, out, login):
     made = build_report(results, names, quarter.upper(), paper_id)
     for line in summary_lines(made):
         click.echo(line)
-    out.mkdir(parents=True, exist_ok=True)
-    charts = write_charts(made, out)
-    book = write_workbook(made, out / "自测成绩.xlsx")
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+        charts = write_charts(made, out)
+        book = write_workbook(made, out / "自测成绩.xlsx")
     click.echo("已写出：" + "、".join(str(p) for p in [*charts, book]))
 
 

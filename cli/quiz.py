@@ -60,6 +60,8 @@ def bank(settings, quarter, since, until, item, department, earlier, mix, name, 
     bank_id, start, end = _period(quarter, since, until)
     bank_id = name or bank_id
     wanted = {kind: counts[kind] for kind in KINDS}
+    if not any(wanted.values()):
+        raise click.UsageError("请至少给一种题型填写题数：--single、--multiple、--judge、--blank、--short 中至少一个大于 0。")
     with open_records(settings) as records:
         actor = login(records)
         banks = QuizBank(records)

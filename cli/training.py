@@ -31,14 +31,16 @@ def training(settings, month, out_dir, pdf, login):
         return
     if not month:
         raise click.UsageError("请用 --month 指定月份，例如 kb training --month 2026-11。")
+    from bot.output import writing
     from bot.training import training_pack
     from bot.training_word import pack_docx, pack_markdown, to_pdf
 
     with read_records(settings, login, "training") as records:
         pack = training_pack(records, month, login.reader)
     stem = out_dir / f"月度培训资料-{pack.month}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".md").write_text(pack_markdown(pack), encoding="utf-8")
+    with writing(stem.with_suffix(".md")):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".md").write_text(pack_markdown(pack), encoding="utf-8")
     written = [stem.with_suffix(".md"), pack_docx(pack, stem.with_suffix(".docx"))]
     if pdf:
         written.append(to_pdf(written[1]))

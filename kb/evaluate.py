@@ -46,8 +46,12 @@ class EvalCase:
 
 def load_cases(path: Path) -> list[EvalCase]:
     """Read an evaluation file; a malformed line is a :class:`KBError` naming the line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KBError(f"{path} 不是 UTF-8 编码：请用记事本或 WPS 另存为 UTF-8 编码后再评测。") from exc
     cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -59,6 +63,9 @@ def load_cases(path: Path) -> list[EvalCase]:
         answerable = bool(obj.get("answerable", True)) if question else True
         if not question or (answerable and not any(gold)):
             raise KBError(f"{path} 第 {number} 行应包含 question 以及 docid、entry_id、answer 之一。")
+        if not isinstance(question, str) or any(isinstance(g, (dict, list)) for g in gold):
+            raise KBError(f"{path} 第 {number} 行的 question、docid、entry_id、answer 应是文字（加引号），"
+                          "如 \"question\": \"居住证怎么签注？\"。")
         also = obj.get("also", [])
         if not isinstance(also, list) or not all(isinstance(a, str) and a.strip() for a in also):
             raise KBError(f"{path} 第 {number} 行的 also 应是条目编号或文档名的列表，如 [\"FAQ003\"]。")
@@ -84,6 +91,9 @@ def evaluate(kb: KnowledgeBase, cases: list[EvalCase], mode: str = "hybrid", war
         hits = kb.search(case.question, k=k, mode=mode)
         latencies.append((time.perf_counter() - start) * 1000)
         ranks.append(next((i for i, h in enumerate(hits, start=1) if case.matches(h)), 0))
+    if not cases:
+        return {"mode": mode, "questions": 0, **{f"hit@{c}": 0.0 for c in CUTOFFS}, "mrr": 0.0,
+                "p50_ms": 0.0, "p95_ms": 0.0}
     r = np.array(ranks)
     return {
         "mode": mode,

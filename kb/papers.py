@@ -18,6 +18,7 @@ only ever gets a sheet cannot leak it.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -174,8 +175,8 @@ class Papers:
         if time_limit < 0:
             raise PaperError("考试时长（分钟）不能为负数；不限时请填 0。")
         worth = {**DEFAULT_POINTS, **(points or {})}
-        if any(worth[k] <= 0 for k in counts if counts[k]):
-            raise PaperError("每题分值必须大于 0。")
+        if any(not 0 < worth[k] < math.inf for k in counts if counts[k]):
+            raise PaperError("每题分值必须是大于 0 的数，如 2 或 2.5。")
         questions = QuizBank(self.records).stored(bank_id)
         rng = random.Random(seed or f"{bank_id}/{title}")
         chosen: list[tuple[int, QuizQuestion]] = []

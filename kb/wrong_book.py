@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .attempts import SCHEMA as ATTEMPTS_SCHEMA
 from .attempts import Marking, marking
 from .papers import PaperQuestion, Papers
 from .records import Records, now
@@ -39,7 +40,7 @@ class WrongBook:
     def __init__(self, records: Records):
         self.records = records
         self.conn = records.conn
-        self.conn.executescript(SCHEMA)
+        self.conn.executescript(ATTEMPTS_SCHEMA + SCHEMA)
 
     def of(self, user: User) -> list[Wrong]:
         """``user``'s wrong-answer book: questions whose latest answer lost points, not since mastered on a

@@ -55,3 +55,22 @@ def test_as_of_previews_a_change_before_it_takes_effect(kb_cli, tmp_path):  # no
 
     bad = kb_cli("ask", "居住证签注怎么办理？", "--as-of", "明天")
     assert bad.exit_code == 2 and "--as-of" in bad.output and "Traceback" not in bad.output
+
+
+def test_bad_questions_and_options_are_refused_in_chinese(kb_cli, tmp_path):  # noqa: F811
+    ok(kb_cli("ingest", make_xlsx(tmp_path / "常见问题.xlsx", ROWS, HEADERS)))
+    broken = tmp_path / "坏编码.txt"
+    broken.write_bytes(b"\xff\xfe\x00\x00abc")
+    for args, code, words in (
+        (("ask", "   "), 2, ["二者选一"]),
+        (("ask", "居住证签注怎么办理？", "--min-confidence", "2"), 2, ["--min-confidence", "0 到 1"]),
+        (("ask", "居住证签注怎么办理？", "--min-confidence", "-1"), 2, ["--min-confidence", "0 到 1"]),
+        (("search", " "), 2, ["要检索的内容"]),
+        (("search", "居住证签注", "--k", "0"), 2, ["--k", "1 或更大"]),
+        (("ask", "--file", broken), 1, [str(broken), "UTF-8"]),
+    ):
+        refused = kb_cli(*args)
+        assert refused.exit_code == code and "Traceback" not in refused.output, (args, refused.output)
+        assert all(word in refused.output for word in words), (args, refused.output)
+    asked = json.loads(ok(kb_cli("ask", "居住证签注怎么办理？", "--json")))
+    assert asked["log_id"] == 1, "the refused questions were not logged"

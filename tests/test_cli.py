@@ -223,6 +223,28 @@ def test_eval_bad_also_is_a_clean_error(run, data, tmp_path, also):
     assert result.exit_code == 1 and "第 2 行的 also" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("line, words", [
+    ({"question": 123, "entry_id": "e-juzhu"}, ["第 2 行", "应是文字"]),
+    ({"question": "居住证", "entry_id": {"id": "e-juzhu"}}, ["第 2 行", "应是文字"]),
+    (None, ["不是 UTF-8 编码", "另存为 UTF-8"]),
+])
+def test_eval_unreadable_cases_are_clean_errors(run, data, tmp_path, line, words):
+    path = make_jsonl(tmp_path / "bad.jsonl", [{"question": "护照", "docid": "x"}, line or {}])
+    if line is None:
+        path.write_bytes(json.dumps({"question": "居住证怎么签注", "entry_id": "e-juzhu"},
+                                    ensure_ascii=False).encode("gbk"))
+    result = run("eval", path, data_dir=data)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert all(word in result.output for word in words), result.output
+
+
+def test_eval_of_unanswerable_questions_only_reports_refusals(run, data, tmp_path):
+    path = make_jsonl(tmp_path / "refuse.jsonl", [{"question": "养狗要登记吗", "answerable": False}])
+    parsed = json.loads(ok(run("eval", path, "--json", data_dir=data)).stdout)
+    assert parsed["modes"][0]["questions"] == 0 and parsed["answers"]["at"]["unanswerable"] == 1
+    assert "--min-confidence" in run("eval", path, "--min-confidence", "1.5", data_dir=data).output
+
+
 def test_ingest_names_the_file_a_copy_repeats(run, tmp_path):
     folders = [tmp_path / "a", tmp_path / "b"]
     for folder in folders:

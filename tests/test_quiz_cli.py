@@ -16,6 +16,7 @@ from test_quiz import ALL_TYPES, _bank, _kb, _lead, quizzed  # noqa: F401  (the 
 
 from cli import cli
 from kb.papers import Papers
+from kb.quizbank import QuizBank
 from kb.users import Users
 
 
@@ -99,3 +100,28 @@ def _take(ctx, user: str, text: str):
         options += ["--chroma-url", CHROMA_URL]
     return CliRunner().invoke(cli, ["quiz", "take", "P1", "--offline", *options], input=text,
                               env={"KB_USER": user, "KB_PASSWORD": PASSWORD})
+
+
+def test_bad_quiz_input_is_refused_in_chinese_and_stores_nothing(quizzed, tmp_path):  # noqa: F811
+    _staff(quizzed)
+    _bank(quizzed, "Q4", "2026Q4", counts=ALL_TYPES, earlier=True)
+    empty = _kb(quizzed, "bank", "--quarter", "2026Q4", "--name", "空", *(f"--{k}=0" for k in ALL_TYPES),
+                user="zuzhang")
+    assert empty.exit_code == 2 and "至少给一种题型" in empty.output, empty.output
+    for points in ("judge=nan", "judge=inf"):
+        bad = _kb(quizzed, "paper", "Q4", "--title", "x", "--judge", "1", "--points", points, user="zuzhang")
+        assert bad.exit_code == 1 and "分值必须是大于 0 的数" in bad.output and "Traceback" not in bad.output
+    lead = _lead(quizzed)
+    assert [b.id for b in QuizBank(quizzed.kb.records).banks(lead)] == ["Q4"]
+    assert Papers(quizzed.kb.records).papers(lead) == []
+    assert "错题本是空的" in _kb(quizzed, "wrong", user="s1").output
+
+    ok = _kb(quizzed, "paper", "Q4", "--title", "x", "--judge", "1", "--name", "P1", user="zuzhang")
+    assert ok.exit_code == 0, ok.output
+    blocker = tmp_path / "不是文件夹"
+    blocker.write_text("", encoding="utf-8")
+    for args in (("export", "P1", "--format", "docx", "--out", str(blocker / "P1.docx")),
+                 ("export", "P1", "--format", "json", "--out", str(blocker / "P1.json"))):
+        refused = _kb(quizzed, *args, user="zuzhang")
+        assert refused.exit_code == 1 and f"无法写入 {blocker}" in refused.output, refused.output
+        assert "上级文件夹其实是一个文件" in refused.output and "Traceback" not in refused.output

@@ -191,7 +191,8 @@ def test_missing_knowledge_base_is_not_created(tmp_path):
     questions = tmp_path / "问题.txt"
     questions.write_text("护照怎么办？\n", encoding="utf-8")
     run = Reader(missing)
-    for command in (("ask", "护照怎么办？"), ("ask", "--file", questions), ("search", "护照"), ("ask", "护照", "--json")):
+    for command in (("ask", "护照怎么办？"), ("ask", "--file", questions), ("search", "护照"), ("ask", "护照", "--json"),
+                    ("gaps",), ("audit",), ("quiz", "list"), ("escalations", "list"), ("list",)):
         refused(run(*command), str(missing), "不存在", "kb ingest <资料目录>", "kb demo", "--data-dir")
     assert not missing.exists()
 

@@ -257,3 +257,15 @@ def test_the_commands_write_the_pack_and_plans_and_refuse_staff(made, tmp_path):
     assert _kb(made, "training", "plan", "lisi", "--out", str(tmp_path), user="zhangsan").exit_code != 0
     refused = _kb(made, "training", "--month", MONTH, "--out", str(tmp_path), user="zhangsan")
     assert refused.exit_code != 0 and "培训与考评" in refused.output
+
+
+def test_an_output_place_that_cannot_be_written_is_named_in_chinese(made, tmp_path):
+    blocker = tmp_path / "不是文件夹"
+    blocker.write_text("", encoding="utf-8")
+    for args in (("training", "--month", MONTH, "--out", str(blocker / "培训")),
+                 ("training", "plan", "zhangsan", "--out", str(blocker / "计划")),
+                 ("training", "evaluation", "--quarter", "2026Q4", "--out", str(blocker / "考评.xlsx"))):
+        refused = _kb(made, *args)
+        assert refused.exit_code == 1 and "Traceback" not in refused.output, (args, refused.output)
+        assert f"无法写入 {blocker}" in refused.output and "上级文件夹其实是一个文件" in refused.output, refused.output
+    assert blocker.read_text(encoding="utf-8") == ""
