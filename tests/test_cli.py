@@ -283,7 +283,7 @@ def test_kb_errors_are_clean_messages(run, tmp_path, args, words):
     assert isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     message = result.output.strip().splitlines()[-1]
-    assert message.startswith("Error:") and CJK.search(message)
+    assert message.startswith("错误：") and CJK.search(message)
     for word in words:
         assert word in message
 
