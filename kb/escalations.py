@@ -237,8 +237,6 @@ class Escalations:
         due = require_date(due, "办理期限") if due else ""
         with self.records.transaction(changes_index=False) as conn:
             old = self._open(number)
-            if due and due < old.created_at[:10]:
-                raise EscalationError(f"办理期限 {due} 早于登记日期 {old.created_at[:10]}：请填登记日期以后的日期。")
             changes = [f"{STATUSES[old.status]} → {STATUSES[target]}" if target and target != old.status else "",
                        f"部门：{old.department or '—'} → {department}" if department != old.department and department
                        else "", f"期限：{old.due} → {due}" if due and due != old.due else ""]

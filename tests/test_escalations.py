@@ -258,13 +258,3 @@ def test_the_escalation_commands(filled):
     assert "1 件，占已解决的 100%" in report.output and "按部门：市医保局 1" in report.output
     assert _kb(filled, "escalations", "report", "--month", month, user="zhangsan").exit_code == 1
 
-
-def test_a_deadline_before_registration_is_refused_and_nothing_changes(filled):
-    clock = Clock("2026-11-04T09:00:00")
-    registry = Escalations(filled.kb.records, clock)
-    case = registry.escalate(_user(filled, "zhangsan"), "问题一")
-    with pytest.raises(EscalationError, match="办理期限 2026-11-03 早于登记日期 2026-11-04"):
-        registry.update(_user(filled, "zuzhang"), case.number, "协调中", "已联系", due="2026-11-03")
-    after = registry.case(_user(filled, "zuzhang"), case.number)
-    assert (after.status, after.due, len(after.events)) == ("accepted", case.due, 1)
-    assert registry.update(_user(filled, "zuzhang"), case.number, due="2026-11-04").due == "2026-11-04"

@@ -152,9 +152,9 @@ def test_kb_ask_lets_the_model_read_below_the_threshold_when_the_setting_says(ll
     ok(kb_cli("ingest", make_xlsx(tmp_path / "常见问题.xlsx", [[SIGN_Q, SIGN_A, "居住证"]], ["问题", "答复", "事项"])))
     with Proxy(llm_server.url, extra=pinned("带身份证和居住证原件[1]。")) as proxy:
         env = {"KB_LLM_BASE_URL": proxy.url, "KB_LLM_MODEL": MODEL_NAME, "KB_LLM_TIMEOUT": "60"}
-        strict = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--min-confidence", "1.01", env=env)))
+        strict = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--min-confidence", "1", env=env)))
         assert strict["status"] == "no_answer" and proxy.requests == []
-        lenient = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--min-confidence", "1.01",
+        lenient = json.loads(ok(kb_cli("ask", SIGN_Q, "--json", "--min-confidence", "1",
                                        env={**env, "KB_LLM_MIN_CONFIDENCE": "0.5"})))
     assert len(proxy.requests) == 1 and lenient["status"] == "answered"
     assert lenient["text"] == "带身份证和居住证原件[1]。" and lenient["citations"]
