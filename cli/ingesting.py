@@ -114,7 +114,7 @@ def run_ingest(kb: KnowledgeBase, paths: list[Path], actor: User = LOCAL_ADMIN, 
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--chunk-size", type=int, help="文档分块长度（字）[KB_CHUNK_SIZE]")
 @click.option("--overlap", type=int, help="分块重叠句数 [KB_CHUNK_OVERLAP]")
 @click.option("--overwrite", "overwrite", multiple=True, metavar="编号",
@@ -140,7 +140,11 @@ def ingest(settings, paths, chunk_size, overlap, overwrite, follow_links, login)
     kb ingest 常见问题解答.xlsx --overwrite FAQ-QZ --user admin
     当天窗口登记的疑难案例请用 kb submit 提交审核。
     """
+    if not all(p.strip() for p in paths):
+        raise click.UsageError("要导入的路径不能为空：请写文件或文件夹的路径，例如 kb ingest 常见问题解答.xlsx；"
+                               "导入当前文件夹请写 kb ingest .")
     kb = open_kb(settings)
-    report = run_ingest(kb, list(paths), login(kb.records), frozenset(overwrite), follow_links, chunk_size, overlap)
+    report = run_ingest(kb, [Path(p) for p in paths], login(kb.records), frozenset(overwrite), follow_links,
+                        chunk_size, overlap)
     if report.failed:
         sys.exit(1)

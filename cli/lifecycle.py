@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from kb.audit import ACTIONS, events
-from kb.errors import KBError
 from kb.records import entry_from_dict
 from kb.types import STATUSES, Entry
 
@@ -32,7 +31,33 @@ def _reading_workflow(settings, login, permission: str):
 def _editable_help() -> str:
     from kb.workflow import EDITABLE
 
-    return f"发布前修改，可重复；字段：{', '.join(EDITABLE)}"
+    return (f"发布前修改，可重复；字段：{', '.join(EDITABLE)}。tags 用逗号或顿号分隔；"
+            "alt_questions 每个 --set 写一个问法（留空则清除）")
+
+
+def _edits(changes: tuple[str, ...]) -> dict:
+    """The ``--set 字段=值`` options as the changes :meth:`kb.workflow.Workflow.approve` takes: tags
+    split like the 标签 column, every ``alt_questions=…`` one more question."""
+    from ingest.columns import parse_lines, parse_tags
+
+    edits: dict = {}
+    for change in changes:
+        field, sep, value = change.partition("=")
+        field = field.strip()
+        if not sep or not field:
+            raise click.UsageError(f"--set {change!r} 应写成 字段=值，例如 --set basis=市医保局2026年5号文")
+        if field == "alt_questions":
+            edits[field] = edits.get(field, ()) + parse_lines(value)
+        else:
+            edits[field] = parse_tags(value) if field == "tags" else value
+    return edits
+
+
+def _reason(reason: str, action: str) -> str:
+    """``reason`` stripped; a usage error when it is blank (the option is required)."""
+    if not reason.strip():
+        raise click.UsageError(f"{action}时必须写明理由（--reason），它会记入审计日志。")
+    return reason.strip()
 
 
 def _entry_block(entry: Entry, title: str) -> list[str]:
@@ -93,8 +118,9 @@ def submit(settings, file, question, answer, item, department, counter, basis, t
         raise SystemExit(1 if report.errors else 0)
     if not question or not answer:
         raise click.UsageError("请用 --question 和 --answer 填写问题与答复，或给出登记表文件。")
-    tag_list = tuple(t for t in tags.replace("、", ",").replace("，", ",").split(",") if t.strip())
-    entry = Entry("", question, answer, item, department, tag_list, date=day, counter=counter, basis=basis,
+    from ingest.columns import parse_tags
+
+    entry = Entry("", question, answer, item, department, parse_tags(tags), date=day, counter=counter, basis=basis,
                   effective_from=effective_from, expire_on=expire_on, supersedes=supersedes)
     result = workflow.submit(actor, entry, revises=revises)
     if result.status == "duplicate":
@@ -158,13 +184,8 @@ def review_show(settings, entry_id, login):
 @data_options
 def review_approve(settings, entry_id, changes, keep_both, confirm_successor, reason, login):
     """审核通过并发布（可先用 --set 修改）。"""
+    edits = _edits(changes)
     workflow, actor = _workflow(settings, login)
-    edits = {}
-    for change in changes:
-        field, sep, value = change.partition("=")
-        if not sep:
-            raise click.UsageError(f"--set {change!r} 应写成 字段=值，例如 --set basis=市医保局2026年5号文")
-        edits[field.strip()] = tuple(value.replace("、", ",").split(",")) if field.strip() == "tags" else value
     published = workflow.approve(actor, entry_id, edits or None, keep_both, reason, confirm_successor)
     click.echo(f"已发布 {published}。" if published == entry_id else f"已发布为 {published} 的新版本。")
 
@@ -225,6 +246,7 @@ def history(settings, entry_id, as_json, login):
 @data_options
 def rollback(settings, entry_id, version, reason, login):
     """把条目恢复成以前某一版的内容（作为新的一版发布）。"""
+    reason = _reason(reason, "回滚")
     workflow, actor = _workflow(settings, login)
     new = workflow.rollback(actor, entry_id, version, reason)
     click.echo(f"{entry_id} 已回滚到第 {version} 版的内容，现为第 {new} 版。")
@@ -237,6 +259,7 @@ def rollback(settings, entry_id, version, reason, login):
 @data_options
 def delete(settings, entry_id, reason, login):
     """删除条目（软删除，管理员可用 kb restore 恢复）。"""
+    reason = _reason(reason, "删除")
     workflow, actor = _workflow(settings, login)
     workflow.delete(actor, entry_id, reason)
     click.echo(f"已删除 {entry_id}（可用 kb restore {entry_id} 恢复）。")
@@ -286,16 +309,16 @@ def audit(settings, who, action, target, since, until, limit, as_json, login):
 def digest(settings, day, out_dir, login):
     """生成当天的疑难案例与口径变更汇总（Markdown + Word），发给所有窗口。"""
     from bot.digest import build_digest, digest_docx, to_markdown
+    from bot.output import writing
 
+    day = day or date.today().isoformat()
     kb = open_kb(settings)
     result = build_digest(kb, day, login(kb.records))
-    out_dir.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(result)
     stem = out_dir / f"每日汇总-{day}"
-    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
-    try:
-        digest_docx(result, stem.with_suffix(".docx"))
-    except OSError as exc:
-        raise KBError(f"无法写入 {stem.with_suffix('.docx')}：{exc.strerror}。请检查输出目录权限。") from exc
+    with writing(stem.with_suffix(".md")):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    digest_docx(result, stem.with_suffix(".docx"))
     click.echo(markdown)
     click.echo(f"\n已保存：{stem.with_suffix('.md')}、{stem.with_suffix('.docx')}")

@@ -19,10 +19,21 @@ from kb.workflow import Submitted, Workflow
 
 from .columns import map_fields, missing_message
 from .blocks import Table
-from .loaded import Row
+from .loaded import Row, decode
 from .pipeline import read, to_entry
 
 MAPPING_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+class _TextLoader(yaml.SafeLoader):
+    """YAML without timestamps: a date stays the text written, so a day that does not exist
+    (2026-02-30) is reported for its field and case like in a sheet, not as a broken file."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass
@@ -60,11 +71,13 @@ def read_cases(path: Path) -> tuple[list[tuple[Row, Entry | None, str]], str]:
 
 def _mapping_rows(path: Path) -> list[Row]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        text = decode(path.read_bytes(), path)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_TextLoader)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise IngestError(str(path), f"无法解析文件（{exc}）。请检查格式是否为合法的 JSON/YAML。") from exc
     records = data if isinstance(data, list) else [data]
+    if not records:
+        raise IngestError(str(path), "文件中没有案例。请按 问题/答案/事项 … 写一条或一组案例后再提交。")
     rows = []
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):

@@ -24,13 +24,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb import Chunk, Document, Entry, IngestError, KnowledgeBase
+from kb import Chunk, Document, Entry, IngestError, KBError, KnowledgeBase
 from kb.chunks import entry_chunks
 from kb.dates import ACCEPTED
 from kb.importing import FileImport
 from kb.ownership import Conflict
 from kb.text import content_hash, normalize
-from kb.types import EntryState
+from kb.types import STATUSES as ENTRY_STATUSES, EntryState
 from kb.users import LOCAL_ADMIN, User, authorize
 
 from .archives import Member, expanded, is_archive, vanished
@@ -153,13 +153,19 @@ class Built:
 
 
 def to_state(row: Row) -> tuple[EntryState | None, str]:
-    """The review state a `kb export` line carries, or None (with a warning if it is unreadable)."""
+    """The review state a `kb export` line carries, or None (with a warning if it is unreadable: an
+    unknown status, a version that is not a positive whole number, a field that is not text)."""
     if row.state is None:
         return None, ""
-    try:
-        return EntryState(**{k: v for k, v in row.state.items() if k in STATE_KEYS}), ""
-    except TypeError:
-        return None, f"{row.where}：state 字段无法识别，按已发布导入"
+    values = {k: v for k, v in row.state.items() if k in STATE_KEYS}
+    version = values.get("version", 1)
+    readable = (values.get("status", "published") in ENTRY_STATUSES
+                and isinstance(version, int) and not isinstance(version, bool) and version >= 1
+                and all(isinstance(v, str) for k, v in values.items() if k != "version"))
+    if not readable:
+        return None, (f"{row.where}：state 字段无法识别（status 应为 {'/'.join(ENTRY_STATUSES)} 之一，"
+                      "version 应为正整数），按已发布导入")
+    return EntryState(**values), ""
 
 
 def build(path: Path, loaded: Loaded, chunk_size: int, overlap: int,
@@ -295,6 +301,14 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
                       conflicts=change.conflicts, overwritten=change.overwritten, embedded=change.embedded)
 
 
+def check_chunking(chunk_size: int, overlap: int) -> None:
+    """Raise :class:`~kb.KBError` naming the setting when documents cannot be split with these values."""
+    if chunk_size < 1:
+        raise KBError(f"分块长度 {chunk_size} 无效：应为正整数（默认 300 字）。请改正 --chunk-size 或环境变量 KB_CHUNK_SIZE。")
+    if overlap < 0:
+        raise KBError(f"分块重叠句数 {overlap} 无效：不能小于 0（默认 0）。请改正 --overlap 或环境变量 KB_CHUNK_OVERLAP。")
+
+
 def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 300, overlap: int = 0,
                  on_progress: Callable[[Progress], None] | None = None, actor: User = LOCAL_ADMIN,
                  overwrite: frozenset[str] = frozenset(), limits: Limits = Limits(),
@@ -318,6 +332,7 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 3
         limits: file size, decompressed size, rows and pages a file may have.
         follow_links: follow symbolic links that lead out of a given folder.
     """
+    check_chunking(chunk_size, overlap)
     authorize(kb.records, actor, "import")
     report = IngestReport()
     with ExitStack() as staging:

@@ -96,6 +96,30 @@ def check_backup(path: Path) -> BackupSummary:
         conn.close()
 
 
+def write(conn: sqlite3.Connection, path: Path) -> None:
+    """Copy the database of ``conn`` to ``path`` with SQLite's backup API (``Records.backup``).
+
+    Raises :class:`KBError` naming ``path`` when it is that database itself, an existing file that
+    is not an SQLite database (left as it was), or cannot be written.
+    """
+    live = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    if path.resolve() == live.resolve():
+        raise KBError(f"“{path}”是知识库正在使用的记录库，不能备份到它自己：请另选数据目录以外的文件名，"
+                      "如 知识库备份-20261130.sqlite3。")
+    try:
+        target = sqlite3.connect(path)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
+    except sqlite3.OperationalError as error:
+        raise KBError(f"无法写入备份文件“{path}”（{error}）：请检查所在文件夹是否存在、是否有写入权限，"
+                      "或换一个文件名。") from None
+    except sqlite3.DatabaseError:
+        raise KBError(f"“{path}”已存在且不是 SQLite 数据库，备份没有覆盖它：请换一个文件名，"
+                      "如 知识库备份-20261130.sqlite3。") from None
+
+
 def safety_backup(records: Records, folder: Path) -> Path:
     """Back up ``records`` into ``folder`` as ``恢复前备份-<date>-<time>.sqlite3``; returns the file."""
     folder.mkdir(parents=True, exist_ok=True)

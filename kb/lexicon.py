@@ -71,6 +71,13 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+_EMPTY = {
+    "synonym": "同义词“{line}”是空的：请写规范用语和至少一个其他说法，用空格分隔。",
+    "contrast": "区分词“{line}”有空的一类：每类至少写一个词，类之间用 | 分隔。",
+    "answer_type": "问答类型“{line}”的问法或答复说法是空的：应写成 问法 => 答复中应有的说法，例如：多少钱 => #元 免费。",
+}
+
+
 def parse_line(kind: str, line: str) -> tuple[tuple[str, ...], ...]:
     """One line as classes of terms: a synonym line is one class, a contrast line is split at ``|``,
     an answer-type line at ``=>`` (the question's wordings, then what the answer must say).
@@ -84,7 +91,7 @@ def parse_line(kind: str, line: str) -> tuple[tuple[str, ...], ...]:
     parts = line.split("|") if kind == "contrast" else line.split("=>") if kind == "answer_type" else [line]
     classes = tuple(tuple(dict.fromkeys(fold(t) for t in _SPACES.split(p.strip()) if t)) for p in parts)
     if not classes or any(not c for c in classes):
-        raise LexiconError(f"词表行“{line}”有空的一类：每类至少写一个词，类之间用 | 分隔。")
+        raise LexiconError(_EMPTY[kind].format(line=line))
     if kind == "synonym" and len(classes[0]) < 2:
         raise LexiconError(f"同义词“{line}”只有一个词：请写规范用语和至少一个其他说法，用空格分隔。")
     terms = [t for c in classes for t in c]

@@ -86,12 +86,11 @@ class Records:
         self.conn.close()
 
     def backup(self, path: Path) -> None:
-        """Write a consistent copy of the whole database to ``path`` (writers may go on meanwhile)."""
-        target = sqlite3.connect(path)
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
+        """Write a consistent copy of the whole database to ``path`` (writers may go on meanwhile);
+        raises :class:`~kb.errors.KBError` naming ``path`` when it cannot (see :func:`kb.backups.write`)."""
+        from .backups import write
+
+        write(self.conn, Path(path))
 
     @contextmanager
     def transaction(self, changes_index: bool = True) -> Iterator[sqlite3.Connection]:

@@ -16,7 +16,7 @@ from cli import cli
 from ingest import ingest_paths
 from kb.backups import SAFETY_FOLDER, InvalidBackup, check_backup, restore
 from kb.config import SETTINGS
-from kb.errors import PermissionDenied
+from kb.errors import KBError, PermissionDenied
 from kb.users import Users
 from web.admin import maintenance
 from web.downloads import Downloads
@@ -168,3 +168,17 @@ def test_the_page_restores_a_downloaded_backup(ctx, tmp_path):
     bar, text, timer = maintenance.progress(ctx, as_user("admin"))
     assert 'value="100"' in bar and "从备份恢复" in text and timer.active is False
 
+
+
+def test_a_backup_that_cannot_be_written_is_a_clean_error_and_overwrites_nothing(kb, filled, tmp_path):
+    counts = kb.records.counts()
+    text = tmp_path / "说明.txt"
+    text.write_text("不是数据库", encoding="utf-8")
+    live = kb.data_dir / "records.sqlite3"
+    for path, words in ((text, "不是 SQLite 数据库"), (live, "不能备份到它自己"),
+                        (tmp_path / "没有的文件夹" / "备份.sqlite3", "文件夹是否存在")):
+        with pytest.raises(KBError, match=words) as caught:
+            kb.records.backup(path)
+        assert str(path) in str(caught.value)
+    assert text.read_text(encoding="utf-8") == "不是数据库"
+    assert kb.records.counts() == counts and check_backup(live).entries == counts["entries"]

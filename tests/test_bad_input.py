@@ -153,3 +153,29 @@ def test_unknown_date_is_a_warning_not_a_failure(kb, tmp_path):
     assert result.status == "added"
     assert any("第 2 行" in w and "下周三" in w for w in result.warnings)
     assert next(kb.iter_records()).date == ""
+
+
+def test_unusable_chunking_is_refused_before_anything_is_read(kb, tmp_path):
+    from kb import KBError
+
+    path = make_md(tmp_path / "签注.md", "居住证签注口径", ["居住证每年签注一次，可在派出所办理。"])
+    with pytest.raises(KBError, match="--overlap 或环境变量 KB_CHUNK_OVERLAP"):
+        ingest_paths(kb, [path], overlap=-1)
+    for size in (0, -5):
+        with pytest.raises(KBError, match="--chunk-size 或环境变量 KB_CHUNK_SIZE"):
+            ingest_paths(kb, [path], chunk_size=size)
+    assert kb.stats()["documents"] == 0 and kb.stats()["recent"] == []
+
+
+def test_an_unreadable_review_state_in_an_export_is_a_warning_and_imports_as_published(kb, tmp_path):
+    rows = [{"type": "entry", "id": f"FAQ-{n}", "question": question, "answer": "到派出所办理。", "state": state}
+            for n, (question, state) in enumerate([("居住证怎么签注？", {"status": "作废", "version": 2}),
+                                                   ("户口怎么迁入？", {"status": "draft", "version": "二"}),
+                                                   ("身份证怎么补办？", {"status": "draft", "version": 1})])]
+    result = ingest_paths(kb, [make_jsonl(tmp_path / "导出.jsonl", rows)]).results[0]
+    assert result.status == "added"
+    assert [w for w in result.warnings if "state 字段无法识别" in w and "按已发布导入" in w] == \
+        [f"第 {n} 行：state 字段无法识别（status 应为 draft/published/rejected/merged/deleted 之一，version 应为正整数），"
+         "按已发布导入" for n in (1, 2)]
+    states = [kb.records.state(f"FAQ-{n}") for n in range(3)]
+    assert [(s.status, s.version) for s in states] == [("published", 1), ("published", 1), ("draft", 1)]

@@ -66,3 +66,20 @@ def test_sheet_without_question_and_answer_columns_stores_nothing(kb, wf, people
     with pytest.raises(IngestError, match="损坏"):
         submit_cases(wf, people.staff, corrupt)
     assert kb.records.counts()["entries"] == 0 and events(kb.records.conn, action="create") == []
+
+
+def test_gbk_case_files_and_impossible_yaml_dates_are_read_case_by_case(kb, wf, people, tmp_path):
+    gbk = tmp_path / "登记.yaml"
+    gbk.write_bytes(f"问题: {LOST_Q}\n答复: {LOST_A}\n事项: 居住证\n日期: 2026-11-03\n".encode("gbk"))
+    report = submit_cases(wf, people.staff, gbk)
+    assert report.errors == [] and kb.entry(report.drafts[0].entry_id).date == "2026-11-03"
+    dated = tmp_path / "日期.yml"
+    dated.write_text(f"- 问题: {PASSPORT_Q}\n  答复: {PASSPORT_A}\n  生效日期: 2026-02-30\n"
+                     "- 问题: 社保卡丢了怎么办？\n  答复: 到社保窗口挂失补办。\n", encoding="utf-8")
+    report = submit_cases(wf, people.staff, dated)
+    assert len(report.errors) == 1 and "生效日期“2026-02-30”" in report.errors[0] and "第 1 行" in report.errors[0]
+    assert [kb.entry(s.entry_id).question for s in report.drafts] == ["社保卡丢了怎么办？"]
+    empty = tmp_path / "空.json"
+    empty.write_text("[]", encoding="utf-8")
+    with pytest.raises(IngestError, match="空.json：文件中没有案例"):
+        submit_cases(wf, people.staff, empty)

@@ -115,3 +115,13 @@ def test_date_options_accept_the_sheet_forms(kb_cli, tmp_path):  # noqa: F811
     assert entry_id in ok(kb_cli("search", "护照加急", "--date-from", "2026/11/3", "--date-to", "2026年11月3日"))
     assert entry_id not in ok(kb_cli("search", "护照加急", "--date-from", "2026/11/4"))
     ok(kb_cli("ask", "护照加急要多久？", "--date-from", "2026/11/1"))
+
+
+def test_an_empty_digest_date_means_today_and_an_unwritable_out_is_named(kb_cli, tmp_path):  # noqa: F811
+    ok(kb_cli("digest", "--date", "", "--out", tmp_path / "today"))
+    assert (tmp_path / "today" / f"每日汇总-{date.today().isoformat()}.md").exists()
+    blocker = tmp_path / "不是文件夹"
+    blocker.write_text("", encoding="utf-8")
+    refused = kb_cli("digest", "--out", blocker / "汇总")
+    assert refused.exit_code == 1 and f"无法写入 {blocker}" in refused.output, refused.output
+    assert "上级文件夹其实是一个文件" in refused.output and "Traceback" not in refused.output

@@ -263,3 +263,22 @@ def test_lexicon_commands(tmp_path, data):
     assert single.exit_code == 1 and "只有一个词" in single.output and "Traceback" not in single.output
     joined = run(cli, ["lexicon", "add", "房本", "户口本", *data])
     assert joined.exit_code == 1 and "连成一组" in joined.output and "Traceback" not in joined.output
+
+
+def test_a_lexicon_sheet_is_found_after_a_notes_sheet_and_a_bad_row_is_named(tmp_path):
+    from ingest.lexicon_sheet import read_lexicon_sheet
+
+    book = make_xlsx(tmp_path / "词表.xlsx", [["先填第二个工作表"]], ["填表说明"],
+                     extra_sheets={"词表": [["规范用语", "其他说法"], ["不动产权证书", "房本、红本"]]})
+    assert read_lexicon_sheet(book) == [("synonym", "不动产权证书 房本 红本")]
+    notes = make_xlsx(tmp_path / "说明.xlsx", [["无"]], ["填表说明"], extra_sheets={"附表": [["标准", "别名"]]})
+    with pytest.raises(KBError, match="已查看工作表 “登记表”、“附表”") as missing:
+        read_lexicon_sheet(notes)
+    assert "说明.xlsx" in str(missing.value)
+    bad = make_xlsx(tmp_path / "坏行.xlsx", [["居住证 暂住证", ""], ["孤零零", ""]], ["词语", "类型"])
+    with pytest.raises(KBError) as refused:
+        read_lexicon_sheet(bad)
+    assert "坏行.xlsx" in str(refused.value) and "第 3 行" in str(refused.value) and "只有一个词" in str(refused.value)
+    answer = make_csv(tmp_path / "问答.csv", [["多少钱 =>", "问答类型"]], ["词语", "类型"])
+    with pytest.raises(KBError, match="第 2 行：问答类型“多少钱 =>”的问法或答复说法是空的"):
+        read_lexicon_sheet(answer)

@@ -179,3 +179,20 @@ def test_export_keeps_review_state_and_backup_restores_history(kb_cli, tmp_path)
     hit = json.loads(ok(restored("search", "老年人优待证", "--k", "1")).splitlines()[0])
     assert hit["parent_id"] == published and "社区服务中心" in hit["answer"]
     drop_server_collections([copy.options[3], restored.options[3]])
+
+
+def test_cli_edits_lists_and_refuses_blank_reasons_and_paths(kb_cli):
+    submitted = ok(kb_cli("submit", "-q", "护照加急办理要多久？", "-a", "加急五个工作日。", "--tags", "出入境, 护照，加急"))
+    entry_id = re.search(r"K\d{5}", submitted).group(0)
+    ok(kb_cli("review", "approve", entry_id, "--set", "tags=护照、 加急,,急件", "--set", "alt_questions=护照加急，要几天？",
+              "--set", "alt_questions=加急护照多久能拿到"))
+    entry = json.loads(ok(kb_cli("history", entry_id, "--json")))["entry"]
+    assert entry["tags"] == ["护照", "加急", "急件"]
+    assert entry["alt_questions"] == ["护照加急，要几天？", "加急护照多久能拿到"]
+    before = ok(kb_cli("history", entry_id, "--json"))
+    for args in (("rollback", entry_id, "--to", "1", "--reason", " "), ("delete", entry_id, "--reason", "")):
+        refused = kb_cli(*args)
+        assert refused.exit_code == 2 and "必须写明理由（--reason）" in refused.output
+    assert ok(kb_cli("history", entry_id, "--json")) == before
+    empty = kb_cli("ingest", "")
+    assert empty.exit_code == 2 and "要导入的路径不能为空" in empty.output and "新增" not in empty.output
