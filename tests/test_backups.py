@@ -169,7 +169,6 @@ def test_the_page_restores_a_downloaded_backup(ctx, tmp_path):
     assert 'value="100"' in bar and "从备份恢复" in text and timer.active is False
 
 
-
 def test_a_backup_that_cannot_be_written_is_a_clean_error_and_overwrites_nothing(kb, filled, tmp_path):
     counts = kb.records.counts()
     text = tmp_path / "说明.txt"
