@@ -205,18 +205,20 @@ def reindex(settings, login):
 def export_(settings, file, login):
     """把全部条目（含审核状态和待审核的草稿）和文档导出为 JSONL，可用 kb import 恢复（组长/培训师、管理员）。
     版本历史、审计日志和账号用 kb backup 备份。"""
+    from bot.output import writing
+
     kb = open_reading(settings, login, "export")
-    count = 0
-    with file.open("w", encoding="utf-8") as out:
-        for record in kb.iter_records():
-            if isinstance(record, Document):
-                data = {"type": "document", "docid": record.id, **asdict(record)}
-                del data["id"]
-            else:
-                data = {"type": "entry", **entry_dict(record), "state": asdict(kb.records.state(record.id))}
-            out.write(json.dumps(data, ensure_ascii=False) + "\n")
-            count += 1
-    click.echo(f"已导出 {count} 条记录到 {file}")
+    lines = []
+    for record in kb.iter_records():
+        if isinstance(record, Document):
+            data = {"type": "document", "docid": record.id, **asdict(record)}
+            del data["id"]
+        else:
+            data = {"type": "entry", **entry_dict(record), "state": asdict(kb.records.state(record.id))}
+        lines.append(json.dumps(data, ensure_ascii=False) + "\n")
+    with writing(file):
+        file.write_text("".join(lines), encoding="utf-8")
+    click.echo(f"已导出 {len(lines)} 条记录到 {file}")
 
 
 @cli.command()

@@ -283,7 +283,7 @@ def restore(settings, entry_id, reason, login):
 @click.option("--target", default="", help="按对象过滤（条目编号、file:路径、user:账号）")
 @click.option("--since", type=DATE, default="", help="起始日期（含），如 2026-11-28 或 2026/11/28")
 @click.option("--until", type=DATE, default="", help="截止日期（含）")
-@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="最多显示多少条")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 事件")
 @login_options
 @data_options

@@ -196,3 +196,14 @@ def test_cli_edits_lists_and_refuses_blank_reasons_and_paths(kb_cli):
     assert ok(kb_cli("history", entry_id, "--json")) == before
     empty = kb_cli("ingest", "")
     assert empty.exit_code == 2 and "要导入的路径不能为空" in empty.output and "新增" not in empty.output
+
+
+def test_export_to_a_missing_folder_and_a_zero_audit_limit_are_refused_in_chinese(kb_cli, tmp_path):
+    ok(kb_cli("submit", "-q", "护照加急办理要多久？", "-a", "加急五个工作日。"))
+    missing = tmp_path / "没有的文件夹" / "导出.jsonl"
+    refused = kb_cli("export", missing)
+    assert refused.exit_code == 1 and f"无法写入 {missing}" in refused.output and "Traceback" not in refused.output
+    assert not missing.parent.exists()
+    limited = kb_cli("audit", "--limit", "0")
+    assert limited.exit_code == 2 and "'--limit' 的值不对" in limited.output and "超出范围" in limited.output
+    assert "1 条记录" in ok(kb_cli("export", tmp_path / "导出.jsonl"))
