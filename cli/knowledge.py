@@ -105,11 +105,7 @@ def read_questions(file: Path) -> list[str]:
     """The questions of a text file, one per line (blank lines skipped; any encoding the loaders read)."""
     from ingest.loaded import decode
 
-    try:
-        text = decode(file.read_bytes(), file)
-    except UnicodeDecodeError as exc:
-        raise KBError(f"{file}：无法识别文件编码，请用记事本或 WPS 另存为 UTF-8 编码后重试。") from exc
-    questions = [line.strip() for line in text.splitlines() if line.strip()]
+    questions = [line.strip() for line in decode(file.read_bytes(), file).splitlines() if line.strip()]
     if not questions:
         raise KBError(f"{file} 中没有问题：请每行写一个问题。")
     return questions

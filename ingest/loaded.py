@@ -60,17 +60,18 @@ class Loaded:
 
 
 def decode(data: bytes, path: Path) -> str:
-    """Decode text: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (covers GBK/GB2312)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
+    """Decode text: UTF-16 when it starts with a BOM, else UTF-8 (with or without BOM), GB18030 (covers
+    GBK/GB2312) or what charset_normalizer finds; an :class:`~kb.IngestError` naming ``path`` when none
+    reads it (a broken UTF-16 file included)."""
+    bom = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    for encoding in ("utf-16",) if bom else ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    from charset_normalizer import from_bytes
+    if not bom:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
-        raise IngestError(str(path), "无法识别文件编码，请用记事本或 WPS 另存为 UTF-8 编码后重新导入。")
-    return str(best)
+        if (best := from_bytes(data).best()) is not None:
+            return str(best)
+    raise IngestError(str(path), "无法识别文件编码，请用记事本或 WPS 另存为 UTF-8 编码后重新导入。")

@@ -40,7 +40,9 @@ def bad_files(tmp_path):
             '{"question": "港澳通行证", "answer": ',
         ]), ["第 3 行", "JSON"]),
         "missing": (tmp_path / "不存在的文件.md", ["不存在"]),
+        "broken_utf16": (tmp_path / "坏编码.txt", ["无法识别文件编码", "UTF-8"]),
     }
+    files["broken_utf16"][0].write_bytes(b"\xff\xfe\x00\x00abc")
     random_bytes = os.urandom(2048)
     for name in ("corrupt_xlsx", "corrupt_docx", "exe", "pptx"):
         files[name][0].write_bytes(random_bytes)
