@@ -82,6 +82,9 @@ def evaluate(kb: KnowledgeBase, cases: list[EvalCase], mode: str = "hybrid", war
     Latencies are per search in milliseconds, measured after ``warmup`` untimed searches.
     """
     cases = [c for c in cases if c.answerable]
+    if not cases:
+        return {"mode": mode, "questions": 0, **{f"hit@{c}": 0.0 for c in CUTOFFS}, "mrr": 0.0,
+                "p50_ms": 0.0, "p95_ms": 0.0}
     k = max(CUTOFFS)
     for case in cases[:warmup]:
         kb.search(case.question, k=k, mode=mode)
@@ -91,9 +94,6 @@ def evaluate(kb: KnowledgeBase, cases: list[EvalCase], mode: str = "hybrid", war
         hits = kb.search(case.question, k=k, mode=mode)
         latencies.append((time.perf_counter() - start) * 1000)
         ranks.append(next((i for i, h in enumerate(hits, start=1) if case.matches(h)), 0))
-    if not cases:
-        return {"mode": mode, "questions": 0, **{f"hit@{c}": 0.0 for c in CUTOFFS}, "mrr": 0.0,
-                "p50_ms": 0.0, "p95_ms": 0.0}
     r = np.array(ranks)
     return {
         "mode": mode,
