@@ -27,9 +27,9 @@ _HEADERS = {"类型": "kind", "规范用语": "official", "其他说法": "other
 _KIND_NAMES = {name: key for key, name in KINDS.items()} | {key: key for key in KINDS}
 
 
-def sheets(path: Path, what: str = "词表") -> list[tuple[str, list[list[object]]]]:
-    """``(name, cells)`` of every sheet of an .xlsx (a .csv is one sheet, named ''); ``what`` names
-    the file in errors."""
+def sheets(path: Path, what: str = "词表", first: bool = False) -> list[tuple[str, list[list[object]]]]:
+    """``(name, cells)`` of every sheet of an .xlsx, or of its first one only (a .csv is one sheet, named
+    ''); ``what`` names the file in errors."""
     if path.suffix.lower() == ".csv":
         return [("", list(csv.reader(io.StringIO(decode(path.read_bytes(), path)))))]
     if path.suffix.lower() != ".xlsx":
@@ -41,14 +41,15 @@ def sheets(path: Path, what: str = "词表") -> list[tuple[str, list[list[object
     except Exception as exc:  # a corrupt workbook makes openpyxl raise anything
         raise IngestError(str(path), f"无法读取表格（{type(exc).__name__}）。请用 Excel/WPS 打开检查后另存再试。") from exc
     try:
-        return [(sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]) for sheet in workbook.worksheets]
+        return [(sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
+                for sheet in workbook.worksheets[:1 if first else None]]
     finally:
         workbook.close()
 
 
 def sheet_rows(path: Path, what: str = "词表") -> list[list[object]]:
     """The cells of the first sheet of an .xlsx (or the rows of a .csv); ``what`` names the file in errors."""
-    return sheets(path, what)[0][1]
+    return sheets(path, what, first=True)[0][1]
 
 
 def _header(table: list[list[object]]) -> tuple[int, dict[str, int]] | None:
