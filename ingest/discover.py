@@ -25,6 +25,7 @@ DANGLING = "符号链接指向的目标不存在（{target}），请修复或删
 LOOP = "符号链接形成循环，无法解析，请修复或删除这个链接。"
 UNREADABLE_FILE = "没有读取这个文件的权限，请检查文件权限后重新导入。"
 UNREADABLE_FOLDER = "没有读取这个文件夹的权限，其中的文件都未导入。请检查文件夹权限后重新导入。"
+OWN_DATA = "这是知识库自己的数据目录，其中的文件不是资料，未导入。"
 OUTSIDE = "符号链接指向导入文件夹以外（{target}），未跟随。如确需导入，请用 `kb ingest --follow-links` 重新导入。"
 NOT_A_FILE = {
     stat.S_IFIFO: "这是命名管道（FIFO），不是普通文件，不能导入，已跳过。",
@@ -45,28 +46,31 @@ class Found:
     reason: str = ""
 
 
-def discover(paths: list[Path], follow_links: bool = False) -> list[Found]:
+def discover(paths: list[Path], follow_links: bool = False, own: tuple[Path, ...] = ()) -> list[Found]:
     """Every file in ``paths`` (folders walked recursively) and every path that cannot be read, in order.
 
     Args:
         paths: files and folders as the user named them; named symlinks are always followed.
         follow_links: also follow symlinks inside a folder that lead out of it.
+        own: the knowledge base's own folders (its data directory): never walked, reported once as
+            ``unsupported`` when met, so importing the folder that holds them does not read the store.
 
     Returns:
         One :class:`Found` per file (listed once however often it is reached) and per path that
         cannot be read. Never raises for a path and never opens one.
     """
-    walk = _Walk(follow_links)
+    walk = _Walk(follow_links, own)
     for path in paths:
         walk.named(Path(path))
     return walk.found
 
 
 class _Walk:
-    def __init__(self, follow_links: bool):
+    def __init__(self, follow_links: bool, own: tuple[Path, ...]):
         self.follow_links = follow_links
         self.found: list[Found] = []
         self.seen: set[object] = set()  # (device, inode) of listed files and entered folders; paths of failures
+        self.own = {(info.st_dev, info.st_ino) for info in map(_stat_or_none, own) if info is not None}
 
     def named(self, path: Path) -> None:
         try:
@@ -135,6 +139,9 @@ class _Walk:
         if key in self.seen:
             return False
         self.seen.add(key)
+        if key in self.own:
+            self._report(folder, "unsupported", OWN_DATA)
+            return False
         if not os.access(folder, os.R_OK | os.X_OK):
             self._fail(folder, UNREADABLE_FOLDER)
             return False
@@ -178,6 +185,13 @@ def _inside(path: str, folder: str) -> bool:
         return os.path.commonpath([path, folder]) == folder
     except ValueError:  # on different drives
         return False
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def _stat_failure(path: Path, error: OSError) -> str:

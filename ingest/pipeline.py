@@ -336,7 +336,7 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path | str], chunk_size: int = 3
     authorize(kb.records, actor, "import")
     report = IngestReport()
     with ExitStack() as staging:
-        files = _files(discover([Path(p) for p in paths], follow_links), limits, staging)
+        files = _files(discover([Path(p) for p in paths], follow_links, (kb.data_dir,)), limits, staging)
         sizes = [_size(f.path) if not f.status else 0 for f in files]
         order = [f for f, size in zip(files, sizes) if size < LARGE_FILE] + \
                 [f for f, size in zip(files, sizes) if size >= LARGE_FILE]

@@ -301,3 +301,16 @@ def test_demo_builds_sample_and_answers(run, tmp_path, monkeypatch):
     assert "出处：" in result.output and "置信度：" in result.output and "医保" in result.output
     assert [line for line in result.output.splitlines() if line.startswith("问：")] == ["问：异地就医备案怎么办？"]
     assert (tmp_path / "demo" / "records.sqlite3").exists()
+
+
+def test_ingesting_the_folder_that_holds_the_data_dir_skips_the_store(run, tmp_path):
+    folder = tmp_path / "资料"
+    folder.mkdir()
+    make_md(folder / "容缺.md", "综合窗口容缺受理规范", ["欠缺次要材料的，申请人签署承诺书后窗口可以先行受理。"])
+    data_dir = folder / "kb-data"
+    ok(run("stats", data_dir=data_dir))
+    result = run("ingest", folder, data_dir=data_dir)
+    assert result.exit_code == 0, result.output
+    assert "新增 1 个文件" in result.output and "失败 0 个" in result.output and "不支持 1 个" in result.output
+    assert f"{data_dir}：这是知识库自己的数据目录" in result.output
+    assert "documents: 1" in ok(run("stats", data_dir=data_dir)).output

@@ -193,3 +193,13 @@ def test_unreadable_files_and_folders_are_reported_and_the_others_go_on(open_fol
         str(root / "secret.txt"): ("failed", "没有读取这个文件的权限，请检查文件权限后重新导入。"),
         str(root / "locked" / "b.txt"): ("failed", "没有读取这个文件的权限，请检查文件权限后重新导入。"),
     }
+
+
+def test_the_knowledge_bases_own_folder_is_reported_once_and_never_walked(tmp_path):
+    root = _tree(tmp_path / "docs", ["a.txt", "kb-data/records.sqlite3", "kb-data/keyword/index.json", "z.txt"])
+    own = (root / "kb-data",)
+    found = discover([root, root / "kb-data"], own=own)
+    assert _files(found) == [str(root / "a.txt"), str(root / "z.txt")]
+    assert _problems(found) == {str(root / "kb-data"): ("unsupported", "这是知识库自己的数据目录，其中的文件不是资料，未导入。")}
+    assert _files(discover([root])) == [str(root / n) for n in ("a.txt", "kb-data/keyword/index.json",
+                                                                 "kb-data/records.sqlite3", "z.txt")]
