@@ -268,6 +268,9 @@ class Workflow:
         prepared = self.kb.prepare_entry(content)
         with self.records.transaction() as conn:
             old, state = self._published(entry_id)
+            if old == content:
+                raise ReviewError(f"{entry_id} 的现行内容与第 {version} 版相同（现行第 {state.version} 版），无需回滚；"
+                                  "要回到的是哪一版，请用 kb history 查看。")
             new = replace(state, version=state.version + 1, reviewed_by=actor.username, reviewed_at=now(),
                           published_at=now())
             self.kb.write_entry(conn, prepared, new)

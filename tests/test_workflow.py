@@ -305,6 +305,10 @@ def test_rollback_republishes_version_one_as_version_three(kb, wf, people):
     assert (event.before["answer"], event.after["answer"]) == (EDITED_A, LOST_A)
     hit = kb.search(LOST_Q)[0]
     assert (hit.parent_id, hit.answer, hit.version) == (entry_id, LOST_A, 3)
+    for same in (1, 3):
+        with pytest.raises(ReviewError, match=f"现行内容与第 {same} 版相同（现行第 3 版）"):
+            wf.rollback(people.reviewer, entry_id, same, "再回滚一次")
+    assert kb.records.state(entry_id).version == 3 and len(events(kb.records.conn, action="rollback")) == 1
 
 
 def test_soft_delete_and_restore_by_admin_only(kb, wf, people):
