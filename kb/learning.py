@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .catalog import MAX_PAGE_SIZE, Catalog
+from .errors import UserError
 from .records import Records, now
 from .types import Filters
 from .users import User, authorize
@@ -126,6 +127,11 @@ class Learning:
         if not username or username == actor.username:
             return authorize(self.records, actor, "study").username
         authorize(self.records, actor, "progress")
+        known = self.conn.execute("SELECT 1 FROM users WHERE username=? UNION SELECT 1 FROM study WHERE user=?",
+                                  (username, username)).fetchone()
+        if known is None:
+            raise UserError(f"没有学员“{username}”：既没有这个账号，也没有他的学习记录。请核对用户名"
+                            "（不加 --learner 运行 kb study progress 可列出全部学员）。")
         return username
 
     def topics(self, actor: User, username: str = "", as_of: str = "") -> list[Topic]:

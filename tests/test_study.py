@@ -175,6 +175,8 @@ def test_kb_study_is_interactive_and_trainers_see_the_progress(studied):
     detail = _kb(studied, "study", "progress", "--learner", "zhangsan", user="zuzhang")
     shown = next(line for line in detail.output.splitlines() if line.startswith("居住证"))
     assert STATES[topic.state] in shown and f"{topic.covered}/{topic.entries}" in shown
+    unknown = _kb(studied, "study", "progress", "--learner", "zhangsna", user="zuzhang")
+    assert unknown.exit_code == 1 and "没有学员“zhangsna”" in unknown.output and "居住证" not in unknown.output
     refused = _kb(studied, "study", "progress", "--learner", "zuzhang", user="zhangsan")
     assert refused.exit_code == 1 and "查看学员进度" in refused.output
     own = _kb(studied, "study", "progress", user="zhangsan")
