@@ -167,3 +167,5 @@ def import_marks(settings, paper_id, sheet, variant, day, login):
     click.echo(f"已导入 {count} 人的成绩（{len(rows) - len(refused)} 行）。")
     for problem in problems + refused:
         click.echo(f"  跳过 {problem}")
+    if not count:
+        raise click.ClickException(f"{sheet} 中没有一行成绩导入：请按上面每行说明的原因改正成绩表后重新导入。")

@@ -81,6 +81,10 @@ def test_compose_assign_export_take_wrong_book_marks_and_report(quizzed, tmp_pat
     sheet = make_xlsx(tmp_path / "纸质成绩.xlsx", [["赵一", 1, 2], ["无此人", 1, 2]], ["姓名", "题号", "得分"])
     marks = _kb(quizzed, "import-marks", "P1", str(sheet), user="zuzhang")
     assert marks.exit_code == 0 and "已导入 1 人" in marks.output and "无此人" in marks.output
+    strangers = make_xlsx(tmp_path / "外人成绩.xlsx", [["无此人", 1, 2]], ["姓名", "题号", "得分"])
+    none = _kb(quizzed, "import-marks", "P1", str(strangers), user="zuzhang")
+    assert none.exit_code == 1 and "已导入 0 人" in none.output and "跳过" in none.output and "无此人" in none.output
+    assert f"{strangers} 中没有一行成绩导入" in none.output
 
     report = _kb(quizzed, "report", "--out", str(tmp_path / "报告"), user="zuzhang")
     assert report.exit_code == 0, report.output
