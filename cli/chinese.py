@@ -5,9 +5,14 @@ click marks these texts for gettext but ships no Chinese catalogue, and gettext 
 system locale, which a counter PC may not set. :func:`install` binds click's modules to a lookup in
 :data:`MESSAGES` instead, before the commands are defined (their ``--help`` texts are filled in then). A text
 click adds in a later version and this table lacks stays in English; nothing else changes.
+
+click also measures the option column of ``--help`` in characters, while a Chinese character takes two columns of
+a terminal, so ``--date 日期`` pushed its description out of line: :func:`install` makes it measure in columns.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 import click
 from click import core, decorators, exceptions, formatting, parser, types
@@ -75,8 +80,14 @@ def translate_plural(singular: str, plural: str, n: int) -> str:
     return translate(singular if n == 1 else plural)
 
 
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for each wide (CJK) character, colours not counted."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in click.unstyle(text))
+
+
 def install() -> None:
-    """Bind click's modules to :func:`translate` (idempotent)."""
+    """Bind click's modules to :func:`translate`, and its help layout to :func:`columns` (idempotent)."""
+    formatting.term_len = columns
     for module in (core, decorators, exceptions, formatting, parser, types):
         module._ = translate
         if hasattr(module, "ngettext"):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from cli.chinese import columns
 
 ENGLISH = ("Usage:", "Error:", "Invalid value", "No such", "Missing", "is not a valid", "Try '", "Show this message")
 
@@ -42,3 +45,16 @@ def test_help_headings_are_chinese():
     assert "--page 整数" in listing and "默认：1" in listing
     for english in ENGLISH:
         assert english not in output + listing
+
+
+
+def test_help_descriptions_line_up_after_chinese_metavars():
+    shown = CliRunner().invoke(cli, ["ask", "--help"], terminal_width=200).output
+    rows = [re.match(r"(  (-\S*(?: \S+)?)\s{2,})\S", line) for line in shown.split("选项:")[1].splitlines()]
+    starts = {m[2]: columns(m[1]) for m in rows if m}
+    assert {"--date-from 日期", "--json", "--min-confidence 数字", "--kind [entry|document]"} <= set(starts), shown
+    assert len(set(starts.values())) == 1, starts
+
+
+def test_a_chinese_character_takes_two_columns():
+    assert (columns("--date 日期"), columns("\x1b[31m日期\x1b[0m"), columns("ａ")) == (11, 4, 2)
