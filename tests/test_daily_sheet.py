@@ -83,3 +83,18 @@ def test_gbk_case_files_and_impossible_yaml_dates_are_read_case_by_case(kb, wf, 
     empty.write_text("[]", encoding="utf-8")
     with pytest.raises(IngestError, match="空.json：文件中没有案例"):
         submit_cases(wf, people.staff, empty)
+
+
+def test_a_document_pasted_into_a_cell_is_that_rows_error_and_is_never_embedded(kb, wf, people, tmp_path, monkeypatch):
+    pasted = "居住证申领须知。" * 2000
+    path = make_xlsx(tmp_path / "登记表.xlsx", [[LOST_Q, pasted, "居住证", None], [PASSPORT_Q, PASSPORT_A, "护照", None],
+                                              [LOST_Q + "（代办）", LOST_A, "居住证", "依据" * 300]],
+                     ["问题", "解决方案", "事项", "依据"])
+    embedded = []
+    embed = kb.embedder.embed_passages
+    monkeypatch.setattr(kb.embedder, "embed_passages", lambda texts: embedded.extend(texts) or embed(texts))
+    report = submit_cases(wf, people.staff, path)
+    assert len(report.errors) == 2 and [kb.entry(s.entry_id).question for s in report.drafts] == [PASSPORT_Q]
+    assert "第 2 行" in report.errors[0] and "答复太长（16000 字），请压缩到 5000 字以内" in report.errors[0]
+    assert "第 4 行" in report.errors[1] and "依据太长（600 字）" in report.errors[1]
+    assert max(map(len, embedded)) < 1000

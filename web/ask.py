@@ -43,6 +43,9 @@ from .opening import Opening
 from .escalations import SITUATION, doubtful, from_answer
 
 TITLE = "窗口问答"
+MAX_QUESTION = 500
+"""The longest question the page takes: a question is embedded while the knowledge base is locked, at about 1 ms a
+character, so a pasted document would hold up every other counter for minutes."""
 ROLES = frozenset({"staff", "reviewer", "admin", "department"})
 ALL = "全部"
 RELATED_HEADERS = ["标题", "编号", "事项", "部门", "日期", "来源"]
@@ -99,6 +102,15 @@ def related_rows(result: Answer) -> list[list[str]]:
     return [[h.title, h.parent_id, h.item, h.department, h.date, h.source] for h in result.related]
 
 
+def _question(text: str | None) -> str:
+    """The question as typed, trimmed; ``gr.Error`` when it is longer than :data:`MAX_QUESTION`."""
+    question = (text or "").strip()
+    if len(question) > MAX_QUESTION:
+        raise gr.Error(f"问题太长（{len(question)} 字），请只写要问的事，{MAX_QUESTION} 字以内；成篇的材料请由管理员导入知识库。",
+                       title="未提问")
+    return question
+
+
 def ask(ctx: Context, question: str, item: str, department: str, history: list | None,
         request: gr.Request, logged: list[int] | None = None,
         turns: list | None = None) -> tuple[list, str, list[list[str]], list[int], list]:
@@ -111,7 +123,7 @@ def ask(ctx: Context, question: str, item: str, department: str, history: list |
     conversation) each with the new one appended; an empty question only warns and changes nothing.
     """
     user = acting(ctx, request, "read")
-    question = (question or "").strip()
+    question = _question(question)
     if not question:
         gr.Warning("请先输入问题。")
         return list(history or []), "", [], list(logged or []), list(turns or [])
@@ -132,7 +144,7 @@ def ask_streaming(ctx: Context, question: str, item: str, department: str, histo
     first with the model's text as it is written, last with the checked answer (or the offline one,
     with a note, when the model fails). The model rewrites a follow-up and writes the answer outside
     ``ctx.lock``, so a slow model never holds up the other counters' questions."""
-    question = (question or "").strip()
+    question = _question(question)
     if ctx.llm is None or not question:
         yield ask(ctx, question, item, department, history, request, logged, turns)
         return
