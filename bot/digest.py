@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from kb import KnowledgeBase
 from kb.audit import events
+from kb.errors import DateError
 from kb.records import entry_dict
 from kb.types import Entry
 from kb.users import LOCAL_ADMIN, User, Users, authorize
@@ -64,6 +65,8 @@ STATUS_ACTIONS = ("delete", "restore", "overwrite")
 """Audit actions that can take an entry out of publication or put it back."""
 NO_CHANGES = "当日没有新发布的案例，也没有业务口径变更，各窗口继续按现行口径办理。"
 _ALL = 1_000_000
+PREVIEW_DAYS = 366
+"""How far ahead a digest may look: a lead previews the entries that take effect or expire on a coming day."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,9 @@ def build_digest(kb: KnowledgeBase, day: str, actor: User) -> Digest:
         A :class:`Digest` listing each qualifying published entry once.
     """
     actor = authorize(kb.records, actor, "digest")
+    if date.fromisoformat(day) > date.today() + timedelta(days=PREVIEW_DAYS):
+        raise DateError(f"汇总日期 {day} 太远：每日汇总只能预览 {PREVIEW_DAYS} 天以内的日子（将要施行、失效的口径），"
+                        "请选择今天、以前或一年以内的日期。")
     records = kb.records
     found: dict[str, dict[str, dict]] = {key: {} for key in SECTIONS}
     for ev in reversed(_day_events(kb, day)):

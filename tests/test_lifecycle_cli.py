@@ -108,6 +108,8 @@ def test_daily_cycle_end_to_end(kb_cli, tmp_path):
 
     refused = kb_cli("digest", "--date", TODAY, "--out", tmp_path / "out", user="zhang")
     assert refused.exit_code == 1 and "无权" in refused.output
+    far = kb_cli("digest", "--date", "9999-12-31", "--out", tmp_path / "far", user="lead")
+    assert far.exit_code == 1 and "汇总日期 9999-12-31 太远" in far.output and not (tmp_path / "far").exists()
     ok(kb_cli("digest", "--date", TODAY, "--out", tmp_path / "out", user="lead"))
     markdown = (tmp_path / "out" / f"每日汇总-{TODAY}.md").read_text(encoding="utf-8")
     assert set(re.findall(r"K\d{5}", markdown)) == {newborn, fund, permit}

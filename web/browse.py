@@ -34,6 +34,8 @@ ENTRY_FIELDS = {"answer": "答复", "alt_questions": "其他问法", "item": "�
                 "source": "来源", "basis": "依据", "counter": "窗口/组", "tags": "标签", "effective_from": "生效日期",
                 "expire_on": "失效日期", "supersedes": "替代编号", "submitter": "提交人"}
 NOTHING = "点击表格中的一行，查看条目或文档的全部内容。"
+MAX_SEARCH = 200
+"""The longest search text: each word is matched as typed, and the store refuses very long patterns."""
 
 
 def _chosen(value: str | None) -> str:
@@ -51,10 +53,13 @@ def listing(ctx: Context, text: str | None, kind: str | None, item: str | None, 
     """The page ``page`` (of ``page_size`` rows) of the entries and documents matching the filters
     (全部 or empty: any) that the logged-in account may read; dates in any form :mod:`kb.dates` reads."""
     catalog, drafts = _catalog(ctx, request)
+    text = (text or "").strip()
+    if len(text) > MAX_SEARCH:
+        raise gr.Error(f"搜索文字太长（{len(text)} 字），请只输入要找的几个词，{MAX_SEARCH} 字以内。", title="未查询")
     with ctx.lock, shown_errors():
         filters = Filters(item=_chosen(item), department=_chosen(department), kind=_chosen(kind) or None,
                           date_from=require_date(date_from, "起始日期"), date_to=require_date(date_to, "截止日期"))
-        return catalog.list((text or "").strip(), filters, _chosen(standing), drafts, int(page or 1), page_size)
+        return catalog.list(text, filters, _chosen(standing), drafts, int(page or 1), page_size)
 
 
 def rows(found: Listing) -> list[list[str]]:

@@ -58,7 +58,7 @@ def history(ctx: Context, entry_id: str | None, request: gr.Request | None) -> t
     state as Markdown, the version rows, the change rows, the event rows, whether the rollback row is
     offered and the versions to roll back to. Hidden (and empty) for a role without ``audit`` or when
     no entry is picked."""
-    user = account(ctx, request)
+    user, entry_id = account(ctx, request), (entry_id or "").strip()
     if not entry_id or not user.can("audit"):
         return False, "", [], [], [], False, []
     with ctx.lock, shown_errors():
@@ -85,10 +85,10 @@ def rollback(ctx: Context, entry_id: str | None, version: str | None, reason: st
     """Publish version ``version`` of ``entry_id`` again as the logged-in account (permission
     ``review``), with ``reason`` (required); returns a Chinese confirmation."""
     user = acting(ctx, request, "review")
-    reason = (reason or "").strip()
+    entry_id, version, reason = (entry_id or "").strip(), str(version or "").strip(), (reason or "").strip()
     if not entry_id:
         raise gr.Error("请先选择一个条目。", title="未回滚")
-    if not version or not str(version).isdigit():
+    if not version.isdecimal():
         raise gr.Error("请先选择要回滚到的版本（可点击版本表中的一行）。", title="未回滚")
     if not reason:
         raise gr.Error("回滚时必须填写理由，它会记入操作记录。", title="未回滚")

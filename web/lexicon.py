@@ -22,6 +22,7 @@ import gradio as gr
 
 from bot.reading import reading
 from ingest.lexicon_sheet import read_lexicon_sheet
+from kb.errors import IngestError
 from kb.lexicon import KINDS, additions, builtin_lines, fold, normal_line
 from kb.users import User
 
@@ -92,14 +93,18 @@ def start_import(ctx: Context, file: str | None, request: gr.Request | None) -> 
     if not file:
         gr.Warning(NO_FILE, title="未导入")
         return None
+    path = Path(file)
     with shown_errors():
-        lines = read_lexicon_sheet(Path(file))
+        try:
+            lines = read_lexicon_sheet(path)
+        except IngestError as exc:
+            raise gr.Error(f"词表文件“{path.name}”无法读取：{exc.reason}", title="未导入") from exc
         for kind, line in lines:
             normal_line(kind, line)
         with ctx.lock:
             ctx.kb.tokens.sync()
             ctx.kb.tokens.lexicon.check_additions(lines)
-    return _start(ctx, user, lines, f"词表文件“{Path(file).name}”的 {len(lines)} 行")
+    return _start(ctx, user, lines, f"词表文件“{path.name}”的 {len(lines)} 行")
 
 
 def _start(ctx: Context, user: User, lines: list[tuple[str, str]], what: str) -> Job:

@@ -69,6 +69,7 @@ def detail(ctx: Context, entry_id: str | None, request: gr.Request | None) -> tu
     differing fields as table rows, the 问题/答复 wording differences for ``gr.HighlightedText``,
     whether it can be merged (it is flagged as a duplicate), and the draft itself (None without one)."""
     acting(ctx, request, "drafts")
+    entry_id = (entry_id or "").strip()
     if not entry_id:
         return NOTHING, "", [], [], False, None
     with ctx.lock, shown_errors():
@@ -89,9 +90,9 @@ def detail(ctx: Context, entry_id: str | None, request: gr.Request | None) -> tu
 def approve(ctx: Context, entry_id: str, keep_both: bool, confirm_successor: bool,
             request: gr.Request | None) -> str:
     """Publish the draft ``entry_id`` as the logged-in user; returns a Chinese confirmation."""
-    user = account(ctx, request)
+    user, entry_id = account(ctx, request), picked(entry_id)
     with ctx.lock, shown_errors():
-        published = Workflow(ctx.kb).approve(user, picked(entry_id), keep_both=bool(keep_both),
+        published = Workflow(ctx.kb).approve(user, entry_id, keep_both=bool(keep_both),
                                              confirm_successor=bool(confirm_successor))
     return f"已发布 {published}。" if published == entry_id else f"已将 {entry_id} 发布为 {published} 的新版本。"
 
@@ -109,9 +110,9 @@ def reject(ctx: Context, entry_id: str, reason: str, request: gr.Request | None)
 
 def merge(ctx: Context, entry_id: str, keep: str, request: gr.Request | None) -> str:
     """Merge the draft into the published entry it duplicates; returns a Chinese confirmation."""
-    user = account(ctx, request)
+    user, entry_id = account(ctx, request), picked(entry_id)
     with ctx.lock, shown_errors():
-        target = Workflow(ctx.kb).merge(user, picked(entry_id), keep=keep or "existing")
+        target = Workflow(ctx.kb).merge(user, entry_id, keep=keep or "existing")
     return f"已将 {entry_id} 合并入 {target}（{'保留原表述' if keep != 'new' else '采用新表述'}）。"
 
 

@@ -31,6 +31,7 @@ SUPERSEDE_HELP = ("**替代已发布条目**：本条是某条已发布口径的
 
 def picked(entry_id: str | None) -> str:
     """``entry_id`` of the draft picked on the page; ``gr.Error`` when none is picked."""
+    entry_id = (entry_id or "").strip()
     if not entry_id:
         raise gr.Error(NOTHING, title="未操作")
     return entry_id
