@@ -23,6 +23,8 @@ from kb.users import User, Users, authorize
 
 from .training import TrainingError
 
+PLAN_AHEAD = 366
+"""How many days ahead a plan may start (the weeks of a plan further off would run past the calendar's range)."""
 WEEKS = 4
 PROGRESS: dict[str, str] = {"done": "已完成", "started": "进行中", "todo": "未开始"}
 """A 事项's progress for the learner -> its Chinese label."""
@@ -113,6 +115,8 @@ def onboarding_plan(records: Records, actor: User, username: str = "", start: st
     if learner is None:
         raise TrainingError(f"没有用户名为“{username}”的在用账号：请检查拼写（kb user list 可查看）。")
     first = require_date(start, "开始日期") or _next_monday()
+    if first > (date.today() + timedelta(days=PLAN_AHEAD)).isoformat():
+        raise TrainingError(f"开始日期 {first} 太远：请选一年（{PLAN_AHEAD} 天）以内的日期，或不填从下周一开始。")
     topics = demand_order(Learning(records).topics(actor, username))
     buckets: list[list[PlanItem]] = [[] for _ in range(WEEKS)]
     for topic, week in zip(topics, split_weeks([t.entries for t in topics])):

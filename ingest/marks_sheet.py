@@ -8,6 +8,7 @@ whose 题号 or 得分 is not a number is reported with its row number and skipp
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from kb import IngestError
@@ -35,12 +36,18 @@ def read_marks_sheet(path: Path) -> tuple[list[tuple[int, str, int, float]], lis
         if not any(cell.values()):
             continue
         try:
-            number, points = int(float(cell["number"])), float(cell["points"])
+            number, points = float(cell["number"]), float(cell["points"])
         except ValueError:
             problems.append(f"第 {line} 行：题号“{cell['number']}”或得分“{cell['points']}”不是数字。")
+            continue
+        if not (number.is_integer() and number > 0):
+            problems.append(f"第 {line} 行：题号“{cell['number']}”应为正整数，如 3。")
+            continue
+        if not math.isfinite(points):
+            problems.append(f"第 {line} 行：得分“{cell['points']}”应为具体的分数，如 2 或 2.5。")
             continue
         if not cell["person"]:
             problems.append(f"第 {line} 行：姓名为空。")
             continue
-        rows.append((line, cell["person"], number, points))
+        rows.append((line, cell["person"], int(number), points))
     return rows, problems

@@ -30,6 +30,9 @@ from .records import Records, now
 from .accounts import Accounts
 from .users import User, Users, authorize
 
+MAX_MINUTES = 1440
+"""The longest time limit of a paper, in minutes: a day (a longer one would end past the calendar's range)."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS quiz_papers (
     id TEXT PRIMARY KEY, bank_id TEXT NOT NULL, title TEXT NOT NULL, variants TEXT NOT NULL,
@@ -174,6 +177,8 @@ class Papers:
             raise PaperError("请填写试卷标题。")
         if time_limit < 0:
             raise PaperError("考试时长（分钟）不能为负数；不限时请填 0。")
+        if time_limit > MAX_MINUTES:
+            raise PaperError(f"考试时长 {time_limit} 分钟太长：最多 {MAX_MINUTES} 分钟（一天）；不限时请填 0。")
         worth = {**DEFAULT_POINTS, **(points or {})}
         if any(not 0 < worth[k] < math.inf for k in counts if counts[k]):
             raise PaperError("每题分值必须是大于 0 的数，如 2 或 2.5。")

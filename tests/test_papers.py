@@ -161,9 +161,12 @@ def test_marks_from_a_sheet_are_imported_per_person_and_bad_rows_are_named(staff
     short = next(q for q in paper.questions if q.question.kind == "short")
     sheet = make_xlsx(tmp_path / "成绩.xlsx", [
         ["赵一", 1, 1], ["赵一", short.number, 6], ["s3", 2, 1], ["无此人", 1, 1], ["孙三", 9, 1],
-        ["孙三", 1, 5], ["孙三", "第一题", 1]], ["姓名", "题号", "得分"])
+        ["孙三", 1, 5], ["孙三", "第一题", 1], ["孙三", "inf", 1], ["孙三", 1.5, 1], ["孙三", 1, "nan"]],
+        ["姓名", "题号", "得分"])
     rows, unreadable = read_marks_sheet(sheet)
-    assert unreadable == ["第 8 行：题号“第一题”或得分“1”不是数字。"]
+    assert unreadable == ["第 8 行：题号“第一题”或得分“1”不是数字。",
+                          "第 9 行：题号“inf”应为正整数，如 3。", "第 10 行：题号“1.5”应为正整数，如 3。",
+                          "第 11 行：得分“nan”应为具体的分数，如 2 或 2.5。"]
     count, problems = import_marks(staffed.kb.records, _lead(staffed), paper.id, rows, day="2026-11-20")
     assert count == 2
     assert problems == ["第 5 行：没有名为“无此人”的账号，请填写用户名或姓名。",

@@ -115,6 +115,8 @@ def test_bad_quiz_input_is_refused_in_chinese_and_stores_nothing(quizzed, tmp_pa
     for points in ("judge=nan", "judge=inf"):
         bad = _kb(quizzed, "paper", "Q4", "--title", "x", "--judge", "1", "--points", points, user="zuzhang")
         assert bad.exit_code == 1 and "分值必须是大于 0 的数" in bad.output and "Traceback" not in bad.output
+    endless = _kb(quizzed, "paper", "Q4", "--title", "x", "--judge", "1", "--minutes", str(10 ** 10), user="zuzhang")
+    assert endless.exit_code == 1 and "考试时长 10000000000 分钟太长：最多 1440 分钟" in endless.output
     lead = _lead(quizzed)
     assert [b.id for b in QuizBank(quizzed.kb.records).banks(lead)] == ["Q4"]
     assert Papers(quizzed.kb.records).papers(lead) == []

@@ -255,6 +255,8 @@ def test_the_commands_write_the_pack_and_plans_and_refuse_staff(made, tmp_path):
     assert own.exit_code == 0, own.output
     assert "一网通办" in docx_text(tmp_path / "四周学习计划-zhangsan-2026-12-01.docx")
     assert _kb(made, "training", "plan", "lisi", "--out", str(tmp_path), user="zhangsan").exit_code != 0
+    far = _kb(made, "training", "plan", "zhangsan", "--start", "9999-12-31", "--out", str(tmp_path), user="zhangsan")
+    assert far.exit_code == 1 and "开始日期 9999-12-31 太远" in far.output and "Traceback" not in far.output
     refused = _kb(made, "training", "--month", MONTH, "--out", str(tmp_path), user="zhangsan")
     assert refused.exit_code != 0 and "培训与考评" in refused.output
 
