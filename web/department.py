@@ -19,7 +19,7 @@ from kb.quizbank import DIFFICULTIES, KINDS
 
 from .context import Context, account, acting, plain, shown_errors
 from .opening import Opening
-from .exam_bank import answer_text, stem_text
+from .exam_bank import answer_text, quoted, stem_text, whole
 
 TITLE = "出题阅卷"
 ROLES = frozenset({"department", "admin"})
@@ -101,9 +101,9 @@ def question_form(ctx: Context, bank_id: str | None, number,
     user = acting(ctx, request, "setpaper")
     with ctx.lock, shown_errors():
         found = {f.number: f.question for f in _store(ctx).questions(user, _bank(bank_id))}
-    q = found.get(int(number or 0))
+    q = found.get(whole(number))
     if q is None:
-        raise gr.Error(f"题号“{number}”不是本部门负责事项的题目：请在上表中选一道题。", title="题号有误")
+        raise gr.Error(f"题号{quoted(number)}不是本部门负责事项的题目：请在上表中选一道题。", title="题号有误")
     head = f"**第 {int(number)} 题**　{q.item}·{q.label}·{q.difficulty}" + (f"　**过期**：{plain(q.stale)}" if q.stale else "")
     return head, q.stem, "\n".join(q.options), answer_text(q), q.explanation, "\n".join(q.points)
 
@@ -112,13 +112,15 @@ def save_question(ctx: Context, bank_id: str | None, number, stem: str, options:
                   explanation: str, points: str, request: gr.Request | None) -> str:
     """Store the department's correction of question ``number`` (its type and 事项 stay)."""
     user = acting(ctx, request, "setpaper")
+    picked = whole(number)
+    if picked is None:
+        raise gr.Error("请先在上表中选一道本部门负责事项的题目（或填写它的题号）。", title="题号有误")
     with ctx.lock, shown_errors():
         store = _store(ctx)
         kinds = {f.number: f.question.kind for f in store.questions(user, _bank(bank_id))}
-        store.edit(user, bank_id, int(number or 0), stem or "", (options or "").splitlines(),
-                   key_of(kinds.get(int(number or 0), "short"), answer), explanation or "",
-                   (points or "").splitlines())
-    return f"已保存题库 {plain(bank_id)} 第 {int(number)} 题。"
+        store.edit(user, bank_id, picked, stem or "", (options or "").splitlines(),
+                   key_of(kinds.get(picked, "short"), answer), explanation or "", (points or "").splitlines())
+    return f"已保存题库 {plain(bank_id)} 第 {picked} 题。"
 
 
 def compose_paper(ctx: Context, bank_id: str | None, title: str, counts, paper_id: str,
@@ -128,9 +130,10 @@ def compose_paper(ctx: Context, bank_id: str | None, title: str, counts, paper_i
     user = acting(ctx, request, "setpaper")
     wanted = {}
     for (kind, label), n in zip(KINDS.items(), counts):
-        if n is None or n < 0 or int(n) != n:
+        number = whole(n)
+        if number is None or number < 0:
             raise gr.Error(f"{label}题数“{n}”应为 0 或正整数。", title="题数有误")
-        wanted[kind] = int(n)
+        wanted[kind] = number
     with ctx.lock, shown_errors():
         paper = _store(ctx).compose(user, _bank(bank_id), title or "", wanted, paper_id=paper_id or "")
     return (f"**试卷 {plain(paper.id)} 已组好**：《{plain(paper.title)}》，{len(paper.questions)} 题，满分 {paper.total:g} 分。"
@@ -172,11 +175,12 @@ def grading_rows(ctx: Context, paper_id: str | None, pending_only: bool,
 def grade_answer(ctx: Context, attempt_id, number, score, note: str, request: gr.Request | None) -> str:
     """Give answer ``number`` of answer sheet ``attempt_id`` ``score`` points; returns a confirmation."""
     user = acting(ctx, request, "setpaper")
-    if not attempt_id or not number or score is None:
+    sheet, question = whole(attempt_id), whole(number)
+    if not sheet or not question or score is None:
         raise gr.Error("请在表中选一条作答（或填写答卷编号和题号），并填写得分。", title="未评分")
     with ctx.lock, shown_errors():
-        done = _store(ctx).grade(user, int(attempt_id), int(number), float(score), note or "")
-    return f"答卷 {int(attempt_id)} 第 {int(number)} 题：{done.auto_score:g} 分（自动）→ {done.score:g} 分，总分已更新。"
+        done = _store(ctx).grade(user, sheet, question, float(score), note or "")
+    return f"答卷 {sheet} 第 {question} 题：{done.auto_score:g} 分（自动）→ {done.score:g} 分，总分已更新。"
 
 
 def result_rows(ctx: Context, paper_id: str | None,
@@ -226,7 +230,7 @@ def build(ctx: Context, opening: Opening) -> None:
                 title = gr.Textbox(label="试卷标题", placeholder="如：第四季度窗口例会测试", max_lines=1)
                 paper_id = gr.Textbox(label="试卷编号（可选）", max_lines=1)
             with gr.Row():
-                counts = [gr.Number(COUNTS[k], label=f"{label}题数", precision=0, minimum=0)
+                counts = [gr.Number(COUNTS[k], label=f"{label}题数", precision=0)
                           for k, label in KINDS.items()]
             compose = gr.Button("用本部门事项的题目组卷", variant="primary")
             composed = gr.Markdown()
@@ -244,7 +248,7 @@ def build(ctx: Context, opening: Opening) -> None:
             with gr.Row():
                 attempt = gr.Number(None, label="答卷编号", precision=0)
                 answer_number = gr.Number(None, label="答卷题号", precision=0)
-                score = gr.Number(None, label="得分", minimum=0)
+                score = gr.Number(None, label="得分")
                 note = gr.Textbox(label="评语（可选）", max_lines=2)
             grade = gr.Button("保存评分", variant="primary")
             graded = gr.Markdown()

@@ -30,6 +30,8 @@ MINE_HEADERS = ["编号", "状态", "期限", "事项", "部门", "问题", "答
 REGISTRY_HEADERS = ["编号", "状态", "期限", "事项", "部门", "经办", "登记人", "问题"]
 SITUATION = "群众情况（可选；请勿填写身份证号、手机号等个人信息，写了也会自动隐去）"
 NOTHING = "在上方选择一件登记，查看处理经过并协调、办结。"
+LARGEST = 2 ** 63
+"""Case numbers are below this (SQLite's integers)."""
 
 
 def _registry(ctx: Context) -> Escalations:
@@ -38,9 +40,13 @@ def _registry(ctx: Context) -> Escalations:
 
 def _number(value) -> int:
     try:
-        return int(str(value or "").strip())
+        number = int(str(value or "").strip())
     except ValueError:
         raise gr.Error("请先在表格中点击一件登记，或在“选择登记”中选择编号。", title="未选择登记") from None
+    if not 0 < number < LARGEST:
+        raise gr.Error(f"没有编号为 {number} 的办不成事登记：请在表格中点击一件登记，或在“选择登记”中选择编号。",
+                       title="未找到登记")
+    return number
 
 
 def _due(case: Case, today: str) -> str:

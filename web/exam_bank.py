@@ -12,6 +12,7 @@ staff account is refused through the page and the API alike. Banks hold the keys
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -44,12 +45,27 @@ def current_quarter() -> str:
     return quarter_of(now()[:10])
 
 
+def whole(value) -> int | None:
+    """A number box's ``value`` as a whole number; None when it is not one (empty, a fraction, text,
+    nan or infinite)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def quoted(value) -> str:
+    """A number box's ``value`` in Chinese quotes for a message; nothing when the box is empty."""
+    return "" if value is None else f"“{value}”"
+
+
 def question_counts(values) -> dict[str, int]:
     """The per-type counts (in the order of :data:`KINDS`) as whole numbers ≥ 0; at least one above 0."""
     counts = {}
     for kind, value in zip(KINDS, values):
-        number = int(value or 0)
-        if number < 0 or number != (value or 0):
+        number = whole(value or 0)
+        if number is None or number < 0:
             raise gr.Error(f"{KINDS[kind]}题数量“{value}”应为 0 或正整数。", title="题数有误")
         counts[kind] = number
     if not any(counts.values()):
@@ -164,10 +180,11 @@ def _question(ctx: Context, user, bank_id: str | None, number) -> QuizQuestion:
         raise gr.Error("请先选择题库。", title="未选择题库")
     with ctx.lock, shown_errors():
         questions = QuizBank(ctx.kb.records).questions(user, bank_id)
-    if number is None or not 1 <= int(number) <= len(questions) or int(number) != number:
-        raise gr.Error(f"题号“{number}”不对：题库 {bank_id} 共 {len(questions)} 题，请填 1 至 {len(questions)}。",
+    picked = whole(number)
+    if picked is None or not 1 <= picked <= len(questions):
+        raise gr.Error(f"题号{quoted(number)}不对：题库 {bank_id} 共 {len(questions)} 题，请填 1 至 {len(questions)}。",
                        title="题号有误")
-    return questions[int(number) - 1]
+    return questions[picked - 1]
 
 
 def question_form(ctx: Context, bank_id: str | None, number,
@@ -214,7 +231,7 @@ def build(ctx: Context, opening: Opening) -> tuple[Callable, list]:
         department = gr.Dropdown([ALL], value=ALL, label="部门", allow_custom_value=True)
         mix = gr.Textbox(label="难度比例（易:中:难）", info="如 3:5:2；留空不限", max_lines=1)
     with gr.Row():
-        counts = [gr.Number(DEFAULT_COUNTS[kind], label=f"{label}题数", precision=0, minimum=0)
+        counts = [gr.Number(DEFAULT_COUNTS[kind], label=f"{label}题数", precision=0)
                   for kind, label in KINDS.items()]
     with gr.Row():
         earlier = gr.Checkbox(False, label="同时用以前的条目（该时段以前发布、仍然有效的条目）")
@@ -230,7 +247,7 @@ def build(ctx: Context, opening: Opening) -> tuple[Callable, list]:
     table = gr.Dataframe(headers=HEADERS, datatype="str", interactive=False, wrap=True, label="题目（点击一行可修改）",
                          column_widths=["6%", "6%", "6%", "50%", "20%", "12%"])
     with gr.Row():
-        number = gr.Number(1, label="题号", precision=0, minimum=1, scale=1)
+        number = gr.Number(1, label="题号", precision=0, scale=1)
         load = gr.Button("载入这道题", scale=1)
     picked = gr.Markdown()
     stem = gr.Textbox(label="题干", lines=2)

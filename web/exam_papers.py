@@ -23,7 +23,7 @@ from kb.quizbank import KINDS, QuizBank
 
 from .context import Context, acting, plain, shown_errors
 from .downloads import Downloads
-from .exam_bank import bank_choices
+from .exam_bank import bank_choices, whole
 from .opening import Opening
 
 TITLE = "组卷与分配"
@@ -36,8 +36,8 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def _whole(value, field: str) -> int:
-    number = int(value or 0)
-    if number < 0 or number != (value or 0):
+    number = whole(value or 0)
+    if number is None or number < 0:
         raise gr.Error(f"{field}“{value}”应为 0 或正整数。", title="数字有误")
     return number
 
@@ -182,13 +182,13 @@ def build(ctx: Context, opening: Opening) -> tuple[Callable, list]:
         title = gr.Textbox(label="试卷标题", placeholder="如：2026年第四季度业务知识测试", max_lines=1, scale=2)
         paper_id = gr.Textbox(label="试卷编号（可选）", info="默认由题库编号和时间生成", max_lines=1, scale=1)
     with gr.Row():
-        counts = [gr.Number(DEFAULT_COUNTS[k], label=f"{label}题数", precision=0, minimum=0)
+        counts = [gr.Number(DEFAULT_COUNTS[k], label=f"{label}题数", precision=0)
                   for k, label in KINDS.items()]
     with gr.Row():
-        points = [gr.Number(DEFAULT_POINTS[k], label=f"{label}每题分值", minimum=0) for k, label in KINDS.items()]
+        points = [gr.Number(DEFAULT_POINTS[k], label=f"{label}每题分值") for k, label in KINDS.items()]
     with gr.Row():
         two = gr.Checkbox(False, label="A/B 两个版本（B 卷题序和选项顺序打乱）")
-        limit = gr.Number(0, label="时长（分钟，0 为不限时）", precision=0, minimum=0)
+        limit = gr.Number(0, label="时长（分钟，0 为不限时）", precision=0)
         compose = gr.Button("组卷", variant="primary")
     composed = gr.Markdown()
     papers = gr.Dataframe(headers=PAPER_HEADERS, datatype="str", interactive=False, wrap=True, label="试卷")

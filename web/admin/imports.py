@@ -41,6 +41,7 @@ HINT = ("上传要导入的文件（可多选），或把文件打包成 .zip �
         "导入在后台进行，期间各窗口照常问答。")
 NO_FILES = "请先选择要导入的文件或 .zip 压缩包。"
 SAME_NAME = "本次上传中已有同名文件，这一个未导入。请改名后单独上传。"
+UNREADABLE = "上传的文件在服务器上已找不到或无法读取（上传未完成或已过期），这一个未导入。请重新上传。"
 
 
 def stage(files: list[str], folder: Path) -> tuple[list[Path], list[FileResult]]:
@@ -52,9 +53,13 @@ def stage(files: list[str], folder: Path) -> tuple[list[Path], list[FileResult]]
         target = folder / upload.name
         if target.exists():
             refused.append(FileResult(str(target), "failed", reason=SAME_NAME))
-        else:
+            continue
+        try:
             shutil.copyfile(upload, target)
-            paths.append(target)
+        except OSError:
+            refused.append(FileResult(str(target), "failed", reason=UNREADABLE))
+            continue
+        paths.append(target)
     return paths, refused
 
 

@@ -24,6 +24,8 @@ COLORS = {"已回答": "#2e7d32", "需追问": "#ef8f00", "暂无答案": "#c628
 COUNTS = {"y_lim": [0, None], "height": 320}
 """A count axis starts at zero."""
 DAY = "%m-%d"
+MAX_DAYS = 36500
+"""The longest period asked for by days: a hundred years."""
 
 
 def period(days: int) -> tuple[str, str]:
@@ -50,8 +52,10 @@ def tables(ctx: Context, days: int | None, request: gr.Request | None) -> tuple[
     acting(ctx, request, "usage")
     try:
         days = max(int(days or 0), 0)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise gr.Error(f"时间范围“{days}”应为天数（如 30），0 表示全部。", title="时间范围有误") from None
+    if days > MAX_DAYS:
+        raise gr.Error(f"时间范围 {days} 天太长：最多 {MAX_DAYS} 天，要看全部请选“全部”。", title="时间范围有误")
     since, until = period(days)
     conn = ctx.kb.records.conn
     with ctx.lock:
