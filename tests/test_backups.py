@@ -5,12 +5,12 @@ every open knowledge base refresh its indexes, and refuses a wrong file with not
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import gradio as gr
 import pytest
 from click.testing import CliRunner
 from fixtures import CHROMA_URL, as_user, make_md, make_small_set, unique_collection
+from test_ui_jobs import wait
 
 from cli import cli
 from ingest import ingest_paths
@@ -137,14 +137,6 @@ def test_the_restore_command(tmp_path, monkeypatch):
     assert f"已重建 {chunks} 个分块的索引" in result.output
     answer = run("search", LATE_QUESTION, "--k", "5")
     assert answer.exit_code == 0 and '"late"' not in answer.output and '"容缺"' in answer.output
-
-
-def wait(job, seconds: float = 300):
-    deadline = time.monotonic() + seconds
-    while job.running and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not job.running, job.status
-    return job
 
 
 def test_the_page_restores_a_downloaded_backup(ctx, tmp_path):

@@ -8,7 +8,6 @@ changed, and ordinary input next to it still goes through."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 
 import gradio as gr
@@ -18,6 +17,7 @@ from test_department import POLICE, _user, meeting  # noqa: F401  (the fixture)
 from test_escalations import HARD, HEADERS, ROWS
 from test_quiz import quizzed  # noqa: F401  (the fixture)
 from test_ui_exams import ONE_EACH, _bank, _paper
+from test_ui_jobs import wait
 
 from ingest import ingest_paths
 from kb.papers import Papers
@@ -118,14 +118,6 @@ def test_an_endless_statistics_period_is_refused_and_thirty_days_are_shown(ctx):
         refused(statistics.tables, ctx, days, ADMIN, match="时间范围")
     headline, *_ = statistics.tables(ctx, 30, ADMIN)
     assert "最近 30 天提问 0 次" in headline
-
-
-def wait(job, seconds: float = 300):
-    deadline = time.monotonic() + seconds
-    while job.running and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not job.running, job.status
-    return job
 
 
 def test_an_upload_gone_from_the_server_is_one_failed_row_and_the_other_files_are_imported(ctx, tmp_path):
