@@ -14,12 +14,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from kb.errors import KBError
+from kb.errors import IngestError, KBError
 from kb.users import User, Users, admit
 
 if TYPE_CHECKING:
@@ -50,6 +51,16 @@ def shown_errors() -> Iterator[None]:
         yield
     except KBError as exc:
         raise gr.Error(str(exc), title="操作未完成") from exc
+
+
+@contextmanager
+def read_upload(what: str, path: Path, title: str) -> Iterator[None]:
+    """Turn a file that cannot be read into ``gr.Error`` naming the upload ``what``(登记表, 成绩表 …)by its own
+    name, not the server's temporary path that the library's message starts with."""
+    try:
+        yield
+    except IngestError as exc:
+        raise gr.Error(f"{what}“{path.name}”无法读取：{exc.reason}", title=title) from exc
 
 
 def account(ctx: Context, request: gr.Request | None) -> User:

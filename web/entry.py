@@ -16,12 +16,11 @@ import gradio as gr
 from ingest.columns import parse_lines, parse_tags
 from ingest.daily import SheetReport, read_cases, submit_cases
 from kb.catalog import Catalog
-from kb.errors import IngestError
 from kb.types import STATUSES, Entry
 from kb.users import Users
 from kb.workflow import Submitted, Workflow
 
-from .context import Context, acting, plain, shown_errors
+from .context import Context, acting, plain, read_upload, shown_errors
 from .opening import Opening
 
 TITLE = "每日登记"
@@ -98,20 +97,14 @@ def _sheet(file: str | None) -> Path | None:
     return Path(file)
 
 
-def _unreadable(exc: IngestError, path: Path) -> gr.Error:
-    return gr.Error(f"登记表“{path.name}”无法读取：{exc.reason}", title="登记表无法读取")
-
-
 def preview(ctx: Context, file: str | None, request: gr.Request | None) -> list[list[str]]:
     """Each record of the uploaded sheet: 位置, 问题, 事项 and 可提交 or the reason it will be skipped."""
     acting(ctx, request, "submit")
     path = _sheet(file)
     if path is None:
         return []
-    try:
+    with read_upload("登记表", path, "登记表无法读取"):
         records, _ = read_cases(path)
-    except IngestError as exc:
-        raise _unreadable(exc, path) from exc
     return [[row.where, entry.question if entry else str(row.fields.get("question") or ""),
              entry.item if entry else str(row.fields.get("item") or ""),
              (f"{READY}（{message}）" if message else READY) if entry else message]
@@ -137,11 +130,8 @@ def submit_sheet(ctx: Context, file: str | None, request: gr.Request | None) -> 
     path = _sheet(file)
     if path is None:
         return ""
-    with ctx.lock, shown_errors():
-        try:
-            result = submit_cases(Workflow(ctx.kb), user, path)
-        except IngestError as exc:
-            raise _unreadable(exc, path) from exc
+    with ctx.lock, shown_errors(), read_upload("登记表", path, "登记表无法读取"):
+        result = submit_cases(Workflow(ctx.kb), user, path)
     return report(result)
 
 

@@ -20,12 +20,11 @@ from bot.quiz_report import build_report, summary_lines, write_charts, write_wor
 from ingest.marks_sheet import read_marks_sheet
 from kb.attempts import Attempts
 from kb.dates import ACCEPTED, parse_date
-from kb.errors import IngestError
 from kb.paper_marks import import_marks as store_marks
 from kb.papers import VARIANTS, people
 from kb.quizbank import quarter_range
 
-from .context import Context, acting, plain, shown_errors
+from .context import Context, acting, plain, read_upload, shown_errors
 from .downloads import Downloads
 from .exam_bank import current_quarter
 from .exam_papers import file_name, paper_choices
@@ -103,10 +102,8 @@ def import_marks(ctx: Context, paper_id: str | None, variant: str | None, day: s
     sheet = Path(file)
     if not sheet.is_file():
         raise gr.Error(f"成绩表“{sheet.name}”在服务器上已找不到（上传未完成或已过期），请重新上传。", title="未导入")
-    try:
+    with read_upload("成绩表", sheet, "未导入"):
         rows, unread = read_marks_sheet(sheet)
-    except IngestError as exc:
-        raise gr.Error(f"成绩表“{sheet.name}”无法读取：{exc.reason}", title="未导入") from exc
     with ctx.lock, shown_errors():
         count, refused = store_marks(ctx.kb.records, user, paper_id, rows, variant or "A", taken)
     problems = [*unread, *refused]

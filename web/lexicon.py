@@ -22,11 +22,10 @@ import gradio as gr
 
 from bot.reading import reading
 from ingest.lexicon_sheet import read_lexicon_sheet
-from kb.errors import IngestError
 from kb.lexicon import KINDS, additions, builtin_lines, fold, normal_line
 from kb.users import User
 
-from .context import Context, acting, plain, shown_errors
+from .context import Context, acting, plain, read_upload, shown_errors
 from .jobs import Job, jobs_of, knowledge_base, shown
 from .opening import Opening
 
@@ -95,10 +94,8 @@ def start_import(ctx: Context, file: str | None, request: gr.Request | None) -> 
         return None
     path = Path(file)
     with shown_errors():
-        try:
+        with read_upload("词表文件", path, "未导入"):
             lines = read_lexicon_sheet(path)
-        except IngestError as exc:
-            raise gr.Error(f"词表文件“{path.name}”无法读取：{exc.reason}", title="未导入") from exc
         for kind, line in lines:
             normal_line(kind, line)
         with ctx.lock:
