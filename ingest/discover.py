@@ -20,6 +20,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.errors import os_reason
+
 MISSING = "文件或文件夹不存在，请检查路径。"
 DANGLING = "符号链接指向的目标不存在（{target}），请修复或删除这个链接。"
 LOOP = "符号链接形成循环，无法解析，请修复或删除这个链接。"
@@ -208,4 +210,4 @@ def _stat_failure(path: Path, error: OSError) -> str:
 
 
 def _other(error: OSError) -> str:
-    return f"无法读取（{error.strerror or error}），请检查路径和权限。"
+    return f"无法读取（{os_reason(error)}），请检查路径和权限。"

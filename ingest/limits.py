@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from kb.config import SETTINGS
-from kb.errors import IngestError
+from kb.errors import IngestError, os_reason
 
 MB = 1024 * 1024
 SMALL_MB = 1.0  # members (and archives) inflating to less than this are not held to the ratio limit
@@ -141,7 +141,7 @@ def _members(path: Path, limits: Limits) -> tuple[list[zipfile.ZipInfo], int] | 
         with open(path, "rb") as file:
             directory = _directory_size(file, size)
     except OSError as error:
-        raise IngestError(str(path), f"无法读取文件（{error.strerror or error}），请检查文件是否还在、是否有读取权限。") from None
+        raise IngestError(str(path), f"无法读取文件（{os_reason(error)}），请检查文件是否还在、是否有读取权限。") from None
     if directory is None:
         return None
     if directory > MAX_DIRECTORY_MB * MB:

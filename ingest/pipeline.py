@@ -27,6 +27,7 @@ from pathlib import Path
 from kb import Chunk, Document, Entry, IngestError, KBError, KnowledgeBase
 from kb.chunks import entry_chunks
 from kb.dates import ACCEPTED
+from kb.errors import os_reason
 from kb.importing import FileImport
 from kb.ownership import Conflict
 from kb.text import content_hash, normalize
@@ -265,7 +266,7 @@ def ingest_file(kb: KnowledgeBase, path: Path, chunk_size: int = 300, overlap: i
         kb.log_file(key, "unsupported", exc.reason)
         return FileResult(shown, "unsupported", reason=exc.reason)
     except OSError as exc:
-        reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{exc.strerror}。请检查文件权限。"
+        reason = "文件不存在，请检查路径。" if not path.exists() else f"无法读取文件：{os_reason(exc)}。请检查文件权限。"
         kb.log_file(key, "failed", reason)
         return FileResult(shown, "failed", reason=reason)
     held = kb.records.parents_of_file(key)

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import audit
-from .errors import KBError
+from .errors import KBError, os_reason
 from .records import SCHEMA, Records
 from .users import User, authorize
 
@@ -73,7 +73,7 @@ def check_backup(path: Path) -> BackupSummary:
         with open(path, "rb") as file:
             header = file.read(len(HEADER))
     except OSError as error:
-        raise InvalidBackup(path, f"无法读取文件（{error.strerror or error}）") from None
+        raise InvalidBackup(path, f"无法读取文件（{os_reason(error)}）") from None
     if header != HEADER:
         raise InvalidBackup(path, "这不是 SQLite 数据库文件")
     try:

@@ -1,5 +1,19 @@
 """Errors that are shown to the user. Every message is in Chinese and says what to do next."""
 
+import errno
+
+_OS_REASONS = {
+    errno.ENOENT: "文件不存在", errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限",
+    errno.EISDIR: "这是文件夹，不是文件", errno.ENOTDIR: "路径中的上级文件夹其实是一个文件",
+    errno.ELOOP: "符号链接形成循环", errno.ENAMETOOLONG: "路径太长", errno.EIO: "磁盘读写出错",
+    errno.ENOSPC: "磁盘空间不足", errno.EROFS: "磁盘是只读的",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why the operating system refused, in Chinese: its English text only for a rare error not listed here."""
+    return _OS_REASONS.get(error.errno, error.strerror or str(error))
+
 
 class KBError(Exception):
     """Base class of errors whose message will be displayed to the user."""

@@ -90,7 +90,9 @@ def not_records(tmp_path):
     conn.execute("CREATE TABLE entries (id TEXT)")
     conn.commit()
     conn.close()
-    return {"这不是 SQLite 数据库文件": text, "缺少数据表": other, "无法读取文件": tmp_path / "不存在.sqlite3"}
+    (tmp_path / "备份文件夹").mkdir()
+    return {"这不是 SQLite 数据库文件": text, "缺少数据表": other, "无法读取文件（文件不存在）": tmp_path / "不存在.sqlite3",
+            "无法读取文件（这是文件夹，不是文件）": tmp_path / "备份文件夹"}
 
 
 def test_a_wrong_file_is_refused_and_nothing_changes(kb, people, filled, tmp_path):
