@@ -3,12 +3,11 @@ an :class:`OutputError` naming it and saying why in Chinese, instead of the oper
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import KBError, os_reason
 
 _REASONS: dict[type[OSError], str] = {
     PermissionError: "没有写入权限",
@@ -17,6 +16,7 @@ _REASONS: dict[type[OSError], str] = {
     FileExistsError: "路径中的上级文件夹其实是一个文件",
     FileNotFoundError: "这个位置不存在，也无法在那里新建文件夹",
 }
+"""What these errors mean when writing; any other is told by :func:`kb.errors.os_reason`."""
 
 
 class OutputError(KBError):
@@ -30,6 +30,5 @@ def writing(path: Path | str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        reason = next((text for kind, text in _REASONS.items() if isinstance(exc, kind)),
-                      "磁盘空间不足" if exc.errno == errno.ENOSPC else exc.strerror or str(exc))
+        reason = next((text for kind, text in _REASONS.items() if isinstance(exc, kind)), os_reason(exc))
         raise OutputError(f"无法写入 {path}：{reason}。请换一个输出位置，或检查这个位置是否可写。") from exc
