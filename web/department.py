@@ -19,7 +19,7 @@ from kb.quizbank import DIFFICULTIES, KINDS
 
 from .context import Context, account, acting, plain, shown_errors
 from .opening import Opening
-from .exam_bank import answer_text, quoted, stem_text, whole
+from .exam_bank import answer_text, count, quoted, stem_text, whole
 
 TITLE = "出题阅卷"
 ROLES = frozenset({"department", "admin"})
@@ -128,12 +128,7 @@ def compose_paper(ctx: Context, bank_id: str | None, title: str, counts, paper_i
     """Compose a paper from the department's 事项 of a bank (``counts`` per type in :data:`KINDS` order).
     Returns a confirmation (Markdown) and the paper's id."""
     user = acting(ctx, request, "setpaper")
-    wanted = {}
-    for (kind, label), n in zip(KINDS.items(), counts):
-        number = whole(n)
-        if number is None or number < 0:
-            raise gr.Error(f"{label}题数“{n}”应为 0 或正整数。", title="题数有误")
-        wanted[kind] = number
+    wanted = {kind: count(n, f"{label}题数", "题数有误") for (kind, label), n in zip(KINDS.items(), counts)}
     with ctx.lock, shown_errors():
         paper = _store(ctx).compose(user, _bank(bank_id), title or "", wanted, paper_id=paper_id or "")
     return (f"**试卷 {plain(paper.id)} 已组好**：《{plain(paper.title)}》，{len(paper.questions)} 题，满分 {paper.total:g} 分。"

@@ -55,6 +55,15 @@ def whole(value) -> int | None:
     return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
+def count(value, label: str, title: str) -> int:
+    """A number box's ``value`` as a whole number ≥ 0; ``gr.Error`` titled ``title`` naming the field ``label``
+    when it is not one."""
+    number = whole(value)
+    if number is None or number < 0:
+        raise gr.Error(f"{label}“{value}”应为 0 或正整数。", title=title)
+    return number
+
+
 def quoted(value) -> str:
     """A number box's ``value`` in Chinese quotes for a message; nothing when the box is empty."""
     return "" if value is None else f"“{value}”"
@@ -62,12 +71,7 @@ def quoted(value) -> str:
 
 def question_counts(values) -> dict[str, int]:
     """The per-type counts (in the order of :data:`KINDS`) as whole numbers ≥ 0; at least one above 0."""
-    counts = {}
-    for kind, value in zip(KINDS, values):
-        number = whole(value or 0)
-        if number is None or number < 0:
-            raise gr.Error(f"{KINDS[kind]}题数量“{value}”应为 0 或正整数。", title="题数有误")
-        counts[kind] = number
+    counts = {kind: count(value or 0, f"{KINDS[kind]}题数量", "题数有误") for kind, value in zip(KINDS, values)}
     if not any(counts.values()):
         raise gr.Error("请至少给一种题型填写题数。", title="题数有误")
     return counts

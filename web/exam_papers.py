@@ -23,7 +23,7 @@ from kb.quizbank import KINDS, QuizBank
 
 from .context import Context, acting, plain, shown_errors
 from .downloads import Downloads
-from .exam_bank import bank_choices, whole
+from .exam_bank import bank_choices, count
 from .opening import Opening
 
 TITLE = "组卷与分配"
@@ -35,13 +35,6 @@ EVERYONE_LABEL = "全体人员"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
-def _whole(value, field: str) -> int:
-    number = whole(value or 0)
-    if number is None or number < 0:
-        raise gr.Error(f"{field}“{value}”应为 0 或正整数。", title="数字有误")
-    return number
-
-
 def compose_paper(ctx: Context, bank_id: str | None, title: str, counts, points, two_versions: bool,
                   time_limit, paper_id: str, request: gr.Request | None) -> tuple[str, str]:
     """Compose a paper from bank ``bank_id``: ``counts`` and ``points`` per type in :data:`KINDS` order,
@@ -50,9 +43,9 @@ def compose_paper(ctx: Context, bank_id: str | None, title: str, counts, points,
     user = acting(ctx, request, "quiz")
     if not bank_id:
         raise gr.Error("请先选择题库。", title="未选择题库")
-    wanted = {kind: _whole(n, f"{label}题数") for (kind, label), n in zip(KINDS.items(), counts)}
+    wanted = {kind: count(n or 0, f"{label}题数", "数字有误") for (kind, label), n in zip(KINDS.items(), counts)}
     worth = {kind: float(DEFAULT_POINTS[kind] if p is None else p) for kind, p in zip(KINDS, points)}
-    minutes = _whole(time_limit, "考试时长（分钟）")
+    minutes = count(time_limit or 0, "考试时长（分钟）", "数字有误")
     with ctx.lock, shown_errors():
         paper = Papers(ctx.kb.records).compose(user, bank_id, title or "", wanted, worth, 2 if two_versions else 1,
                                                minutes, paper_id or "")
